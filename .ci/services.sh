@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Starts the local services the test suite talks to, if they are stopped, and waits until they
+# answer. Exits non-zero, saying which one, when a service cannot be brought up.
+set -euo pipefail
+
+wait_for() { # name, command...
+    local name=$1; shift
+    for _ in $(seq 1 60); do
+        if "$@" >/dev/null 2>&1; then echo "$name: up"; return 0; fi
+        sleep 1
+    done
+    echo "$name: not reachable after 60 s" >&2
+    return 1
+}
+
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+    echo "PostgreSQL: starting"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+fi
+wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432 -q

@@ -1,0 +1,71 @@
+//! Errors a use case can raise, independent of transport.
+//!
+//! The HTTP layer maps each variant to a status and an RFC 9457 body; storage adapters map their
+//! own failures into [`DomainError::Unavailable`] or [`DomainError::Internal`]. Keeping the enum
+//! here means a handler never has to guess what a repository failure means to a user.
+
+use std::fmt;
+
+/// One invalid input field: where it is, a stable code, and a human sentence.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// JSON-pointer-like path of the offending field, e.g. `/price` or `/instalments/2/amount`.
+    pub field: String,
+    /// Stable machine code, e.g. `too_many_decimals`.
+    pub code: &'static str,
+    /// What is wrong, in words a client developer can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// The error type of the domain layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The input broke one or more rules; every broken field is listed.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The thing asked for does not exist, or the caller may not know it exists.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state (duplicate, illegal transition, race lost).
+    #[error("conflict: {message}")]
+    Conflict {
+        /// Stable machine code, e.g. `already_converted`.
+        code: &'static str,
+        /// Human explanation.
+        message: String,
+    },
+    /// A dependency (database, gateway) cannot be reached right now; retrying may succeed.
+    #[error("{0} is unavailable")]
+    Unavailable(&'static str),
+    /// A fault that is ours, not the caller's. The message is for logs only, never for clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    /// Shorthand for a validation error on one field.
+    pub fn invalid(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+}

@@ -1,0 +1,82 @@
+//! Ports: the operations the core needs from the outside world, as traits.
+//!
+//! Adapters implement these (the `nestcms-store` crate for SQLite and PostgreSQL); the HTTP layer
+//! and workers hold them as `Arc<dyn …>` so a use case never names a database. Traits use
+//! `async_trait` because native `async fn` in traits is not yet object-safe.
+
+use crate::id::InstallationId;
+
+/// What the database reports about its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Migrations this build ships.
+    pub expected: Vec<i64>,
+    /// Migrations recorded as applied and successful in the database.
+    pub applied: Vec<i64>,
+}
+
+impl SchemaStatus {
+    /// Whether every shipped migration is applied (the database may be ahead of this build after a
+    /// rolling upgrade; that still counts as migrated for this build).
+    pub fn is_current(&self) -> bool {
+        self.expected.iter().all(|v| self.applied.contains(v))
+    }
+
+    /// Shipped migrations not yet applied.
+    pub fn pending(&self) -> Vec<i64> {
+        self.expected
+            .iter()
+            .copied()
+            .filter(|v| !self.applied.contains(v))
+            .collect()
+    }
+}
+
+/// Errors a port reports. Adapters decide which of their failures is which.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// The backing service is unreachable, timed out, or its pool is exhausted.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or integrity constraint rejected the write; carries the constraint name.
+    #[error("constraint {0} violated")]
+    Constraint(String),
+    /// Anything else; the message is for logs.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Liveness and schema information about the primary database.
+#[async_trait::async_trait]
+pub trait SystemRepository: Send + Sync {
+    /// Round-trips a trivial query to the primary.
+    async fn ping(&self) -> Result<(), PortError>;
+    /// Which migrations are expected and applied.
+    async fn schema_status(&self) -> Result<SchemaStatus, PortError>;
+    /// The id written once when this database was first migrated.
+    async fn installation_id(&self) -> Result<InstallationId, PortError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SchemaStatus;
+
+    #[test]
+    fn schema_is_current_only_when_every_shipped_migration_is_applied() {
+        let s = SchemaStatus {
+            expected: vec![1, 2],
+            applied: vec![1],
+        };
+        assert!(!s.is_current());
+        assert_eq!(s.pending(), vec![2]);
+        let s = SchemaStatus {
+            expected: vec![1, 2],
+            applied: vec![1, 2, 3],
+        };
+        assert!(s.is_current());
+        assert!(s.pending().is_empty());
+    }
+}

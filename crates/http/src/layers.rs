@@ -1,0 +1,144 @@
+//! The middleware stack every request passes through, outermost first.
+//!
+//! 1. drop a client-supplied `x-request-id` that is not a short token (it ends up in logs);
+//! 2. generate a request id when there is none;
+//! 3. open one tracing span per request, carrying the id; log the response status and latency;
+//! 4. echo the request id on the response;
+//! 5. security headers (nosniff, frame deny, referrer policy, CSP; HSTS when behind TLS);
+//! 6. CORS, only for configured origins;
+//! 7. compression;
+//! 8. problem rendering for every error response (see [`crate::problem`]);
+//! 9. a panic becomes a 500 problem instead of a dropped connection;
+//! 10. the request timeout; 11. the body size limit (enforced by the extractors).
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::Problem;
+use crate::problem::{REQUEST_ID, render_problems};
+use crate::settings::HttpSettings;
+
+/// Wraps a router in the full stack.
+pub fn apply(router: Router, s: &HttpSettings) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    let hsts = s.behind_tls.then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        )
+    });
+    let stack = ServiceBuilder::new()
+        .layer(middleware::from_fn(sanitize_request_id))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .option_layer(hsts)
+        .option_layer(cors(s))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(render_problems))
+        .layer(CatchPanicLayer::custom(on_panic))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            s.request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(s.body_limit_bytes));
+    router.layer(stack)
+}
+
+fn make_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    // The path only: query strings can carry signatures and tokens.
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+}
+
+fn cors(s: &HttpSettings) -> Option<CorsLayer> {
+    if s.cors_allowed_origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = s
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static(REQUEST_ID),
+            ])
+            .expose_headers([HeaderName::from_static(REQUEST_ID)])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// A client may correlate with its own id, but only a short token of safe characters: anything
+/// else is dropped (and a fresh id generated) so it cannot forge log lines.
+async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let acceptable = req.headers().get(REQUEST_ID).is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 128
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+    });
+    if !acceptable {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    // The payload may hold request data; log that a panic happened, not what it said.
+    tracing::error!(error.code = "internal_error", "request handler panicked");
+    Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response()
+}

@@ -1,0 +1,22 @@
+//! The HTTP layer: a thin translation between requests and the domain.
+//!
+//! It owns what only HTTP knows about: the single route table ([`router`]), the middleware
+//! stack ([`layers`]), RFC 9457 problem responses ([`error`], [`problem`]), strict JSON
+//! extraction ([`extract`]), the generated OpenAPI document, and the server lifecycle
+//! ([`server`]). Business rules stay in `nestcms-domain`; SQL stays in `nestcms-store`.
+
+pub mod error;
+pub mod extract;
+pub mod layers;
+pub mod problem;
+pub mod router;
+pub mod routes;
+pub mod server;
+pub mod settings;
+pub mod state;
+
+pub use error::ApiError;
+pub use router::{openapi, router};
+pub use server::Application;
+pub use settings::HttpSettings;
+pub use state::{App, AppState};

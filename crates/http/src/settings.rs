@@ -1,0 +1,71 @@
+//! HTTP server settings (`[server]` in the configuration file).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Listener, limits and browser-facing policy of the HTTP server.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// A request that takes longer than this is answered with 408 and abandoned.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Largest accepted request body, in bytes; larger bodies get 413.
+    pub body_limit_bytes: usize,
+    /// After SIGTERM, how long in-flight requests may run before the process exits anyway.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// Origins allowed to call the API from a browser; empty means same-origin only.
+    pub cors_allowed_origins: Vec<String>,
+    /// Set when a TLS-terminating proxy fronts the service: adds `Strict-Transport-Security`.
+    pub behind_tls: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            request_timeout: Duration::from_secs(30),
+            body_limit_bytes: 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+            cors_allowed_origins: Vec::new(),
+            behind_tls: false,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// Checks what serde's types cannot, naming the key at fault.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.request_timeout.is_zero() {
+            return Err((
+                "server.request_timeout",
+                "expected a positive duration such as \"30s\"".into(),
+            ));
+        }
+        if self.body_limit_bytes == 0 {
+            return Err((
+                "server.body_limit_bytes",
+                "expected a positive number of bytes".into(),
+            ));
+        }
+        for origin in &self.cors_allowed_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && axum::http::HeaderValue::from_str(origin).is_ok()
+                && !origin.ends_with('/');
+            if !ok {
+                return Err((
+                    "server.cors_allowed_origins",
+                    format!(
+                        "expected origins like \"https://app.example.com\" (scheme and host, no path), got {origin:?}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

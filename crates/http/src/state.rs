@@ -1,0 +1,28 @@
+//! The one shared application state handlers receive.
+
+use std::sync::Arc;
+
+use nestcms_domain::ports::SystemRepository;
+
+use crate::settings::HttpSettings;
+
+/// Everything a handler may need, built once at start.
+pub struct App {
+    /// Database liveness and schema state.
+    pub system: Arc<dyn SystemRepository>,
+    /// The server settings in force.
+    pub http: HttpSettings,
+    /// Name of the primary database engine, reported by readiness.
+    pub backend: &'static str,
+}
+
+/// Cheap-to-clone handle on [`App`], passed to every handler by axum.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}

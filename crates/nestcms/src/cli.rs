@@ -1,0 +1,103 @@
+//! The command line: `nestcms serve | migrate | print-config | openapi`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, LogFormat, Overrides};
+use crate::{startup, telemetry};
+
+/// NestCMS: offers, contracts, projects and PayTabs payments for construction companies.
+///
+/// With no configuration, `nestcms serve` runs on an SQLite file under ./data.
+/// Configuration layers, lowest first: defaults, a TOML file (--config or NESTCMS_CONFIG),
+/// environment variables NESTCMS__SECTION__KEY (e.g. NESTCMS__DATABASE__URL), then flags.
+#[derive(Debug, Parser)]
+#[command(name = "nestcms", version, about, long_about)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "NESTCMS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log line format (overrides log.format).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies pending migrations first unless database.auto_migrate = false).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DataDirArg),
+    /// Print the effective configuration as TOML, secrets redacted.
+    PrintConfig(ServeArgs),
+    /// Print the OpenAPI 3.1 document of this build as JSON.
+    Openapi,
+}
+
+/// Flags of `serve` (and `print-config`, to show their effect).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (server.listen) [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// The data directory.
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+/// The data directory flag.
+#[derive(Debug, Args)]
+pub struct DataDirArg {
+    /// Directory for the SQLite file, uploads and development secrets (data_dir) [default: ./data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Executes the chosen command.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let overrides = |listen: Option<String>, data_dir: Option<PathBuf>| Overrides {
+            listen,
+            data_dir,
+            log_format: self.log_format,
+        };
+        match self.command {
+            Command::Serve(args) => {
+                let config = Config::load(
+                    self.config.as_deref(),
+                    &overrides(args.listen, args.data.data_dir),
+                )?;
+                telemetry::init(&config.log);
+                let service = startup::build(&config).await?;
+                startup::run(service, &config, startup::shutdown_signal()).await
+            }
+            Command::Migrate(args) => {
+                let config = Config::load(self.config.as_deref(), &overrides(None, args.data_dir))?;
+                telemetry::init(&config.log);
+                let store = startup::connect_store(&config).await?;
+                store.migrate().await.context("applying migrations")?;
+                tracing::info!("migrations applied");
+                store.close().await;
+                Ok(())
+            }
+            Command::PrintConfig(args) => {
+                let config = Config::load(
+                    self.config.as_deref(),
+                    &overrides(args.listen, args.data.data_dir),
+                )?;
+                print!("{}", config.redacted_toml()?);
+                Ok(())
+            }
+            Command::Openapi => {
+                println!("{}", nestcms_http::openapi().to_pretty_json()?);
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Layered, validated configuration.
+//!
+//! Precedence, lowest first: built-in defaults, an optional TOML file (`--config` or
+//! `NESTCMS_CONFIG`), environment variables `NESTCMS__SECTION__KEY`, then command-line flags.
+//! Unknown keys are errors (a typo must not silently fall back to a default), and every error
+//! names the key and what it expects.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use nestcms_http::HttpSettings;
+use nestcms_store::DbSettings;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Deployment mode: production refuses to invent secrets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local use: missing secrets are generated and kept in the data directory.
+    #[default]
+    Development,
+    /// Real deployments: missing secrets are a start-up error.
+    Production,
+}
+
+/// Log output shape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line, for collectors.
+    #[default]
+    Json,
+    /// Human-readable, for terminals.
+    Pretty,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// Line format.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `nestcms=debug,sqlx=warn`; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Json,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Key that signs access tokens; at least 32 bytes. Required in production.
+    #[serde(serialize_with = "redact_opt")]
+    pub jwt_secret: Option<SecretString>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `development` (default) or `production`.
+    pub env: Environment,
+    /// Where the SQLite file, uploads and generated development secrets live.
+    pub data_dir: PathBuf,
+    /// `[log]`.
+    pub log: LogSettings,
+    /// `[server]`.
+    pub server: HttpSettings,
+    /// `[database]`.
+    pub database: DbSettings,
+    /// `[auth]`.
+    pub auth: AuthSettings,
+}
+
+/// Values given on the command line, applied over everything else.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--log-format`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// A configuration that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads from the layers described in the module docs and validates the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("NESTCMS__").split("__"));
+        if let Some(listen) = &overrides.listen {
+            figment = figment.merge(Serialized::default("server.listen", listen));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(format) = overrides.log_format {
+            figment = figment.merge(Serialized::default("log.format", format));
+        }
+        let config: Config = figment.extract().map_err(|e| ConfigError(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks cross-field rules and values serde's types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.server
+            .validate()
+            .map_err(|(key, msg)| ConfigError(format!("{key}: {msg}")))?;
+        self.database
+            .validate()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError("data_dir: expected a directory path".into()));
+        }
+        if self
+            .log
+            .level
+            .parse::<tracing_subscriber::EnvFilter>()
+            .is_err()
+        {
+            return Err(ConfigError(format!(
+                "log.level: {:?} is not a tracing filter such as \"info\"",
+                self.log.level
+            )));
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML with every secret redacted.
+    pub fn redacted_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string_pretty(self).map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+fn describe(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|err| {
+            let key = if err.path.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                err.path.join(".")
+            };
+            let source = err
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            format!("{key}: {}{source}", err.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn redact_opt<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some("REDACTED"),
+        None => s.serialize_none(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            env: Environment::default(),
+            data_dir: PathBuf::from("./data"),
+            log: LogSettings::default(),
+            server: HttpSettings::default(),
+            database: DbSettings::default(),
+            auth: AuthSettings::default(),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The `nestcms` binary's library half: configuration, secrets, telemetry, start-up and the CLI.
+//!
+//! It is a library so the black-box tests can build the exact service `nestcms serve` builds,
+//! with a configuration of their own, and run it on a random port.
+
+pub mod cli;
+pub mod config;
+pub mod secrets;
+pub mod startup;
+pub mod telemetry;

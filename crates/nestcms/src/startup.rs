@@ -1,0 +1,112 @@
+//! Building the running service from a configuration: storage, state, router, listener.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use nestcms_http::{App, AppState, Application};
+use nestcms_store::{Store, redact_url};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::Config;
+use crate::secrets::{self, Secrets};
+
+/// A service ready to run: bound listener plus the resources to release afterwards.
+pub struct Service {
+    /// The bound HTTP server.
+    pub app: Application,
+    /// The storage adapter (closed after the server stops).
+    pub store: Arc<Store>,
+    /// Resolved secrets, for the features that sign things.
+    pub secrets: Secrets,
+}
+
+/// The primary database URL: the configured one, or the SQLite file in the data directory.
+pub fn database_url(config: &Config) -> SecretString {
+    match &config.database.url {
+        Some(url) => url.clone(),
+        None => SecretString::from(format!(
+            "sqlite://{}",
+            config.data_dir.join("nestcms.db").display()
+        )),
+    }
+}
+
+/// Creates the data directory and connects to the primary database.
+pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
+    let url = database_url(config);
+    let store = Store::connect(&url, &config.database)
+        .await
+        .with_context(|| format!("database {}", redact_url(url.expose_secret())))?;
+    tracing::info!(db.backend = store.backend().name(), db.url = %redact_url(url.expose_secret()), "database connected");
+    Ok(store)
+}
+
+/// Connects, migrates (unless disabled), and binds the listener.
+pub async fn build(config: &Config) -> anyhow::Result<Service> {
+    let secrets = secrets::resolve(config)?;
+    let store = Arc::new(connect_store(config).await?);
+    if config.database.auto_migrate {
+        store.migrate().await.context("applying migrations")?;
+    }
+    let state = AppState(Arc::new(App {
+        system: store.clone(),
+        http: config.server.clone(),
+        backend: store.backend().name(),
+    }));
+    let app = Application::bind(config.server.listen, nestcms_http::router(state))
+        .await
+        .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
+    Ok(Service {
+        app,
+        store,
+        secrets,
+    })
+}
+
+/// Runs a built service until `shutdown`, then drains and closes the pools.
+pub async fn run(
+    service: Service,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = service.app.local_addr()?;
+    tracing::info!(listen = %addr, "serving on http://{addr}");
+    service
+        .app
+        .run_until_stopped(shutdown, config.server.shutdown_grace)
+        .await?;
+    service.store.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,300 @@
+//! The `nestcms` executable as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nestcms_testkit::TestDatabase;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nestcms");
+
+/// A `nestcms` command in `dir` with no inherited NestCMS settings.
+fn nestcms(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("NESTCMS_CONFIG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NESTCMS__") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<Output> {
+    Ok(cmd.stdin(Stdio::null()).output()?)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A running `nestcms serve`, killed on drop if a test fails midway.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    /// Starts `serve --listen 127.0.0.1:0` and waits for the "serving on" log line.
+    fn start(mut cmd: Command) -> anyhow::Result<Self> {
+        let mut child = cmd
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let pipe = child
+            .stderr
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("\"listen\":\"").nth(1) {
+                    let _ = tx.send(rest.split('"').next().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30))?;
+        Ok(Self { child, addr })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    fn terminate(mut self) -> anyhow::Result<Option<i32>> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill failed");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status.code());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        anyhow::bail!("did not exit within 15 s of SIGTERM")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_with_no_configuration_creates_the_sqlite_file_and_exits_0_on_sigterm()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = Server::start(nestcms(dir.path()))?;
+    let res = reqwest::get(server.url("/health/ready")).await?;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().await?["database"], "sqlite");
+    assert!(
+        dir.path().join("data/nestcms.db").is_file(),
+        "the SQLite file lives under ./data"
+    );
+    assert!(
+        dir.path().join("data/secrets/jwt.key").is_file(),
+        "a development key is generated"
+    );
+    assert_eq!(server.terminate()?, Some(0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_database_url_from_the_environment_is_migrated_and_served() -> anyhow::Result<()> {
+    // With NESTCMS_TEST_DATABASE_URL this is PostgreSQL; otherwise an explicit SQLite URL.
+    let db = TestDatabase::create().await?;
+    let mut cmd = nestcms(db.dir());
+    cmd.env("NESTCMS__DATABASE__URL", db.url());
+    let server = Server::start(cmd)?;
+    let body: serde_json::Value = reqwest::get(server.url("/health/ready"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(body["status"], "ready");
+    assert_eq!(
+        body["database"],
+        if db.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    );
+    assert_eq!(server.terminate()?, Some(0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn migrate_then_serve_without_auto_migration() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let with_db = |dir: &Path| {
+        let mut cmd = nestcms(dir);
+        cmd.env("NESTCMS__DATABASE__URL", db.url())
+            .env("NESTCMS__DATABASE__AUTO_MIGRATE", "false");
+        cmd
+    };
+    let not_migrated = Server::start(with_db(db.dir()))?;
+    assert_eq!(
+        reqwest::get(not_migrated.url("/health/ready"))
+            .await?
+            .status(),
+        503
+    );
+    assert_eq!(not_migrated.terminate()?, Some(0));
+
+    let out = run(with_db(db.dir()).arg("migrate"))?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let server = Server::start(with_db(db.dir()))?;
+    assert_eq!(
+        reqwest::get(server.url("/health/ready")).await?.status(),
+        200
+    );
+    assert_eq!(server.terminate()?, Some(0));
+    Ok(())
+}
+
+#[test]
+fn an_invalid_value_exits_non_zero_naming_the_key() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let cases = [
+        ("NESTCMS__SERVER__LISTEN", "not-an-address", "server.listen"),
+        (
+            "NESTCMS__DATABASE__MAX_CONNECTIONS",
+            "lots",
+            "database.max_connections",
+        ),
+        ("NESTCMS__DATABASE__URL", "mysql://db/x", "database.url"),
+        (
+            "NESTCMS__SERVER__REQUEST_TIMEOUT",
+            "soon",
+            "server.request_timeout",
+        ),
+        ("NESTCMS__LOG__FORMAT", "xml", "log.format"),
+        ("NESTCMS__ENV", "staging", "env"),
+        ("NESTCMS__SERVER__LISTN", "127.0.0.1:1", "listn"),
+    ];
+    for (var, value, key) in cases {
+        let out = run(nestcms(dir.path()).env(var, value).arg("serve"))?;
+        assert!(!out.status.success(), "{var}={value} must fail");
+        let err = stderr(&out);
+        assert!(
+            err.contains(key),
+            "{var}={value}: message must name {key}: {err}"
+        );
+    }
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing is created when the configuration is invalid"
+    );
+    Ok(())
+}
+
+#[test]
+fn production_without_a_signing_secret_refuses_to_start() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = run(nestcms(dir.path())
+        .env("NESTCMS__ENV", "production")
+        .arg("serve"))?;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("auth.jwt_secret"), "{}", stderr(&out));
+    Ok(())
+}
+
+#[test]
+fn a_config_file_is_read_and_its_unknown_keys_rejected() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("nestcms.toml");
+    std::fs::write(
+        &file,
+        "[server]\nlisten = \"127.0.0.1:9999\"\n[database]\nmax_connections = 7\n",
+    )?;
+    let out = run(nestcms(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .arg("print-config"))?;
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        printed.contains("listen = \"127.0.0.1:9999\"") && printed.contains("max_connections = 7"),
+        "{printed}"
+    );
+
+    let out = run(nestcms(dir.path())
+        .env("NESTCMS__SERVER__LISTEN", "127.0.0.1:7777")
+        .arg("--config")
+        .arg(&file)
+        .arg("print-config"))?;
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("127.0.0.1:7777"),
+        "environment overrides the file"
+    );
+    let out = run(nestcms(dir.path())
+        .env("NESTCMS__SERVER__LISTEN", "127.0.0.1:7777")
+        .arg("print-config")
+        .args(["--listen", "127.0.0.1:6666"]))?;
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("127.0.0.1:6666"),
+        "flags override the environment"
+    );
+
+    std::fs::write(&file, "[databse]\nurl = \"sqlite://x.db\"\n")?;
+    let out = run(nestcms(dir.path()).arg("--config").arg(&file).arg("serve"))?;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("databse"), "{}", stderr(&out));
+    let out = run(nestcms(dir.path()).args(["--config", "missing.toml", "serve"]))?;
+    assert!(
+        !out.status.success() && stderr(&out).contains("missing.toml"),
+        "{}",
+        stderr(&out)
+    );
+    Ok(())
+}
+
+#[test]
+fn print_config_redacts_every_secret() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = run(nestcms(dir.path())
+        .env(
+            "NESTCMS__DATABASE__URL",
+            "postgres://app:hunter2-db@db.internal/nest",
+        )
+        .env(
+            "NESTCMS__DATABASE__REPLICAS",
+            "[\"postgres://ro:hunter3-ro@replica/nest\"]",
+        )
+        .env(
+            "NESTCMS__AUTH__JWT_SECRET",
+            "jwt-secret-value-that-is-long-enough-000",
+        )
+        .arg("print-config"))?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    for secret in ["hunter2-db", "hunter3-ro", "jwt-secret-value"] {
+        assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+    }
+    assert!(
+        printed.contains("postgres://app:REDACTED@db.internal/nest"),
+        "{printed}"
+    );
+    assert!(printed.contains("jwt_secret = \"REDACTED\""), "{printed}");
+    Ok(())
+}
+
+#[test]
+fn openapi_subcommand_prints_the_document() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = run(nestcms(dir.path()).arg("openapi"))?;
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(doc["openapi"], "3.1.0");
+    Ok(())
+}

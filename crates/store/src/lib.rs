@@ -1,0 +1,21 @@
+//! The storage adapter: one data-access layer over SQLite and PostgreSQL.
+//!
+//! Why sqlx and not an ORM: the queries NestCMS needs where money moves (row locks, conditional
+//! updates, `ON CONFLICT`) are clearest as SQL, and sqlx lets the same SQL text run on both
+//! backends (`$1` placeholders work on SQLite too). The backend is picked once, from the URL
+//! scheme, and every query is written against [`pool::Pool`], which dispatches to the concrete
+//! pool with [`with_pool!`] so each arm is type-checked for its own database. Where the two
+//! backends must differ (locking, catalog queries) the difference lives in a small named function.
+
+pub mod error;
+pub mod migrate;
+pub mod pool;
+pub mod replicas;
+pub mod settings;
+mod store;
+mod system;
+
+pub use error::StoreError;
+pub use pool::{Backend, Pool};
+pub use settings::{DbSettings, redact_url};
+pub use store::Store;
