@@ -43,6 +43,23 @@ pub enum DomainError {
     /// The thing asked for does not exist, or the caller may not know it exists.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The caller is known but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The caller is not (or no longer) authenticated, or presented a bad credential.
+    #[error("unauthenticated: {message}")]
+    Unauthenticated {
+        /// Stable machine code, e.g. `invalid_credentials`, `mfa_required`.
+        code: &'static str,
+        /// Human explanation (never says which half of a credential was wrong).
+        message: String,
+    },
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("rate limited for {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next attempt is considered.
+        retry_after_secs: u64,
+    },
     /// The request conflicts with the current state (duplicate, illegal transition, race lost).
     #[error("conflict: {message}")]
     Conflict {

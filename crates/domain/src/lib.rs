@@ -8,7 +8,9 @@
 
 pub mod error;
 pub mod id;
+pub mod identity;
 pub mod money;
+pub mod percent;
 pub mod ports;
 
 pub use error::{DomainError, FieldError};

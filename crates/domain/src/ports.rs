@@ -41,6 +41,9 @@ pub enum PortError {
     /// The row does not exist.
     #[error("not found")]
     NotFound,
+    /// A uniqueness constraint rejected the write (the thing already exists).
+    #[error("duplicate")]
+    Duplicate,
     /// A uniqueness or integrity constraint rejected the write; carries the constraint name.
     #[error("constraint {0} violated")]
     Constraint(String),

@@ -133,6 +133,8 @@ pub struct ApiError {
     problem: Box<Problem>,
     /// The cause, for the log only (5xx).
     internal: Option<String>,
+    /// Seconds for `Retry-After`, on 429 and 503.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -142,6 +144,7 @@ impl ApiError {
             status,
             problem: Box::new(Problem::new(status, code, detail)),
             internal: None,
+            retry_after: None,
         }
     }
 
@@ -171,6 +174,7 @@ impl ApiError {
             status,
             problem: Box::new(problem),
             internal: None,
+            retry_after: None,
         }
     }
 
@@ -183,6 +187,12 @@ impl ApiError {
     /// Adds an extension member.
     pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
         self.problem.extensions.insert(key.to_owned(), value);
+        self
+    }
+
+    /// Asks the client to wait before retrying (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -204,6 +214,18 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
             }
+            DomainError::Forbidden(message) => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            DomainError::Unauthenticated { code, message } => {
+                Self::new(StatusCode::UNAUTHORIZED, code, message)
+            }
+            DomainError::RateLimited { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many failed attempts; retry in {retry_after_secs} s"),
+            )
+            .with_retry_after(retry_after_secs),
             DomainError::Unavailable(what) => {
                 let mut err =
                     Self::from_problem(Problem::for_status(StatusCode::SERVICE_UNAVAILABLE));
@@ -225,6 +247,9 @@ impl From<PortError> for ApiError {
                 err.internal = Some(cause);
                 err
             }
+            PortError::Duplicate => {
+                Self::new(StatusCode::CONFLICT, "duplicate", "it already exists")
+            }
             PortError::Constraint(name) => {
                 Self::internal(format!("unmapped constraint violation: {name}"))
             }
@@ -239,6 +264,11 @@ impl IntoResponse for ApiError {
             let cause = self.internal.as_deref().unwrap_or("unspecified");
             tracing::error!(error.code = %self.problem.code, error.cause = %cause, "request failed: {cause}");
         }
-        (*self.problem).into_response_with(self.status)
+        let mut res = (*self.problem).into_response_with(self.status);
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
     }
 }

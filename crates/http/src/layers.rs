@@ -86,7 +86,13 @@ fn make_span(req: &Request) -> tracing::Span {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     // The path only: query strings can carry signatures and tokens.
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+        user_id = tracing::field::Empty
+    )
 }
 
 fn cors(s: &HttpSettings) -> Option<CorsLayer> {

@@ -5,6 +5,7 @@
 //! extraction ([`extract`]), the generated OpenAPI document, and the server lifecycle
 //! ([`server`]). Business rules stay in `nestcms-domain`; SQL stays in `nestcms-store`.
 
+pub mod auth_extract;
 pub mod error;
 pub mod extract;
 pub mod layers;

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::layers;
-use crate::routes::health;
+use crate::routes::{audit, auth, grants, health, members, orgs, users};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -23,15 +23,59 @@ use crate::state::AppState;
         license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only")
     ),
     components(schemas(Problem, FieldProblem)),
-    tags((name = "health", description = "Probes for orchestrators"))
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Probes for orchestrators"),
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "users", description = "The caller's profile, password and two-factor authentication"),
+        (name = "orgs", description = "Organizations"),
+        (name = "members", description = "Who belongs to an organization"),
+        (name = "grants", description = "Per-object permissions"),
+        (name = "audit", description = "Security audit log"),
+    )
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` security scheme the protected routes name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Every documented route. Adding a route here is what puts it in the OpenAPI document.
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(users::me))
+        .routes(routes!(users::change_password))
+        .routes(routes!(users::mfa_begin))
+        .routes(routes!(users::mfa_confirm))
+        .routes(routes!(users::mfa_disable))
+        .routes(routes!(orgs::create_org, orgs::list_orgs))
+        .routes(routes!(orgs::get_org, orgs::update_org))
+        .routes(routes!(members::add_member, members::list_members))
+        .routes(routes!(members::change_role, members::remove_member))
+        .routes(routes!(grants::create_grant, grants::list_grants))
+        .routes(routes!(grants::revoke_grant))
+        .routes(routes!(audit::list_audit))
 }
 
 /// The OpenAPI 3.1 document of this build.

@@ -23,6 +23,9 @@ pub struct HttpSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Set when a TLS-terminating proxy fronts the service: adds `Strict-Transport-Security`.
     pub behind_tls: bool,
+    /// Take the client address from the last `X-Forwarded-For` entry (set only behind a proxy
+    /// you run, which appends it); otherwise the socket's peer address is used.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for HttpSettings {
@@ -34,6 +37,7 @@ impl Default for HttpSettings {
             shutdown_grace: Duration::from_secs(30),
             cors_allowed_origins: Vec::new(),
             behind_tls: false,
+            trust_forwarded_for: false,
         }
     }
 }

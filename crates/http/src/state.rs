@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use nestcms_app::auth::Auth;
 use nestcms_domain::ports::SystemRepository;
 
 use crate::settings::HttpSettings;
@@ -14,6 +15,10 @@ pub struct App {
     pub http: HttpSettings,
     /// Name of the primary database engine, reported by readiness.
     pub backend: &'static str,
+    /// Authentication: login, tokens, sessions.
+    pub auth: Auth,
+    /// Identity storage, for the organization, member, grant and audit services.
+    pub identity: nestcms_app::Store,
 }
 
 /// Cheap-to-clone handle on [`App`], passed to every handler by axum.

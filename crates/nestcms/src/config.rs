@@ -6,6 +6,7 @@
 //! names the key and what it expects.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -56,12 +57,31 @@ impl Default for LogSettings {
 }
 
 /// `[auth]`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// Key that signs access tokens; at least 32 bytes. Required in production.
     #[serde(serialize_with = "redact_opt")]
     pub jwt_secret: Option<SecretString>,
+    /// Lifetime of access tokens.
+    #[serde(with = "humantime_serde")]
+    pub access_token_ttl: Duration,
+    /// Lifetime of refresh tokens.
+    #[serde(with = "humantime_serde")]
+    pub refresh_token_ttl: Duration,
+    /// Password hashes computed at once; 0 means one less than the number of cores.
+    pub hash_parallelism: usize,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            hash_parallelism: 0,
+        }
+    }
 }
 
 /// The whole configuration.

@@ -4,6 +4,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
+use nestcms_app::auth::{Auth, AuthConfig};
+use nestcms_auth::jwt::Signer;
+use nestcms_auth::password::Hasher;
 use nestcms_http::{App, AppState, Application};
 use nestcms_store::{Store, redact_url};
 use secrecy::{ExposeSecret, SecretString};
@@ -51,10 +54,23 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     if config.database.auto_migrate {
         store.migrate().await.context("applying migrations")?;
     }
+    let parallelism = match config.auth.hash_parallelism {
+        0 => Hasher::default_parallelism(),
+        n => n,
+    };
+    let hasher = Hasher::new(parallelism).context("preparing the password hasher")?;
+    let signer = Signer::new(&secrets.jwt, config.auth.access_token_ttl);
+    let auth_config = AuthConfig {
+        access_ttl: config.auth.access_token_ttl,
+        refresh_ttl: config.auth.refresh_token_ttl,
+    };
+    let identity: nestcms_app::Store = store.clone();
     let state = AppState(Arc::new(App {
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),
+        auth: Auth::new(identity.clone(), hasher, signer, auth_config),
+        identity,
     }));
     let app = Application::bind(config.server.listen, nestcms_http::router(state))
         .await

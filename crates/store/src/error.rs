@@ -32,6 +32,11 @@ pub fn port_err(e: sqlx::Error) -> PortError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_) => PortError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db)
+            if matches!(db.kind(), sqlx::error::ErrorKind::UniqueViolation) =>
+        {
+            PortError::Duplicate
+        }
         sqlx::Error::Database(db) => match db.constraint() {
             Some(name) => PortError::Constraint(name.to_owned()),
             None => PortError::Other(db.to_string()),

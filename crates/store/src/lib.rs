@@ -8,12 +8,14 @@
 //! backends must differ (locking, catalog queries) the difference lives in a small named function.
 
 pub mod error;
+mod identity;
 pub mod migrate;
 pub mod pool;
 pub mod replicas;
 pub mod settings;
 mod store;
 mod system;
+pub mod time;
 
 pub use error::StoreError;
 pub use pool::{Backend, Pool};

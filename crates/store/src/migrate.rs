@@ -91,7 +91,11 @@ async fn lock_file(db_file: &std::path::Path) -> Result<Option<std::fs::File>, S
     let mut lock_path = db_file.as_os_str().to_owned();
     lock_path.push(".migrate-lock");
     let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
         file.lock()?;
         Ok(file)
     })

@@ -1,0 +1,442 @@
+//! Registration, login, token refresh with rotation, logout, password change.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use nestcms_auth::jwt::Signer;
+use nestcms_auth::opaque;
+use nestcms_auth::password::Hasher;
+use nestcms_domain::identity::ports::{NewSession, Rotation};
+use nestcms_domain::identity::{
+    Address, Email, Membership, Org, Phone, SessionId, User, UserId, check_new_password,
+};
+use nestcms_domain::{DomainError, FieldError, PortError};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use crate::audit::{self, Event};
+use crate::{ClientInfo, Principal, Store, mfa, port, throttle};
+
+/// Token lifetimes.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Access JWT lifetime.
+    pub access_ttl: Duration,
+    /// Refresh token lifetime.
+    pub refresh_ttl: Duration,
+}
+
+/// What `POST /auth/register` carries once parsed.
+pub struct Registration {
+    /// Login.
+    pub email: String,
+    /// Chosen password.
+    pub password: SecretString,
+    /// Display name.
+    pub full_name: String,
+    /// Optional phone, any common written form.
+    pub phone: Option<String>,
+    /// Optional address.
+    pub address: Option<Address>,
+}
+
+/// What a successful login or refresh returns.
+pub struct Tokens {
+    /// Bearer access JWT.
+    pub access_token: String,
+    /// Opaque refresh token (shown once, stored hashed).
+    pub refresh_token: String,
+    /// Access token lifetime in seconds.
+    pub expires_in: u64,
+}
+
+/// The authentication service.
+#[derive(Clone)]
+pub struct Auth {
+    store: Store,
+    hasher: Hasher,
+    signer: Signer,
+    config: AuthConfig,
+}
+
+fn unauthenticated(code: &'static str, message: &str) -> DomainError {
+    DomainError::Unauthenticated {
+        code,
+        message: message.to_owned(),
+    }
+}
+
+fn credential_error() -> DomainError {
+    unauthenticated("invalid_credentials", "the e-mail or password is wrong")
+}
+
+impl Auth {
+    /// Builds the service.
+    pub fn new(store: Store, hasher: Hasher, signer: Signer, config: AuthConfig) -> Self {
+        Self {
+            store,
+            hasher,
+            signer,
+            config,
+        }
+    }
+
+    /// Creates a plain user: no field of the request can make anyone staff or admin.
+    pub async fn register(
+        &self,
+        r: Registration,
+        client: &ClientInfo,
+    ) -> Result<User, DomainError> {
+        let mut errors = Vec::new();
+        let email = Email::parse(&r.email, "/email")
+            .map_err(|e| errors.push(e))
+            .ok();
+        let full_name = r.full_name.trim().to_owned();
+        if full_name.is_empty() || full_name.chars().count() > 200 {
+            errors.push(FieldError::new(
+                "/full_name",
+                "invalid_name",
+                "give a name of 1 to 200 characters",
+            ));
+        }
+        let email_text = email.as_ref().map_or("", |e| e.as_str());
+        if let Err(e) = check_new_password(r.password.expose_secret(), email_text, "/password") {
+            errors.push(e);
+        }
+        let phone = match r.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(raw) => Phone::parse(raw, "/phone").map_err(|e| errors.push(e)).ok(),
+            None => None,
+        };
+        if let Some(a) = &r.address {
+            check_address(a, "/address", &mut errors);
+        }
+        let Some(email) = email.filter(|_| errors.is_empty()) else {
+            return Err(DomainError::Validation(errors));
+        };
+        let password_hash = self
+            .hasher
+            .hash(&r.password)
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let user = User {
+            id: UserId::new(),
+            email,
+            full_name,
+            phone,
+            address: r.address,
+            password_hash,
+            totp_secret: None,
+            mfa_enabled: false,
+            created_at: Utc::now(),
+        };
+        match self.store.insert_user(&user).await {
+            Ok(()) => {}
+            Err(PortError::Duplicate) => {
+                return Err(DomainError::Conflict {
+                    code: "email_taken",
+                    message: "an account with this e-mail already exists".into(),
+                });
+            }
+            Err(e) => return Err(port(e)),
+        }
+        audit::record(
+            &self.store,
+            Event {
+                client: Some(client),
+                ..Event::account("user_registered", user.id)
+            },
+        )
+        .await?;
+        Ok(user)
+    }
+
+    /// Checks credentials (and a second factor when the account or an organization asks for
+    /// one) and opens a session.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &SecretString,
+        code: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<Tokens, DomainError> {
+        let now = Utc::now();
+        let key = email.trim().to_lowercase();
+        let ip = client.ip.as_deref();
+        throttle::check(&self.store, &key, ip, now).await?;
+        let user = match Email::parse(&key, "/email") {
+            Ok(e) => self.store.user_by_email(&e).await.map_err(port)?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            self.hasher
+                .verify_decoy(password)
+                .await
+                .map_err(|e| DomainError::Internal(e.to_string()))?;
+            throttle::record_failure(&self.store, &key, ip, now).await?;
+            let detail = json!({ "reason": "unknown_account" });
+            audit::record(
+                &self.store,
+                Event {
+                    kind: "login_failed",
+                    org: None,
+                    actor: None,
+                    subject: None,
+                    session: None,
+                    client: Some(client),
+                    detail,
+                },
+            )
+            .await?;
+            return Err(credential_error());
+        };
+        let ok = self
+            .hasher
+            .verify(password, &user.password_hash)
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        if !ok {
+            throttle::record_failure(&self.store, &key, ip, now).await?;
+            let detail = json!({ "reason": "wrong_password" });
+            audit::record(
+                &self.store,
+                Event {
+                    client: Some(client),
+                    detail,
+                    ..Event::account("login_failed", user.id)
+                },
+            )
+            .await?;
+            return Err(credential_error());
+        }
+        if let Err(e) = mfa::second_factor(&self.store, &user, code).await {
+            if matches!(
+                e,
+                DomainError::Unauthenticated {
+                    code: "invalid_mfa_code",
+                    ..
+                }
+            ) {
+                throttle::record_failure(&self.store, &key, ip, now).await?;
+                audit::record(
+                    &self.store,
+                    Event {
+                        client: Some(client),
+                        ..Event::account("mfa_failed", user.id)
+                    },
+                )
+                .await?;
+            }
+            return Err(e);
+        }
+        throttle::record_success(&self.store, &key, ip).await?;
+        let session = SessionId::new();
+        let refresh = opaque::new_refresh_token();
+        let new = NewSession {
+            id: session,
+            user: user.id,
+            refresh_hash: opaque::digest(&refresh),
+            refresh_expires_at: now + self.refresh_ttl(),
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            at: now,
+        };
+        self.store.insert_session(&new).await.map_err(port)?;
+        audit::record(
+            &self.store,
+            Event {
+                session: Some(session),
+                client: Some(client),
+                ..Event::account("login_succeeded", user.id)
+            },
+        )
+        .await?;
+        self.tokens(user.id, session, refresh)
+    }
+
+    /// Rotates a refresh token. Presenting one already rotated revokes its whole family.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        client: &ClientInfo,
+    ) -> Result<Tokens, DomainError> {
+        let now = Utc::now();
+        let next = opaque::new_refresh_token();
+        let outcome = self
+            .store
+            .rotate_refresh(
+                &opaque::digest(refresh_token),
+                &opaque::digest(&next),
+                now + self.refresh_ttl(),
+                now,
+            )
+            .await
+            .map_err(port)?;
+        match outcome {
+            Rotation::Rotated { session, user } => self.tokens(user, session, next),
+            Rotation::Reused { session, user } => {
+                tracing::warn!(session.id = %session, user.id = %user, "refresh token reused; session revoked");
+                let e = Event {
+                    session: Some(session),
+                    client: Some(client),
+                    ..Event::account("refresh_token_reused", user)
+                };
+                audit::record(&self.store, e).await?;
+                Err(unauthenticated(
+                    "refresh_token_reused",
+                    "this refresh token was already used; the session has been ended, log in again",
+                ))
+            }
+            Rotation::Invalid => Err(unauthenticated(
+                "invalid_refresh_token",
+                "the refresh token is unknown, expired or revoked",
+            )),
+        }
+    }
+
+    /// Ends the caller's session.
+    pub async fn logout(&self, who: Principal, client: &ClientInfo) -> Result<(), DomainError> {
+        self.store
+            .revoke_session(who.session, Utc::now())
+            .await
+            .map_err(port)?;
+        audit::record(
+            &self.store,
+            Event {
+                session: Some(who.session),
+                client: Some(client),
+                ..Event::account("logged_out", who.user)
+            },
+        )
+        .await
+    }
+
+    /// Verifies an access token and that its session is still open.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Principal, DomainError> {
+        let invalid = || {
+            unauthenticated(
+                "invalid_token",
+                "the access token is missing, invalid or expired",
+            )
+        };
+        let claims = self.signer.verify(access_token).map_err(|_| invalid())?;
+        let session = SessionId(claims.sid);
+        match self.store.active_session(session).await.map_err(port)? {
+            Some(user) if user.0 == claims.sub => Ok(Principal { user, session }),
+            _ => Err(unauthenticated(
+                "session_revoked",
+                "this session has ended; log in again",
+            )),
+        }
+    }
+
+    /// The caller and their memberships.
+    pub async fn me(&self, who: Principal) -> Result<(User, Vec<(Org, Membership)>), DomainError> {
+        let user = self
+            .store
+            .user_by_id(who.user)
+            .await
+            .map_err(port)?
+            .ok_or(DomainError::NotFound("user"))?;
+        let orgs = self.store.orgs_of(who.user).await.map_err(port)?;
+        Ok((user, orgs))
+    }
+
+    /// Changes the password after checking the current one; every other session is revoked.
+    pub async fn change_password(
+        &self,
+        who: Principal,
+        current: &SecretString,
+        new: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<u64, DomainError> {
+        let user = self
+            .store
+            .user_by_id(who.user)
+            .await
+            .map_err(port)?
+            .ok_or(DomainError::NotFound("user"))?;
+        if !self
+            .hasher
+            .verify(current, &user.password_hash)
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))?
+        {
+            return Err(DomainError::invalid(
+                "/current_password",
+                "wrong_password",
+                "the current password is wrong",
+            ));
+        }
+        check_new_password(new.expose_secret(), user.email.as_str(), "/new_password")
+            .map_err(|e| DomainError::Validation(vec![e]))?;
+        let hash = self
+            .hasher
+            .hash(new)
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let now = Utc::now();
+        self.store
+            .update_password(user.id, &hash, now)
+            .await
+            .map_err(port)?;
+        let revoked = self
+            .store
+            .revoke_other_sessions(user.id, who.session, now)
+            .await
+            .map_err(port)?;
+        let detail = json!({ "other_sessions_revoked": revoked });
+        audit::record(
+            &self.store,
+            Event {
+                session: Some(who.session),
+                client: Some(client),
+                detail,
+                ..Event::account("password_changed", user.id)
+            },
+        )
+        .await?;
+        Ok(revoked)
+    }
+
+    fn refresh_ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.config.refresh_ttl).unwrap_or(chrono::Duration::days(30))
+    }
+
+    fn tokens(
+        &self,
+        user: UserId,
+        session: SessionId,
+        refresh_token: String,
+    ) -> Result<Tokens, DomainError> {
+        let access_token = self
+            .signer
+            .issue(user.0, session.0)
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        Ok(Tokens {
+            access_token,
+            refresh_token,
+            expires_in: self.config.access_ttl.as_secs(),
+        })
+    }
+}
+
+/// Bounds every address part (the original stored whatever arrived).
+pub fn check_address(a: &Address, at: &str, errors: &mut Vec<FieldError>) {
+    let parts = [
+        ("title", &a.title),
+        ("street", &a.street),
+        ("city", &a.city),
+        ("state", &a.state),
+        ("country", &a.country),
+        ("zip", &a.zip),
+    ];
+    for (name, value) in parts {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
+            errors.push(FieldError::new(
+                format!("{at}/{name}"),
+                "too_long",
+                "at most 200 characters",
+            ));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Use cases: what a request asks of NestCMS, written against the domain's ports.
+//!
+//! Handlers call these services and translate their `DomainError`s; the services call the
+//! ports (storage) and `nestcms-auth` (credentials), ask `policy` before every privileged act,
+//! and append to the security audit log. They hold no HTTP or SQL.
+
+pub mod audit;
+pub mod auth;
+pub mod grants;
+pub mod members;
+pub mod mfa;
+pub mod orgs;
+mod throttle;
+
+use std::sync::Arc;
+
+use nestcms_domain::identity::ports::IdentityStore;
+use nestcms_domain::identity::{SessionId, UserId};
+use nestcms_domain::{DomainError, PortError};
+
+/// Who is calling, once their access token and session have been checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user: UserId,
+    /// The session their token belongs to.
+    pub session: SessionId,
+}
+
+/// Where a request came from, for throttling and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// Client IP address.
+    pub ip: Option<String>,
+    /// `User-Agent`, truncated.
+    pub user_agent: Option<String>,
+}
+
+/// The storage the services share.
+pub type Store = Arc<dyn IdentityStore>;
+
+/// Storage failures are ours, not the caller's: unavailable stays retryable, the rest is internal.
+pub(crate) fn port(e: PortError) -> DomainError {
+    match e {
+        PortError::Unavailable(cause) => {
+            tracing::warn!(error.cause = %cause, "storage unavailable");
+            DomainError::Unavailable("database")
+        }
+        PortError::NotFound => DomainError::NotFound("record"),
+        other => DomainError::Internal(other.to_string()),
+    }
+}

@@ -1,0 +1,228 @@
+//! Members: add by e-mail, list, change role, remove; with the last-owner and MFA invariants.
+
+use chrono::Utc;
+use nestcms_domain::DomainError;
+use nestcms_domain::PortError;
+use nestcms_domain::identity::policy::{self, Action};
+use nestcms_domain::identity::ports::MembershipChange;
+use nestcms_domain::identity::{Email, EmployeeType, Membership, OrgId, Role, User, UserId};
+use serde_json::json;
+
+use crate::audit::{self, Event};
+use crate::{ClientInfo, Principal, Store, orgs, port};
+
+fn last_owner() -> DomainError {
+    DomainError::Conflict {
+        code: "last_owner",
+        message: "an organization must keep at least one owner".into(),
+    }
+}
+
+/// In an organization that requires MFA, owners and admins must have it: refuse a promotion
+/// that would lock the promoted person out.
+async fn check_mfa_for_role(
+    store: &Store,
+    org: OrgId,
+    user: &User,
+    role: Role,
+) -> Result<(), DomainError> {
+    if !role.is_org_admin() || user.mfa_enabled {
+        return Ok(());
+    }
+    let org = store
+        .org(org)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("organization"))?;
+    if org.require_mfa {
+        return Err(DomainError::Conflict {
+            code: "mfa_not_enrolled",
+            message: "this organization requires two-factor authentication of owners and admins; the member must enable it first".into(),
+        });
+    }
+    Ok(())
+}
+
+fn event<'a>(
+    kind: &'static str,
+    org: OrgId,
+    who: Principal,
+    subject: UserId,
+    client: &'a ClientInfo,
+    detail: serde_json::Value,
+) -> Event<'a> {
+    Event {
+        kind,
+        org: Some(org),
+        actor: Some(who.user),
+        subject: Some(subject),
+        session: Some(who.session),
+        client: Some(client),
+        detail,
+    }
+}
+
+/// Adds a registered user by e-mail with a role.
+pub async fn add(
+    store: &Store,
+    who: Principal,
+    org: OrgId,
+    email: &str,
+    role: Role,
+    employee_type: Option<EmployeeType>,
+    client: &ClientInfo,
+) -> Result<(Membership, User), DomainError> {
+    let me = orgs::membership(store, who, org).await?;
+    policy::decide(me.role, Action::AddMember, None, &[])?;
+    if role == Role::Owner && me.role != Role::Owner {
+        return Err(DomainError::Forbidden(
+            "only an owner can add an owner".into(),
+        ));
+    }
+    let email = Email::parse(email, "/email").map_err(|e| DomainError::Validation(vec![e]))?;
+    let user = store
+        .user_by_email(&email)
+        .await
+        .map_err(port)?
+        .ok_or_else(|| {
+            DomainError::invalid(
+                "/email",
+                "user_not_found",
+                "no account uses this e-mail; ask them to register first",
+            )
+        })?;
+    check_mfa_for_role(store, org, &user, role).await?;
+    let employee_type = if role == Role::Employee {
+        employee_type
+    } else {
+        None
+    };
+    let m = Membership {
+        org_id: org,
+        user_id: user.id,
+        role,
+        employee_type,
+        created_at: Utc::now(),
+    };
+    match store.insert_membership(&m).await {
+        Ok(()) => {}
+        Err(PortError::Duplicate) => {
+            return Err(DomainError::Conflict {
+                code: "already_member",
+                message: "this user is already a member".into(),
+            });
+        }
+        Err(e) => return Err(port(e)),
+    }
+    audit::record(
+        store,
+        event(
+            "member_added",
+            org,
+            who,
+            user.id,
+            client,
+            json!({ "role": role.as_str() }),
+        ),
+    )
+    .await?;
+    Ok((m, user))
+}
+
+/// Members with their users (the HTTP layer shows only public fields).
+pub async fn list(
+    store: &Store,
+    who: Principal,
+    org: OrgId,
+) -> Result<Vec<(Membership, User)>, DomainError> {
+    let me = orgs::membership(store, who, org).await?;
+    policy::decide(me.role, Action::ViewMembers, None, &[])?;
+    store.members(org).await.map_err(port)
+}
+
+/// Changes a member's role.
+pub async fn change_role(
+    store: &Store,
+    who: Principal,
+    org: OrgId,
+    target: UserId,
+    role: Role,
+    employee_type: Option<EmployeeType>,
+    client: &ClientInfo,
+) -> Result<Membership, DomainError> {
+    let me = orgs::membership(store, who, org).await?;
+    policy::decide(me.role, Action::ChangeRole, None, &[])?;
+    let current = store
+        .membership(org, target)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("member"))?;
+    policy::check_role_change(me.role, current.role, role)?;
+    let user = store
+        .user_by_id(target)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("member"))?;
+    check_mfa_for_role(store, org, &user, role).await?;
+    let employee_type = if role == Role::Employee {
+        employee_type.or(current.employee_type)
+    } else {
+        None
+    };
+    match store
+        .change_role(org, target, role, employee_type)
+        .await
+        .map_err(port)?
+    {
+        MembershipChange::Applied => {}
+        MembershipChange::LastOwner => return Err(last_owner()),
+        MembershipChange::NotFound => return Err(DomainError::NotFound("member")),
+    }
+    let detail = json!({ "from": current.role.as_str(), "to": role.as_str() });
+    audit::record(
+        store,
+        event("role_changed", org, who, target, client, detail),
+    )
+    .await?;
+    Ok(Membership {
+        role,
+        employee_type,
+        ..current
+    })
+}
+
+/// Removes a member (members may also leave on their own).
+pub async fn remove(
+    store: &Store,
+    who: Principal,
+    org: OrgId,
+    target: UserId,
+    client: &ClientInfo,
+) -> Result<(), DomainError> {
+    let me = orgs::membership(store, who, org).await?;
+    let current = store
+        .membership(org, target)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("member"))?;
+    if target != who.user {
+        policy::check_removal(me.role, current.role)?;
+    }
+    match store.remove_membership(org, target).await.map_err(port)? {
+        MembershipChange::Applied => {}
+        MembershipChange::LastOwner => return Err(last_owner()),
+        MembershipChange::NotFound => return Err(DomainError::NotFound("member")),
+    }
+    audit::record(
+        store,
+        event(
+            "member_removed",
+            org,
+            who,
+            target,
+            client,
+            json!({ "role": current.role.as_str() }),
+        ),
+    )
+    .await
+}

@@ -1,0 +1,237 @@
+//! What identity needs from storage. Implemented by `nestcms-store` for SQLite and PostgreSQL.
+
+use chrono::{DateTime, Utc};
+
+use super::Email;
+use super::{
+    EmployeeType, EventId, Grant, GrantId, Membership, ObjectKind, Org, OrgId, Role, SecurityEvent,
+    SessionId, User, UserId,
+};
+use crate::ports::PortError;
+
+/// Result of trying to change or remove a membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipChange {
+    /// Done.
+    Applied,
+    /// Refused: it would leave the organization without an owner.
+    LastOwner,
+    /// No such member.
+    NotFound,
+}
+
+/// Result of presenting a refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was current; it is now spent and the new one stored in the same family.
+    Rotated {
+        /// The family.
+        session: SessionId,
+        /// Its user.
+        user: UserId,
+    },
+    /// The token was already spent: theft is assumed and the whole family is now revoked.
+    Reused {
+        /// The revoked family.
+        session: SessionId,
+        /// Its user.
+        user: UserId,
+    },
+    /// Unknown, expired, or its family already revoked.
+    Invalid,
+}
+
+/// A login session being opened.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Family id (also in the access token's `sid`).
+    pub id: SessionId,
+    /// Who.
+    pub user: UserId,
+    /// SHA-256 of the first refresh token.
+    pub refresh_hash: String,
+    /// When that token expires.
+    pub refresh_expires_at: DateTime<Utc>,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Client software, truncated.
+    pub user_agent: Option<String>,
+    /// Now.
+    pub at: DateTime<Utc>,
+}
+
+/// Users and their credentials.
+#[async_trait::async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user; [`PortError::Duplicate`] when the e-mail is taken.
+    async fn insert_user(&self, user: &User) -> Result<(), PortError>;
+    /// Finds by normalised e-mail.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, PortError>;
+    /// Finds by id.
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, PortError>;
+    /// Replaces the password hash.
+    async fn update_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+    /// Sets the TOTP state and replaces the recovery codes (hashes) in one transaction.
+    async fn set_totp(
+        &self,
+        id: UserId,
+        secret: Option<&str>,
+        enabled: bool,
+        recovery_hashes: &[String],
+    ) -> Result<(), PortError>;
+    /// Records that a TOTP time step was used; false when that step (or a later one) already
+    /// was, so a code works only once.
+    async fn accept_totp_step(&self, id: UserId, step: i64) -> Result<bool, PortError>;
+    /// Spends one unused recovery code; false when there is none with that hash.
+    async fn consume_recovery_code(
+        &self,
+        id: UserId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
+}
+
+/// Organizations and memberships.
+#[async_trait::async_trait]
+pub trait OrgRepository: Send + Sync {
+    /// Stores an organization with its creator as owner, in one transaction.
+    async fn insert_org(&self, org: &Org, owner: &Membership) -> Result<(), PortError>;
+    /// Finds an organization.
+    async fn org(&self, id: OrgId) -> Result<Option<Org>, PortError>;
+    /// Saves title, description, status, address, profit share and MFA requirement.
+    async fn update_org(&self, org: &Org) -> Result<(), PortError>;
+    /// The organizations a user belongs to, with their membership.
+    async fn orgs_of(&self, user: UserId) -> Result<Vec<(Org, Membership)>, PortError>;
+    /// One membership.
+    async fn membership(&self, org: OrgId, user: UserId) -> Result<Option<Membership>, PortError>;
+    /// Every member with their user record, oldest first.
+    async fn members(&self, org: OrgId) -> Result<Vec<(Membership, User)>, PortError>;
+    /// Adds a member; [`PortError::Duplicate`] when already one.
+    async fn insert_membership(&self, m: &Membership) -> Result<(), PortError>;
+    /// Changes a role, refusing atomically to demote the last owner.
+    async fn change_role(
+        &self,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+        employee_type: Option<EmployeeType>,
+    ) -> Result<MembershipChange, PortError>;
+    /// Removes a member, refusing atomically to remove the last owner.
+    async fn remove_membership(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<MembershipChange, PortError>;
+    /// Whether any organization where the user is owner or admin requires MFA.
+    async fn mfa_required_for(&self, user: UserId) -> Result<bool, PortError>;
+}
+
+/// Per-object grants.
+#[async_trait::async_trait]
+pub trait GrantRepository: Send + Sync {
+    /// Stores a grant.
+    async fn insert_grant(&self, grant: &Grant) -> Result<(), PortError>;
+    /// One grant of an organization.
+    async fn grant(&self, org: OrgId, id: GrantId) -> Result<Option<Grant>, PortError>;
+    /// Grants of an organization, optionally of one user, newest first.
+    async fn grants(&self, org: OrgId, user: Option<UserId>) -> Result<Vec<Grant>, PortError>;
+    /// Revokes a grant in force; false when it was not in force.
+    async fn revoke_grant(
+        &self,
+        org: OrgId,
+        id: GrantId,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
+    /// Grants in force for a user on one object.
+    async fn grants_on(
+        &self,
+        org: OrgId,
+        user: UserId,
+        kind: ObjectKind,
+        object: uuid::Uuid,
+    ) -> Result<Vec<Grant>, PortError>;
+}
+
+/// Login sessions and refresh-token families.
+#[async_trait::async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Opens a session with its first refresh token.
+    async fn insert_session(&self, s: &NewSession) -> Result<(), PortError>;
+    /// Spends `old_hash` and stores `new_hash` in the same family, atomically; detects reuse.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<Rotation, PortError>;
+    /// Revokes one session; false when already revoked or unknown.
+    async fn revoke_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, PortError>;
+    /// Revokes every session of a user but one; returns how many.
+    async fn revoke_other_sessions(
+        &self,
+        user: UserId,
+        keep: SessionId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, PortError>;
+    /// The user of a session that is not revoked.
+    async fn active_session(&self, id: SessionId) -> Result<Option<UserId>, PortError>;
+}
+
+/// Failed-login counters, keyed by account or client address.
+#[async_trait::async_trait]
+pub trait ThrottleRepository: Send + Sync {
+    /// Counts one failure (restarting the count if the last one is older than `window_start`);
+    /// returns the failure count now.
+    async fn record_failure(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+    ) -> Result<u32, PortError>;
+    /// The failure count and the time of the last failure.
+    async fn failures(&self, key: &str) -> Result<Option<(u32, DateTime<Utc>)>, PortError>;
+    /// Forgets a key (after a successful login).
+    async fn clear_failures(&self, key: &str) -> Result<(), PortError>;
+}
+
+/// The append-only security audit log.
+#[async_trait::async_trait]
+pub trait AuditRepository: Send + Sync {
+    /// Appends an event.
+    async fn record_event(&self, e: &SecurityEvent) -> Result<(), PortError>;
+    /// Events of an organization and of its members' accounts, newest first, before a cursor.
+    async fn org_events(
+        &self,
+        org: OrgId,
+        before: Option<EventId>,
+        limit: u32,
+    ) -> Result<Vec<SecurityEvent>, PortError>;
+}
+
+/// Everything identity needs, as one object.
+pub trait IdentityStore:
+    UserRepository
+    + OrgRepository
+    + GrantRepository
+    + SessionRepository
+    + ThrottleRepository
+    + AuditRepository
+{
+}
+
+impl<T> IdentityStore for T where
+    T: UserRepository
+        + OrgRepository
+        + GrantRepository
+        + SessionRepository
+        + ThrottleRepository
+        + AuditRepository
+{
+}

@@ -1,0 +1,103 @@
+//! Extractors for who is calling: [`Authenticated`] (a bearer token with an open session) and
+//! [`Client`] (address and user agent, for throttling and the audit log).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use nestcms_app::{ClientInfo, Principal};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The caller, authenticated by `Authorization: Bearer <access token>` whose session is open.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated(pub Principal);
+
+/// A 401 that tells the client which scheme to use.
+pub struct Unauthorized(ApiError);
+
+impl IntoResponse for Unauthorized {
+    fn into_response(self) -> Response {
+        let mut res = self.0.into_response();
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        res
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Unauthorized;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(Unauthorized(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send Authorization: Bearer <access_token>",
+            )));
+        };
+        let principal = state
+            .auth
+            .authenticate(token)
+            .await
+            .map_err(|e| Unauthorized(e.into()))?;
+        tracing::Span::current().record("user_id", tracing::field::display(principal.user));
+        Ok(Self(principal))
+    }
+}
+
+/// Where the request came from.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .http
+            .trust_forwarded_for
+            .then(|| {
+                parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+            })
+            .flatten()
+            .and_then(|v| v.rsplit(',').next())
+            .map(|ip| ip.trim().to_owned())
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(200).collect());
+        Ok(Self(ClientInfo {
+            ip: forwarded.or(peer),
+            user_agent,
+        }))
+    }
+}
