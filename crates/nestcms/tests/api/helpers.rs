@@ -27,7 +27,120 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
         Ok(self.client.get(self.url(path)).send().await?)
     }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> anyhow::Result<reqwest::Response> {
+        Ok(self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await?)
+    }
+
+    /// POST a JSON body, optionally with a bearer token.
+    pub async fn post(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<reqwest::Response> {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Ok(req.send().await?)
+    }
+
+    /// PATCH a JSON body with a bearer token.
+    pub async fn patch(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<reqwest::Response> {
+        Ok(self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await?)
+    }
+
+    /// Registers a user and returns their id.
+    pub async fn register(&self, email: &str, password: &str) -> anyhow::Result<String> {
+        let body =
+            serde_json::json!({ "email": email, "password": password, "full_name": "Test Person" });
+        let res = self.post(None, "/api/v1/auth/register", &body).await?;
+        anyhow::ensure!(
+            res.status() == 201,
+            "register {email}: {}",
+            res.text().await?
+        );
+        let user: serde_json::Value = res.json().await?;
+        Ok(user["id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Logs in and returns (access token, refresh token).
+    pub async fn login(&self, email: &str, password: &str) -> anyhow::Result<(String, String)> {
+        let res = self
+            .post(
+                None,
+                "/api/v1/auth/login",
+                &serde_json::json!({ "email": email, "password": password }),
+            )
+            .await?;
+        anyhow::ensure!(res.status() == 200, "login {email}: {}", res.text().await?);
+        let t: serde_json::Value = res.json().await?;
+        Ok((
+            t["access_token"].as_str().unwrap_or_default().to_owned(),
+            t["refresh_token"].as_str().unwrap_or_default().to_owned(),
+        ))
+    }
+
+    /// Registers and logs in; returns (user id, access token).
+    pub async fn user(&self, email: &str) -> anyhow::Result<(String, String)> {
+        let id = self.register(email, PASSWORD).await?;
+        let (access, _) = self.login(email, PASSWORD).await?;
+        Ok((id, access))
+    }
+
+    /// Creates an organization and returns its id.
+    pub async fn org(&self, token: &str, title: &str) -> anyhow::Result<String> {
+        let res = self
+            .post(
+                Some(token),
+                "/api/v1/orgs",
+                &serde_json::json!({ "title": title }),
+            )
+            .await?;
+        anyhow::ensure!(res.status() == 201, "create org: {}", res.text().await?);
+        Ok(res.json::<serde_json::Value>().await?["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Adds a member with a role.
+    pub async fn add_member(
+        &self,
+        token: &str,
+        org: &str,
+        email: &str,
+        role: &str,
+    ) -> anyhow::Result<()> {
+        let body = serde_json::json!({ "email": email, "role": role });
+        let res = self
+            .post(Some(token), &format!("/api/v1/orgs/{org}/members"), &body)
+            .await?;
+        anyhow::ensure!(res.status() == 201, "add member: {}", res.text().await?);
+        Ok(())
+    }
 }
+
+/// A password that meets the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
 
 impl Drop for TestApp {
     fn drop(&mut self) {

@@ -4,4 +4,8 @@
 mod errors;
 mod health;
 mod helpers;
+mod identity;
+mod isolation;
+mod mfa;
 mod openapi;
+mod secrets;
