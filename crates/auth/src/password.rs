@@ -1,4 +1,12 @@
-//! Argon2id password hashing off the async workers, with bounded parallelism.
+//! Argon2id password hashing off the async workers, with bounded parallelism and low priority.
+//!
+//! Hashes run on a dedicated rayon pool (not tokio's blocking pool, which file I/O shares) of
+//! `parallelism` threads whose OS scheduling priority is lowered at start. On a 2-core machine a
+//! burst of logins otherwise competes at equal weight with the threads serving every other
+//! request and the kernel's time slices show up as their tail latency; at low priority the kernel
+//! preempts hashing whenever a request handler is runnable. Logins wait longer under load,
+//! everything else does not (see docs/PERFORMANCE.md). A hash whose request was abandoned while
+//! queued is skipped.
 
 use std::sync::Arc;
 
@@ -6,7 +14,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use thread_priority::{ThreadPriority, set_current_thread_priority};
 
 use crate::AuthError;
 
@@ -18,8 +26,8 @@ const LANES: u32 = 1;
 /// Hashes and verifies passwords.
 #[derive(Clone)]
 pub struct Hasher {
-    /// At most this many hashes run at once; the rest wait their turn without holding a thread.
-    permits: Arc<Semaphore>,
+    /// The low-priority threads that run hashes; jobs beyond their number queue.
+    pool: Arc<rayon::ThreadPool>,
     /// A real hash of a random password, verified against when the account does not exist so
     /// that "no such user" costs the same time as "wrong password".
     decoy: Arc<str>,
@@ -29,8 +37,15 @@ impl Hasher {
     /// A hasher running at most `parallelism` hashes at once (at least 1).
     pub fn new(parallelism: usize) -> Result<Self, AuthError> {
         let decoy = hash_blocking(&crate::opaque::new_refresh_token())?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(parallelism.max(1))
+            .thread_name(|i| format!("argon2-{i}"))
+            // Best effort: where lowering the priority is not permitted, hashing still works.
+            .start_handler(|_| drop(set_current_thread_priority(ThreadPriority::Min)))
+            .build()
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
         Ok(Self {
-            permits: Arc::new(Semaphore::new(parallelism.max(1))),
+            pool: Arc::new(pool),
             decoy: decoy.into(),
         })
     }
@@ -63,14 +78,14 @@ impl Hasher {
         &self,
         job: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
     ) -> Result<T, AuthError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.pool.spawn(move || {
+            if !tx.is_closed() {
+                let _ = tx.send(job());
+            }
+        });
+        rx.await
+            .map_err(|_| AuthError::Internal("hashing pool stopped".into()))?
     }
 }
 
