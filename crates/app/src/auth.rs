@@ -331,12 +331,7 @@ impl Auth {
 
     /// The caller and their memberships.
     pub async fn me(&self, who: Principal) -> Result<(User, Vec<(Org, Membership)>), DomainError> {
-        let user = self
-            .store
-            .user_by_id(who.user)
-            .await
-            .map_err(port)?
-            .ok_or(DomainError::NotFound("user"))?;
+        let user = crate::user(&self.store, who.user).await?;
         let orgs = self.store.orgs_of(who.user).await.map_err(port)?;
         Ok((user, orgs))
     }
@@ -349,12 +344,7 @@ impl Auth {
         new: &SecretString,
         client: &ClientInfo,
     ) -> Result<u64, DomainError> {
-        let user = self
-            .store
-            .user_by_id(who.user)
-            .await
-            .map_err(port)?
-            .ok_or(DomainError::NotFound("user"))?;
+        let user = crate::user(&self.store, who.user).await?;
         if !self
             .hasher
             .verify(current, &user.password_hash)

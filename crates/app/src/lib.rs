@@ -39,6 +39,18 @@ pub struct ClientInfo {
 /// The storage the services share.
 pub type Store = Arc<dyn IdentityStore>;
 
+/// Loads a user who must exist (the caller, or a member already found).
+pub(crate) async fn user(
+    store: &Store,
+    id: UserId,
+) -> Result<nestcms_domain::identity::User, DomainError> {
+    store
+        .user_by_id(id)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("user"))
+}
+
 /// Storage failures are ours, not the caller's: unavailable stays retryable, the rest is internal.
 pub(crate) fn port(e: PortError) -> DomainError {
     match e {

@@ -83,11 +83,7 @@ pub(crate) async fn second_factor(
 
 /// Starts enrolment: a new secret, not yet demanded at login.
 pub async fn begin(store: &Store, who: Principal) -> Result<Enrolment, DomainError> {
-    let user = store
-        .user_by_id(who.user)
-        .await
-        .map_err(port)?
-        .ok_or(DomainError::NotFound("user"))?;
+    let user = crate::user(store, who.user).await?;
     if user.mfa_enabled {
         return Err(DomainError::Conflict {
             code: "mfa_already_enabled",
@@ -113,11 +109,7 @@ pub async fn confirm(
     code: &str,
     client: &ClientInfo,
 ) -> Result<Vec<String>, DomainError> {
-    let user = store
-        .user_by_id(who.user)
-        .await
-        .map_err(port)?
-        .ok_or(DomainError::NotFound("user"))?;
+    let user = crate::user(store, who.user).await?;
     let Some(secret) = user.totp_secret.as_deref().filter(|_| !user.mfa_enabled) else {
         return Err(DomainError::Conflict {
             code: "mfa_not_pending",
@@ -162,11 +154,7 @@ pub async fn disable(
     code: &str,
     client: &ClientInfo,
 ) -> Result<(), DomainError> {
-    let user = store
-        .user_by_id(who.user)
-        .await
-        .map_err(port)?
-        .ok_or(DomainError::NotFound("user"))?;
+    let user = crate::user(store, who.user).await?;
     if !user.mfa_enabled {
         return Err(DomainError::Conflict {
             code: "mfa_not_enabled",

@@ -212,11 +212,7 @@ pub async fn update(
 }
 
 async fn require_own_mfa(store: &Store, who: Principal) -> Result<(), DomainError> {
-    let me = store
-        .user_by_id(who.user)
-        .await
-        .map_err(port)?
-        .ok_or(DomainError::NotFound("user"))?;
+    let me = crate::user(store, who.user).await?;
     if me.mfa_enabled {
         Ok(())
     } else {

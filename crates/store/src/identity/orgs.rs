@@ -249,32 +249,8 @@ impl OrgRepository for Store {
         role: Role,
         employee_type: Option<EmployeeType>,
     ) -> Result<MembershipChange, PortError> {
-        with_pool!(self.primary(), |p| {
-            async {
-                let mut tx = p.begin().await?;
-                sqlx::query(LOCK_ORG).bind(org.0).execute(&mut *tx).await?;
-                let Some(current) = sqlx::query_scalar::<_, String>(ROLE_OF).bind(org.0).bind(user.0).fetch_optional(&mut *tx).await? else {
-                    return Ok(MembershipChange::NotFound);
-                };
-                if current == "owner" && role != Role::Owner {
-                    let owners: i64 = sqlx::query_scalar(OWNERS).bind(org.0).fetch_one(&mut *tx).await?;
-                    if owners <= 1 {
-                        return Ok(MembershipChange::LastOwner);
-                    }
-                }
-                sqlx::query("UPDATE memberships SET role = $3, employee_type = $4 WHERE org_id = $1 AND user_id = $2")
-                    .bind(org.0)
-                    .bind(user.0)
-                    .bind(role.as_str())
-                    .bind(employee_type.map(EmployeeType::as_str))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(MembershipChange::Applied)
-            }
+        self.guarded_change(org, user, Some((role, employee_type)))
             .await
-        })
-        .map_err(port_err)
     }
 
     async fn remove_membership(
@@ -282,38 +258,7 @@ impl OrgRepository for Store {
         org: OrgId,
         user: UserId,
     ) -> Result<MembershipChange, PortError> {
-        with_pool!(self.primary(), |p| {
-            async {
-                let mut tx = p.begin().await?;
-                sqlx::query(LOCK_ORG).bind(org.0).execute(&mut *tx).await?;
-                let Some(current) = sqlx::query_scalar::<_, String>(ROLE_OF)
-                    .bind(org.0)
-                    .bind(user.0)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                else {
-                    return Ok(MembershipChange::NotFound);
-                };
-                if current == "owner" {
-                    let owners: i64 = sqlx::query_scalar(OWNERS)
-                        .bind(org.0)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    if owners <= 1 {
-                        return Ok(MembershipChange::LastOwner);
-                    }
-                }
-                sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-                    .bind(org.0)
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(MembershipChange::Applied)
-            }
-            .await
-        })
-        .map_err(port_err)
+        self.guarded_change(org, user, None).await
     }
 
     async fn mfa_required_for(&self, user: UserId) -> Result<bool, PortError> {
@@ -323,6 +268,51 @@ impl OrgRepository for Store {
             .bind(user.0)
             .fetch_one(p)
             .await)
+        .map_err(port_err)
+    }
+}
+
+impl Store {
+    /// Changes a member's role (`Some`) or removes them (`None`) unless that would leave the
+    /// organization without an owner. The organization row is written first, which serialises
+    /// concurrent changes on both backends, so two owners demoting each other cannot both win.
+    async fn guarded_change(
+        &self,
+        org: OrgId,
+        user: UserId,
+        new_role: Option<(Role, Option<EmployeeType>)>,
+    ) -> Result<MembershipChange, PortError> {
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query(LOCK_ORG).bind(org.0).execute(&mut *tx).await?;
+                let current = sqlx::query_scalar::<_, String>(ROLE_OF).bind(org.0).bind(user.0).fetch_optional(&mut *tx).await?;
+                let Some(current) = current else {
+                    return Ok(MembershipChange::NotFound);
+                };
+                let stays_owner = matches!(new_role, Some((Role::Owner, _)));
+                if current == "owner" && !stays_owner {
+                    let owners: i64 = sqlx::query_scalar(OWNERS).bind(org.0).fetch_one(&mut *tx).await?;
+                    if owners <= 1 {
+                        return Ok(MembershipChange::LastOwner);
+                    }
+                }
+                let change = match new_role {
+                    Some((role, employee_type)) => sqlx::query(
+                        "UPDATE memberships SET role = $3, employee_type = $4 WHERE org_id = $1 AND user_id = $2",
+                    )
+                    .bind(org.0)
+                    .bind(user.0)
+                    .bind(role.as_str())
+                    .bind(employee_type.map(EmployeeType::as_str)),
+                    None => sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(org.0).bind(user.0),
+                };
+                change.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(MembershipChange::Applied)
+            }
+            .await
+        })
         .map_err(port_err)
     }
 }
