@@ -66,11 +66,16 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the exit code.
-    fn terminate(mut self) -> anyhow::Result<Option<i32>> {
+    fn terminate(self) -> anyhow::Result<Option<i32>> {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()?;
         anyhow::ensure!(status.success(), "kill failed");
+        self.terminate_after_signal()
+    }
+
+    /// Waits for the exit code of a process already signalled.
+    fn terminate_after_signal(mut self) -> anyhow::Result<Option<i32>> {
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait()? {
@@ -106,6 +111,43 @@ async fn serve_with_no_configuration_creates_the_sqlite_file_and_exits_0_on_sigt
         "a development key is generated"
     );
     assert_eq!(server.terminate()?, Some(0));
+    Ok(())
+}
+
+#[test]
+fn sigterm_during_a_slow_request_lets_it_finish_then_exits_0() -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir()?;
+    let server = Server::start(nestcms(dir.path()))?;
+    let body = r#"{"email":"slow@example.com","password":"correct horse battery staple","full_name":"Slow Uploader"}"#;
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut conn = std::net::TcpStream::connect(&server.addr)?;
+    conn.set_read_timeout(Some(Duration::from_secs(15)))?;
+    write!(
+        conn,
+        "POST /api/v1/auth/register HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        server.addr,
+        body.len()
+    )?;
+    conn.flush()?;
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    anyhow::ensure!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success(),
+        "kill failed"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    conn.write_all(tail.as_bytes())?;
+    let mut response = String::new();
+    conn.read_to_string(&mut response)?;
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "the in-flight request completes: {response}"
+    );
+    assert_eq!(server.terminate_after_signal()?, Some(0));
     Ok(())
 }
 
