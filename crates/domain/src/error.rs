@@ -54,6 +54,15 @@ pub enum DomainError {
         /// Human explanation (never says which half of a credential was wrong).
         message: String,
     },
+    /// Well-formed input that breaks a business rule (e.g. instalments that do not sum to the
+    /// contract total); every broken rule is listed.
+    #[error("unprocessable: {code}")]
+    Unprocessable {
+        /// Stable machine code.
+        code: &'static str,
+        /// The fields concerned.
+        errors: Vec<FieldError>,
+    },
     /// Too many attempts; retry after the given number of seconds.
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited {

@@ -6,6 +6,7 @@
 //! RabbitMQ) implement the traits in [`ports`]; the HTTP layer translates [`error::DomainError`]
 //! into responses.
 
+pub mod construction;
 pub mod error;
 pub mod id;
 pub mod identity;

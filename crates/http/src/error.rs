@@ -214,6 +214,14 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
             }
+            DomainError::Unprocessable { code, errors } => {
+                let detail = errors.first().map_or_else(
+                    || "the request breaks a business rule".to_owned(),
+                    |e| e.message.clone(),
+                );
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+                    .with_errors(errors.into_iter().map(FieldProblem::from).collect())
+            }
             DomainError::Forbidden(message) => {
                 Self::new(StatusCode::FORBIDDEN, "forbidden", message)
             }

@@ -79,6 +79,46 @@ where
     }
 }
 
+/// Query parameters; a malformed one is a 400 naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded_de(query);
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = format!("?{}", e.path());
+                let message = e.into_inner().to_string();
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("{field}: {message}"),
+                )
+                .with_errors(vec![FieldProblem {
+                    field,
+                    code: "invalid".to_owned(),
+                    message,
+                }])
+            })
+    }
+}
+
+fn serde_urlencoded_de(query: &str) -> serde_urlencoded::Deserializer<'_> {
+    serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()))
+}
+
 /// Deserialises a JSON document, mapping failures to problem errors.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);

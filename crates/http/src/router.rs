@@ -11,7 +11,10 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::layers;
-use crate::routes::{audit, auth, grants, health, members, orgs, users};
+use crate::routes::{
+    analytics, audit, auth, contracts, earnings, grants, health, members, offers, orgs,
+    project_parts, projects, users,
+};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -32,6 +35,11 @@ use crate::state::AppState;
         (name = "members", description = "Who belongs to an organization"),
         (name = "grants", description = "Per-object permissions"),
         (name = "audit", description = "Security audit log"),
+        (name = "offers", description = "Quotes to clients"),
+        (name = "contracts", description = "Agreements and instalment schedules"),
+        (name = "projects", description = "Projects, steps, designs, workers, notes"),
+        (name = "earnings", description = "Earnings, commissions, distribution"),
+        (name = "analytics", description = "Numbers per currency"),
     )
 )]
 struct ApiDoc;
@@ -76,6 +84,41 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::create_grant, grants::list_grants))
         .routes(routes!(grants::revoke_grant))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(offers::create_offer, offers::list_offers))
+        .routes(routes!(offers::get_offer))
+        .routes(routes!(offers::approve_offer))
+        .routes(routes!(offers::reject_offer))
+        .routes(routes!(contracts::list_contracts))
+        .routes(routes!(contracts::get_contract))
+        .routes(routes!(contracts::set_instalments))
+        .routes(routes!(contracts::approve_contract))
+        .routes(routes!(contracts::reject_contract))
+        .routes(routes!(contracts::activate_contract))
+        .routes(routes!(contracts::close_contract))
+        .routes(routes!(projects::create_project, projects::list_projects))
+        .routes(routes!(projects::get_project, projects::update_project))
+        .routes(routes!(project_parts::add_step, project_parts::list_steps))
+        .routes(routes!(project_parts::update_step))
+        .routes(routes!(
+            project_parts::add_design,
+            project_parts::list_designs
+        ))
+        .routes(routes!(project_parts::add_design_version))
+        .routes(routes!(
+            project_parts::add_worker,
+            project_parts::list_workers
+        ))
+        .routes(routes!(project_parts::add_note, project_parts::list_notes))
+        .routes(routes!(project_parts::mark_note_read))
+        .routes(routes!(earnings::create_earning, earnings::list_earnings))
+        .routes(routes!(earnings::distribute_earning))
+        .routes(routes!(earnings::create_commission))
+        .routes(routes!(analytics::status_breakdown))
+        .routes(routes!(analytics::earnings_stats))
+        .routes(routes!(analytics::earnings_trend))
+        .routes(routes!(analytics::top_projects))
+        .routes(routes!(analytics::top_employees))
+        .routes(routes!(analytics::dashboard))
 }
 
 /// The OpenAPI 3.1 document of this build.

@@ -1,9 +1,16 @@
 //! Handlers, one module per resource. The route table is in [`crate::router`].
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod common;
+pub mod contracts;
+pub mod earnings;
 pub mod grants;
 pub mod health;
 pub mod members;
+pub mod offers;
 pub mod orgs;
+pub mod project_parts;
+pub mod projects;
 pub mod users;

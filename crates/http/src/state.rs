@@ -19,6 +19,8 @@ pub struct App {
     pub auth: Auth,
     /// Identity storage, for the organization, member, grant and audit services.
     pub identity: nestcms_app::Store,
+    /// Construction storage: offers, contracts, projects, earnings, analytics.
+    pub construction: nestcms_app::construction::Data,
 }
 
 /// Cheap-to-clone handle on [`App`], passed to every handler by axum.

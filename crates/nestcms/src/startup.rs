@@ -71,6 +71,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         backend: store.backend().name(),
         auth: Auth::new(identity.clone(), hasher, signer, auth_config),
         identity,
+        construction: store.clone(),
     }));
     let app = Application::bind(config.server.listen, nestcms_http::router(state))
         .await

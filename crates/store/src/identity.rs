@@ -15,6 +15,6 @@ use nestcms_domain::PortError;
 
 /// Maps a stored enum text that does not parse: the database holds something this build does
 /// not know, which is ours to fix, not the caller's.
-fn unknown(what: &str, text: &str) -> PortError {
+pub(crate) fn unknown(what: &str, text: &str) -> PortError {
     PortError::Other(format!("stored {what} {text:?} is not recognised"))
 }

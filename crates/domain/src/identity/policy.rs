@@ -29,6 +29,18 @@ pub enum Action {
     ViewGrants,
     /// Read the security audit log.
     ReadAuditLog,
+    /// See all offers, contracts and projects (staff); clients see only their own.
+    ViewAllRecords,
+    /// Write offers.
+    CreateOffer,
+    /// Create contracts, set instalments, activate and close them.
+    ManageContracts,
+    /// Create projects, change their status, add designs and workers.
+    ManageProjects,
+    /// Record earnings, set commissions, distribute.
+    ManageEarnings,
+    /// Read the analytics.
+    ViewAnalytics,
 }
 
 impl Action {
@@ -46,8 +58,18 @@ pub const fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
         Role::Owner | Role::Admin => true,
-        Role::Manager => matches!(action, ViewOrg | ViewMembers | ViewGrants),
-        Role::Employee => matches!(action, ViewOrg | ViewMembers),
+        Role::Manager => matches!(
+            action,
+            ViewOrg
+                | ViewMembers
+                | ViewGrants
+                | ViewAllRecords
+                | CreateOffer
+                | ManageContracts
+                | ManageProjects
+                | ViewAnalytics
+        ),
+        Role::Employee => matches!(action, ViewOrg | ViewMembers | ViewAllRecords | CreateOffer),
         Role::Client => matches!(action, ViewOrg),
     }
 }

@@ -9,3 +9,4 @@ mod isolation;
 mod mfa;
 mod openapi;
 mod secrets;
+mod story;

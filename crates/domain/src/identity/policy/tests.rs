@@ -5,7 +5,13 @@ use chrono::Utc;
 use super::*;
 use crate::identity::{GrantId, OrgId, UserId};
 
-const ALL_ACTIONS: [Action; 9] = [
+const ALL_ACTIONS: [Action; 15] = [
+    Action::ViewAllRecords,
+    Action::CreateOffer,
+    Action::ManageContracts,
+    Action::ManageProjects,
+    Action::ManageEarnings,
+    Action::ViewAnalytics,
     Action::ViewOrg,
     Action::UpdateOrg,
     Action::ViewMembers,
@@ -42,6 +48,23 @@ fn only_owners_and_admins_administer_and_everyone_sees_the_org() {
         "clients do not see the staff list"
     );
     assert!(role_allows(Role::Employee, Action::ViewMembers));
+    for action in [
+        Action::ViewAllRecords,
+        Action::CreateOffer,
+        Action::ManageContracts,
+        Action::ManageProjects,
+        Action::ViewAnalytics,
+    ] {
+        assert!(
+            !role_allows(Role::Client, action),
+            "clients only see their own records: {action:?}"
+        );
+    }
+    assert!(
+        role_allows(Role::Employee, Action::CreateOffer),
+        "engineers write offers"
+    );
+    assert!(!role_allows(Role::Employee, Action::ManageContracts));
 }
 
 fn grant(verb: Verb, kind: ObjectKind, object: uuid::Uuid, status: GrantStatus) -> Grant {

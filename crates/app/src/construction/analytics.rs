@@ -1,0 +1,181 @@
+//! Analytics: per currency always, zeros for empty sets, no secret field of any user.
+
+use chrono::NaiveDate;
+use nestcms_domain::construction::StepStatus;
+use nestcms_domain::construction::ports::{CurrencyTotals, Ranked, StatusCount, Window};
+use nestcms_domain::construction::{ProjectId, ProjectStatus, progress_permille};
+use nestcms_domain::identity::policy::Action;
+use nestcms_domain::{Currency, DomainError};
+
+use super::{Caller, Data, projects};
+use crate::port;
+
+/// A date range.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Range {
+    /// First day.
+    pub from: Option<NaiveDate>,
+    /// Last day.
+    pub to: Option<NaiveDate>,
+}
+
+fn window(c: &Caller, r: Range) -> Result<Window, DomainError> {
+    if let (Some(f), Some(t)) = (r.from, r.to)
+        && f > t
+    {
+        return Err(DomainError::invalid(
+            "/from",
+            "after_to",
+            "from must not be after to",
+        ));
+    }
+    Ok(Window {
+        org: c.org(),
+        from: r.from,
+        to: r.to,
+    })
+}
+
+/// Project and contract counts per status.
+pub async fn status_breakdown(
+    data: &Data,
+    c: &Caller,
+) -> Result<(Vec<StatusCount>, Vec<StatusCount>), DomainError> {
+    c.require(Action::ViewAnalytics)?;
+    Ok((
+        data.project_status_counts(c.org()).await.map_err(port)?,
+        data.contract_status_counts(c.org()).await.map_err(port)?,
+    ))
+}
+
+/// Profit, loss, net and count per currency.
+pub async fn earnings_stats(
+    data: &Data,
+    c: &Caller,
+    r: Range,
+) -> Result<Vec<CurrencyTotals>, DomainError> {
+    c.require(Action::ViewAnalytics)?;
+    data.earning_totals(window(c, r)?, None).await.map_err(port)
+}
+
+/// Net per month in one currency.
+pub async fn monthly_trend(
+    data: &Data,
+    c: &Caller,
+    currency: Currency,
+    r: Range,
+) -> Result<Vec<Ranked>, DomainError> {
+    c.require(Action::ViewAnalytics)?;
+    data.monthly_trend(window(c, r)?, currency)
+        .await
+        .map_err(port)
+}
+
+/// Top projects by net earnings in one currency.
+pub async fn top_projects(
+    data: &Data,
+    c: &Caller,
+    currency: Currency,
+    r: Range,
+    limit: u32,
+) -> Result<Vec<Ranked>, DomainError> {
+    c.require(Action::ViewAnalytics)?;
+    data.top_projects(window(c, r)?, currency, limit.clamp(1, 100))
+        .await
+        .map_err(port)
+}
+
+/// Top employees by commission payouts in one currency.
+pub async fn top_employees(
+    data: &Data,
+    c: &Caller,
+    currency: Currency,
+    r: Range,
+    limit: u32,
+) -> Result<Vec<Ranked>, DomainError> {
+    c.require(Action::ViewAnalytics)?;
+    data.top_employees(window(c, r)?, currency, limit.clamp(1, 100))
+        .await
+        .map_err(port)
+}
+
+/// A project with its progress and earnings.
+pub struct ProjectDetail {
+    /// The project.
+    pub project: nestcms_domain::construction::Project,
+    /// Steps completed.
+    pub steps_completed: u32,
+    /// Steps in all.
+    pub steps_total: u32,
+    /// Progress in tenths of a percent.
+    pub progress_permille: u32,
+    /// Earnings per currency.
+    pub earnings: Vec<CurrencyTotals>,
+}
+
+/// Progress and earnings of one project (anyone who sees the project).
+pub async fn project_detail(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+) -> Result<ProjectDetail, DomainError> {
+    let project = projects::get(data, c, id).await?;
+    let steps = data.steps(id).await.map_err(port)?;
+    let total = u32::try_from(steps.len()).unwrap_or(u32::MAX);
+    let done = u32::try_from(
+        steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Completed)
+            .count(),
+    )
+    .unwrap_or(0);
+    let earnings = data
+        .earning_totals(
+            Window {
+                org: c.org(),
+                from: None,
+                to: None,
+            },
+            Some(id),
+        )
+        .await
+        .map_err(port)?;
+    Ok(ProjectDetail {
+        project,
+        steps_completed: done,
+        steps_total: total,
+        progress_permille: progress_permille(done, total),
+        earnings,
+    })
+}
+
+/// The caller's dashboard: their projects by status and their commission payouts per currency.
+pub struct Dashboard {
+    /// Projects the caller manages, works on, or (clients) owns, per status.
+    pub projects: Vec<(ProjectStatus, i64)>,
+    /// Payouts received, per currency.
+    pub payouts: Vec<(Currency, i64)>,
+}
+
+/// The caller's own numbers.
+pub async fn dashboard(data: &Data, c: &Caller) -> Result<Dashboard, DomainError> {
+    let page = nestcms_domain::construction::ports::Page {
+        before: None,
+        limit: 1000,
+    };
+    let mine = data
+        .projects(c.scope(), c.is_staff().then_some(c.user()), None, page)
+        .await
+        .map_err(port)?;
+    let mut counts: Vec<(ProjectStatus, i64)> =
+        ProjectStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for p in &mine {
+        if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == p.status) {
+            entry.1 += 1;
+        }
+    }
+    Ok(Dashboard {
+        projects: counts,
+        payouts: data.payouts_of(c.org(), c.user()).await.map_err(port)?,
+    })
+}

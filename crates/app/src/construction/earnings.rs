@@ -1,0 +1,216 @@
+//! Earnings, commissions, and their exact distribution.
+//!
+//! Rounding rule (also in docs/ANALYTICS.md): distributing a profit of `A` minor units over
+//! commissions with rates `r1..rn` basis points pays out the pool `P = floor(A × Σr / 10 000)`;
+//! the organization keeps `A − P` (less than one minor unit of rounding, plus the share not
+//! commissioned). `P` is split in proportion to the rates with the largest-remainder method
+//! (`construction::allocate`), so the payouts sum to exactly `P`. With rates summing to 100 %,
+//! `P = A`: not a fils is lost or created.
+
+use chrono::{NaiveDate, Utc};
+use nestcms_domain::construction::ports::Page;
+use nestcms_domain::construction::{
+    Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod, Payout, ProjectId,
+    allocate,
+};
+use nestcms_domain::identity::UserId;
+use nestcms_domain::identity::policy::Action;
+use nestcms_domain::{DomainError, FieldError, Money, PortError};
+
+use super::{Caller, Data, Paged, STAFF, member_with, paged, projects, text};
+use crate::{Store, port};
+
+/// A new earning.
+pub struct NewEarning {
+    /// Project, or none for an organization-level earning.
+    pub project_id: Option<ProjectId>,
+    /// Profit or loss.
+    pub kind: EarningKind,
+    /// Period length.
+    pub period: EarningPeriod,
+    /// First day of the period.
+    pub period_start: NaiveDate,
+    /// Positive amount.
+    pub amount: Money,
+    /// Title.
+    pub title: String,
+}
+
+/// Records an earning.
+pub async fn record(data: &Data, c: &Caller, n: NewEarning) -> Result<Earning, DomainError> {
+    c.require(Action::ManageEarnings)?;
+    if let Some(p) = n.project_id {
+        projects::get(data, c, p)
+            .await
+            .map_err(|_| DomainError::invalid("/project_id", "not_found", "no such project"))?;
+    }
+    let e = Earning {
+        id: EarningId::new(),
+        org_id: c.org(),
+        project_id: n.project_id,
+        kind: n.kind,
+        period: n.period,
+        period_start: n.period_start,
+        amount: n.amount,
+        title: text(&n.title, "/title", 200)?,
+        distributed_at: None,
+        created_at: Utc::now(),
+    };
+    data.insert_earning(&e).await.map_err(port)?;
+    Ok(e)
+}
+
+/// Earnings, newest first.
+pub async fn list(
+    data: &Data,
+    c: &Caller,
+    project: Option<ProjectId>,
+    page: Page,
+) -> Result<Paged<Earning>, DomainError> {
+    c.require(Action::ViewAnalytics)?;
+    paged(page, |p| data.earnings(c.org(), project, p)).await
+}
+
+/// Gives an employee a share of a project's profits. The shares of one project never exceed
+/// 100 % together (422 otherwise).
+pub async fn set_commission(
+    store: &Store,
+    data: &Data,
+    c: &Caller,
+    project: ProjectId,
+    employee: UserId,
+    rate_bp: u32,
+) -> Result<Commission, DomainError> {
+    c.require(Action::ManageEarnings)?;
+    let p = projects::get(data, c, project).await?;
+    member_with(
+        store,
+        c.org(),
+        employee,
+        STAFF,
+        "/employee_id",
+        "staff (not a client)",
+    )
+    .await?;
+    if rate_bp == 0 || rate_bp > 10_000 {
+        return Err(DomainError::invalid(
+            "/percentage",
+            "out_of_range",
+            "between 0.01 and 100",
+        ));
+    }
+    let existing: u32 = data
+        .commissions(p.id)
+        .await
+        .map_err(port)?
+        .iter()
+        .map(|k| k.rate_bp)
+        .sum();
+    if existing + rate_bp > 10_000 {
+        let e = FieldError::new(
+            "/percentage",
+            "over_100_percent",
+            format!(
+                "the project's commissions would total {}",
+                nestcms_domain::percent::format_percent(
+                    i32::try_from(existing + rate_bp).unwrap_or(i32::MAX)
+                )
+            ),
+        );
+        return Err(DomainError::Unprocessable {
+            code: "commissions_exceed_total",
+            errors: vec![e],
+        });
+    }
+    let k = Commission {
+        id: CommissionId::new(),
+        org_id: c.org(),
+        project_id: p.id,
+        employee_id: employee,
+        rate_bp,
+        created_at: Utc::now(),
+    };
+    match data.insert_commission(&k).await {
+        Ok(()) => Ok(k),
+        Err(PortError::Duplicate) => Err(DomainError::Conflict {
+            code: "already_commissioned",
+            message: "this employee already has a commission on the project".into(),
+        }),
+        Err(e) => Err(port(e)),
+    }
+}
+
+/// The result of a distribution.
+pub struct Distribution {
+    /// What each employee received.
+    pub payouts: Vec<Payout>,
+    /// What the organization kept.
+    pub retained: Money,
+}
+
+/// Distributes a project profit to its commissions, once, in one transaction.
+pub async fn distribute(
+    data: &Data,
+    c: &Caller,
+    id: EarningId,
+) -> Result<Distribution, DomainError> {
+    c.require(Action::ManageEarnings)?;
+    let e = data
+        .earning(c.org(), id)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("earning"))?;
+    let conflict = |code, message: &str| DomainError::Conflict {
+        code,
+        message: message.to_owned(),
+    };
+    if e.distributed_at.is_some() {
+        return Err(conflict(
+            "already_distributed",
+            "this earning has already been distributed",
+        ));
+    }
+    if e.kind != EarningKind::Profit {
+        return Err(conflict("not_a_profit", "only profits are distributed"));
+    }
+    let project = e.project_id.ok_or_else(|| {
+        conflict(
+            "not_a_project_earning",
+            "only project earnings are distributed",
+        )
+    })?;
+    let commissions = data.commissions(project).await.map_err(port)?;
+    if commissions.is_empty() {
+        return Err(conflict(
+            "no_commissions",
+            "the project has no commissions to distribute to",
+        ));
+    }
+    let rates: Vec<u32> = commissions.iter().map(|k| k.rate_bp).collect();
+    let total_bp: i128 = rates.iter().map(|&r| i128::from(r)).sum();
+    let pool = i64::try_from(i128::from(e.amount.minor()) * total_bp / 10_000).unwrap_or(0);
+    let currency = e.amount.currency();
+    let payouts: Vec<Payout> = commissions
+        .iter()
+        .zip(allocate(pool, &rates))
+        .map(|(k, amount)| Payout {
+            commission_id: k.id,
+            employee_id: k.employee_id,
+            amount: Money::from_minor(amount, currency),
+        })
+        .collect();
+    if !data
+        .distribute(c.org(), id, &payouts, Utc::now())
+        .await
+        .map_err(port)?
+    {
+        return Err(conflict(
+            "already_distributed",
+            "this earning has already been distributed",
+        ));
+    }
+    Ok(Distribution {
+        payouts,
+        retained: Money::from_minor(e.amount.minor() - pool, currency),
+    })
+}

@@ -1,0 +1,415 @@
+//! Projects with their steps, designs, workers and notes.
+
+use chrono::{NaiveDate, Utc};
+use nestcms_domain::construction::ports::Page;
+use nestcms_domain::construction::{
+    ContractId, ContractStatus, Design, DesignId, DesignVersion, Note, NoteId, NoteTarget, Project,
+    ProjectId, ProjectStatus, Step, StepId, StepStatus, Worker,
+};
+use nestcms_domain::identity::UserId;
+use nestcms_domain::identity::policy::Action;
+use nestcms_domain::{DomainError, PortError};
+
+use super::{Caller, Data, Paged, STAFF, member_with, paged, text};
+use crate::{Store, port};
+
+/// A new project.
+pub struct NewProject {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// The contract it delivers (approved or active).
+    pub contract_id: Option<ContractId>,
+    /// The member managing it.
+    pub manager_id: UserId,
+    /// Planned start.
+    pub start_date: NaiveDate,
+    /// Planned end.
+    pub end_date: Option<NaiveDate>,
+}
+
+/// Creates a project.
+pub async fn create(
+    store: &Store,
+    data: &Data,
+    c: &Caller,
+    n: NewProject,
+) -> Result<Project, DomainError> {
+    c.require(Action::ManageProjects)?;
+    member_with(
+        store,
+        c.org(),
+        n.manager_id,
+        STAFF,
+        "/manager_id",
+        "staff (not a client)",
+    )
+    .await?;
+    if n.end_date.is_some_and(|e| e < n.start_date) {
+        return Err(DomainError::invalid(
+            "/end_date",
+            "before_start",
+            "the end date is before the start date",
+        ));
+    }
+    let client_id = match n.contract_id {
+        Some(id) => {
+            let k = data
+                .contract(c.org(), id)
+                .await
+                .map_err(port)?
+                .ok_or_else(|| {
+                    DomainError::invalid("/contract_id", "not_found", "no such contract")
+                })?;
+            if !matches!(
+                k.status,
+                ContractStatus::ApprovedByClient | ContractStatus::Active
+            ) {
+                return Err(DomainError::Conflict {
+                    code: "contract_not_approved",
+                    message: "a project needs an approved or active contract".into(),
+                });
+            }
+            Some(k.client_id)
+        }
+        None => None,
+    };
+    let project = Project {
+        id: ProjectId::new(),
+        org_id: c.org(),
+        contract_id: n.contract_id,
+        client_id,
+        manager_id: n.manager_id,
+        title: text(&n.title, "/title", 200)?,
+        description: n.description,
+        start_date: n.start_date,
+        end_date: n.end_date,
+        status: ProjectStatus::Planned,
+        created_at: Utc::now(),
+    };
+    data.insert_project(&project).await.map_err(port)?;
+    Ok(project)
+}
+
+/// One project the caller may see.
+pub async fn get(data: &Data, c: &Caller, id: ProjectId) -> Result<Project, DomainError> {
+    match data.project(c.org(), id).await.map_err(port)? {
+        Some(p) if c.sees(p.client_id) => Ok(p),
+        _ => Err(DomainError::NotFound("project")),
+    }
+}
+
+/// Projects the caller may see; `mine` narrows to those they manage or work on.
+pub async fn list(
+    data: &Data,
+    c: &Caller,
+    mine: bool,
+    status: Option<ProjectStatus>,
+    page: Page,
+) -> Result<Paged<Project>, DomainError> {
+    let member = mine.then_some(c.user());
+    paged(page, |p| data.projects(c.scope(), member, status, p)).await
+}
+
+/// Moves a project through its lifecycle.
+pub async fn set_status(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    to: ProjectStatus,
+) -> Result<Project, DomainError> {
+    c.require(Action::ManageProjects)?;
+    let p = get(data, c, id).await?;
+    let to = p.status.move_to(to)?;
+    if !data
+        .move_project(c.org(), id, p.status, to)
+        .await
+        .map_err(port)?
+    {
+        return Err(DomainError::Conflict {
+            code: "changed_meanwhile",
+            message: "the project changed meanwhile; reload it".into(),
+        });
+    }
+    Ok(Project { status: to, ..p })
+}
+
+/// Managers and the project's own people may work on its steps and designs.
+async fn require_on_project(data: &Data, c: &Caller, p: &Project) -> Result<(), DomainError> {
+    if c.require(Action::ManageProjects).is_ok()
+        || data.is_on_project(p.id, c.user()).await.map_err(port)?
+    {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(
+            "only the project's manager, its workers and managers of the organization can do this"
+                .into(),
+        ))
+    }
+}
+
+/// Appends a step.
+pub async fn add_step(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    title: &str,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+) -> Result<Step, DomainError> {
+    let p = get(data, c, id).await?;
+    require_on_project(data, c, &p).await?;
+    let title = text(title, "/title", 200)?;
+    match data
+        .append_step(p.id, StepId::new(), &title, start, end)
+        .await
+    {
+        Ok(step) => Ok(step),
+        Err(PortError::Duplicate) => Err(DomainError::Conflict {
+            code: "changed_meanwhile",
+            message: "another step was added at the same time; retry".into(),
+        }),
+        Err(e) => Err(port(e)),
+    }
+}
+
+/// Steps in order.
+pub async fn steps(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Step>, DomainError> {
+    let p = get(data, c, id).await?;
+    data.steps(p.id).await.map_err(port)
+}
+
+/// Moves a step (e.g. to completed).
+pub async fn set_step_status(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    step: StepId,
+    to: StepStatus,
+) -> Result<Step, DomainError> {
+    let p = get(data, c, id).await?;
+    require_on_project(data, c, &p).await?;
+    let current = data
+        .steps(p.id)
+        .await
+        .map_err(port)?
+        .into_iter()
+        .find(|s| s.id == step)
+        .ok_or(DomainError::NotFound("step"))?;
+    if current.status == to {
+        return Ok(current);
+    }
+    let to = current.status.move_to(to)?;
+    let now = Utc::now();
+    if !data
+        .move_step(p.id, step, current.status, to, now)
+        .await
+        .map_err(port)?
+    {
+        return Err(DomainError::Conflict {
+            code: "changed_meanwhile",
+            message: "the step changed meanwhile; reload it".into(),
+        });
+    }
+    Ok(Step {
+        status: to,
+        completed_at: (to == StepStatus::Completed).then_some(now),
+        ..current
+    })
+}
+
+/// Adds a design with its first version (a URL).
+pub async fn add_design(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    title: &str,
+    url: &str,
+) -> Result<Design, DomainError> {
+    let p = get(data, c, id).await?;
+    require_on_project(data, c, &p).await?;
+    let now = Utc::now();
+    let design = Design {
+        id: DesignId::new(),
+        project_id: p.id,
+        title: text(title, "/title", 200)?,
+        versions: vec![url_version(1, url, c.user(), now)?],
+        created_at: now,
+    };
+    data.insert_design(&design).await.map_err(port)?;
+    Ok(design)
+}
+
+/// A version that references an http(s) URL.
+pub fn url_version(
+    version: i32,
+    url: &str,
+    by: UserId,
+    at: chrono::DateTime<Utc>,
+) -> Result<DesignVersion, DomainError> {
+    let url = url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.len() > 2000
+        || url.chars().any(char::is_whitespace)
+    {
+        return Err(DomainError::invalid(
+            "/url",
+            "invalid_url",
+            "an http(s) URL without spaces, at most 2000 characters",
+        ));
+    }
+    Ok(DesignVersion {
+        version,
+        url: Some(url.to_owned()),
+        file_key: None,
+        file_name: None,
+        content_type: None,
+        size_bytes: None,
+        created_by: by,
+        created_at: at,
+    })
+}
+
+/// Adds a version to a design; returns the design with its history.
+pub async fn add_design_version(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    design: DesignId,
+    version: DesignVersion,
+) -> Result<Design, DomainError> {
+    let p = get(data, c, id).await?;
+    require_on_project(data, c, &p).await?;
+    data.design(p.id, design)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("design"))?;
+    match data.add_design_version(design, &version).await {
+        Ok(_) => {}
+        Err(PortError::Duplicate) => {
+            return Err(DomainError::Conflict {
+                code: "changed_meanwhile",
+                message: "another version was added at the same time; retry".into(),
+            });
+        }
+        Err(e) => return Err(port(e)),
+    }
+    data.design(p.id, design)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("design"))
+}
+
+/// Designs with their versions.
+pub async fn designs(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Design>, DomainError> {
+    let p = get(data, c, id).await?;
+    data.designs(p.id).await.map_err(port)
+}
+
+/// Puts a staff member on the project with a role.
+pub async fn add_worker(
+    store: &Store,
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    user: UserId,
+    role: &str,
+) -> Result<Worker, DomainError> {
+    c.require(Action::ManageProjects)?;
+    let p = get(data, c, id).await?;
+    member_with(
+        store,
+        c.org(),
+        user,
+        STAFF,
+        "/user_id",
+        "staff (not a client)",
+    )
+    .await?;
+    let w = Worker {
+        project_id: p.id,
+        user_id: user,
+        role: text(role, "/role", 100)?,
+        added_at: Utc::now(),
+    };
+    match data.insert_worker(&w).await {
+        Ok(()) => Ok(w),
+        Err(PortError::Duplicate) => Err(DomainError::Conflict {
+            code: "already_on_project",
+            message: "this member already works on the project".into(),
+        }),
+        Err(e) => Err(port(e)),
+    }
+}
+
+/// Workers of a project.
+pub async fn workers(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Worker>, DomainError> {
+    let p = get(data, c, id).await?;
+    data.workers(p.id).await.map_err(port)
+}
+
+/// Adds a note to the project or one of its designs; anyone who sees the project may.
+pub async fn add_note(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    body: &str,
+    design: Option<DesignId>,
+) -> Result<Note, DomainError> {
+    let p = get(data, c, id).await?;
+    if let Some(d) = design {
+        data.design(p.id, d).await.map_err(port)?.ok_or_else(|| {
+            DomainError::invalid("/design_id", "not_found", "no such design on this project")
+        })?;
+    }
+    let note = Note {
+        id: NoteId::new(),
+        project_id: p.id,
+        target: if design.is_some() {
+            NoteTarget::Design
+        } else {
+            NoteTarget::Project
+        },
+        design_id: design,
+        author_id: c.user(),
+        body: text(body, "/body", 10_000)?,
+        read_at: None,
+        created_at: Utc::now(),
+    };
+    data.insert_note(&note).await.map_err(port)?;
+    Ok(note)
+}
+
+/// Notes of a project.
+pub async fn notes(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Note>, DomainError> {
+    let p = get(data, c, id).await?;
+    data.notes(p.id).await.map_err(port)
+}
+
+/// Marks a note read (by someone other than its author).
+pub async fn mark_read(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    note: NoteId,
+) -> Result<(), DomainError> {
+    let p = get(data, c, id).await?;
+    let n = data
+        .notes(p.id)
+        .await
+        .map_err(port)?
+        .into_iter()
+        .find(|n| n.id == note)
+        .ok_or(DomainError::NotFound("note"))?;
+    if n.author_id == c.user() {
+        return Err(DomainError::Conflict {
+            code: "own_note",
+            message: "notes are marked read by their readers, not their author".into(),
+        });
+    }
+    data.mark_note_read(p.id, note, Utc::now())
+        .await
+        .map_err(port)?;
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Pieces shared by the resource handlers: money in and out, pagination, the caller.
+
+use axum::http::StatusCode;
+use nestcms_app::Principal;
+use nestcms_app::construction::{Caller, Paged, caller};
+use nestcms_domain::construction::ports::Page;
+use nestcms_domain::identity::OrgId;
+use nestcms_domain::{Currency, Money, MoneyError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, FieldProblem};
+use crate::state::AppState;
+
+/// Parses an amount and its currency from request text; errors name the field.
+pub fn money_in(
+    amount: &str,
+    currency: &str,
+    amount_field: &str,
+    currency_field: &str,
+) -> Result<Money, ApiError> {
+    let cur: Currency = currency
+        .parse()
+        .map_err(|e: MoneyError| field_error(currency_field, &e))?;
+    Money::parse_positive(amount, cur).map_err(|e| field_error(amount_field, &e))
+}
+
+fn field_error(field: &str, e: &MoneyError) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        format!("{field}: {e}"),
+    )
+    .with_errors(vec![FieldProblem {
+        field: field.to_owned(),
+        code: e.code().to_owned(),
+        message: e.to_string(),
+    }])
+}
+
+/// An amount as text with exactly the currency's decimals.
+pub fn money_out(m: Money) -> String {
+    m.amount_string()
+}
+
+/// Cursor pagination from the `limit` and `starting_after` query parameters.
+pub fn page(limit: Option<u32>, starting_after: Option<uuid::Uuid>) -> Page {
+    Page {
+        before: starting_after,
+        limit: limit.unwrap_or(50),
+    }
+}
+
+/// A page of items.
+#[derive(Serialize, ToSchema)]
+pub struct List<T> {
+    /// Items, newest first.
+    pub data: Vec<T>,
+    /// Whether more follow (pass the last id as `starting_after`).
+    pub has_more: bool,
+}
+
+impl<T> List<T> {
+    /// Maps a domain page.
+    pub fn from_paged<D>(p: Paged<D>) -> Self
+    where
+        T: for<'a> From<&'a D>,
+    {
+        Self {
+            data: p.items.iter().map(T::from).collect(),
+            has_more: p.has_more,
+        }
+    }
+}
+
+/// The caller inside the organization of the path (404 for non-members).
+pub async fn in_org(state: &AppState, who: Principal, org: uuid::Uuid) -> Result<Caller, ApiError> {
+    Ok(caller(&state.identity, who, OrgId(org)).await?)
+}

@@ -1,0 +1,164 @@
+-- The construction domain: offers, contracts with instalments, projects with steps, designs
+-- (versioned), workers and notes, earnings, commissions and their payouts.
+-- Money is BIGINT minor units beside a currency code. Dates are DATE.
+
+CREATE TABLE offers (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    client_id UUID NOT NULL REFERENCES users (id),
+    author_id UUID NOT NULL REFERENCES users (id),
+    title TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    price_minor BIGINT NOT NULL CHECK (price_minor > 0),
+    currency TEXT NOT NULL,
+    valid_until DATE NOT NULL,
+    status TEXT NOT NULL,
+    contract_id UUID,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX offers_org_idx ON offers (org_id, id);
+CREATE INDEX offers_client_idx ON offers (org_id, client_id, id);
+
+CREATE TABLE contracts (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    offer_id UUID UNIQUE REFERENCES offers (id),
+    client_id UUID NOT NULL REFERENCES users (id),
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    document_ref TEXT,
+    total_minor BIGINT NOT NULL CHECK (total_minor > 0),
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX contracts_org_idx ON contracts (org_id, id);
+CREATE INDEX contracts_client_idx ON contracts (org_id, client_id, id);
+CREATE INDEX contracts_status_idx ON contracts (org_id, status);
+
+CREATE TABLE contract_employees (
+    contract_id UUID NOT NULL REFERENCES contracts (id) ON DELETE CASCADE,
+    user_id UUID NOT NULL REFERENCES users (id),
+    PRIMARY KEY (contract_id, user_id)
+);
+
+CREATE TABLE instalments (
+    contract_id UUID NOT NULL REFERENCES contracts (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+    due_date DATE NOT NULL,
+    PRIMARY KEY (contract_id, seq)
+);
+
+CREATE TABLE projects (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    contract_id UUID REFERENCES contracts (id),
+    client_id UUID REFERENCES users (id),
+    manager_id UUID NOT NULL REFERENCES users (id),
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    start_date DATE NOT NULL,
+    end_date DATE,
+    status TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX projects_org_idx ON projects (org_id, id);
+CREATE INDEX projects_status_idx ON projects (org_id, status);
+CREATE INDEX projects_client_idx ON projects (org_id, client_id, id);
+CREATE INDEX projects_manager_idx ON projects (manager_id);
+
+CREATE TABLE project_steps (
+    id UUID PRIMARY KEY,
+    project_id UUID NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_date DATE,
+    end_date DATE,
+    completed_at TIMESTAMPTZ,
+    UNIQUE (project_id, position)
+);
+
+CREATE TABLE designs (
+    id UUID PRIMARY KEY,
+    project_id UUID NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX designs_project_idx ON designs (project_id);
+
+CREATE TABLE design_versions (
+    design_id UUID NOT NULL REFERENCES designs (id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    url TEXT,
+    file_key TEXT,
+    file_name TEXT,
+    content_type TEXT,
+    size_bytes BIGINT,
+    created_by UUID NOT NULL REFERENCES users (id),
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (design_id, version)
+);
+
+CREATE TABLE project_workers (
+    project_id UUID NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    user_id UUID NOT NULL REFERENCES users (id),
+    role TEXT NOT NULL,
+    added_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE INDEX project_workers_user_idx ON project_workers (user_id);
+
+CREATE TABLE notes (
+    id UUID PRIMARY KEY,
+    project_id UUID NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    target TEXT NOT NULL,
+    design_id UUID REFERENCES designs (id) ON DELETE CASCADE,
+    author_id UUID NOT NULL REFERENCES users (id),
+    body TEXT NOT NULL,
+    read_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX notes_project_idx ON notes (project_id, id);
+
+CREATE TABLE earnings (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    project_id UUID REFERENCES projects (id),
+    kind TEXT NOT NULL CHECK (kind IN ('profit', 'loss')),
+    period TEXT NOT NULL,
+    period_start DATE NOT NULL,
+    amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+    currency TEXT NOT NULL,
+    title TEXT NOT NULL,
+    distributed_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX earnings_org_idx ON earnings (org_id, id);
+-- Covers the trend, totals and top-projects queries (see docs/ANALYTICS.md).
+CREATE INDEX earnings_analytics_idx ON earnings (org_id, currency, period_start, project_id, kind, amount_minor);
+CREATE INDEX earnings_project_idx ON earnings (project_id, id);
+
+CREATE TABLE commissions (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    project_id UUID NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    employee_id UUID NOT NULL REFERENCES users (id),
+    rate_bp INTEGER NOT NULL CHECK (rate_bp > 0 AND rate_bp <= 10000),
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (project_id, employee_id)
+);
+
+CREATE TABLE commission_payouts (
+    earning_id UUID NOT NULL REFERENCES earnings (id),
+    commission_id UUID NOT NULL REFERENCES commissions (id),
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    employee_id UUID NOT NULL REFERENCES users (id),
+    amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
+    currency TEXT NOT NULL,
+    period_start DATE NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (earning_id, commission_id)
+);
+CREATE INDEX payouts_analytics_idx ON commission_payouts (org_id, currency, employee_id, amount_minor);

@@ -1,0 +1,29 @@
+//! Construction ports for [`crate::Store`]: offers, contracts, projects, earnings, analytics.
+//!
+//! Multi-row changes (offer → contract, instalment schedule, earning distribution) are one
+//! transaction whose first statement is a conditional write, so the state check and the change
+//! cannot be separated by a concurrent request on either backend.
+
+mod analytics;
+mod contracts;
+mod earnings;
+mod offers;
+mod parts;
+mod projects;
+
+use nestcms_domain::{Currency, Money, PortError};
+
+use crate::identity::unknown;
+
+/// Rebuilds money from its stored columns.
+fn money(minor: i64, currency: &str) -> Result<Money, PortError> {
+    let c: Currency = currency
+        .parse()
+        .map_err(|_| unknown("currency", currency))?;
+    Ok(Money::from_minor(minor, c))
+}
+
+/// Parses a stored state with its enum's parser.
+fn state<T>(text: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, PortError> {
+    parse(text).ok_or_else(|| unknown(what, text))
+}

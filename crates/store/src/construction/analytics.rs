@@ -1,0 +1,191 @@
+//! [`AnalyticsRepository`] for [`Store`]. Every query groups or filters by currency: amounts of
+//! different currencies are never added. Each query, its index and its plan are described in
+//! docs/ANALYTICS.md. They read from a replica when one is configured (a few seconds of
+//! staleness is fine for dashboards).
+
+use nestcms_domain::construction::ProjectId;
+use nestcms_domain::construction::ports::{
+    AnalyticsRepository, CurrencyTotals, Ranked, StatusCount, Window,
+};
+use nestcms_domain::identity::{OrgId, UserId};
+use nestcms_domain::{Currency, PortError};
+use uuid::Uuid;
+
+use crate::error::port_err;
+use crate::identity::unknown;
+use crate::{Store, with_pool};
+
+/// Net amount of an earning row: profits add, losses subtract.
+const NET: &str =
+    "CAST(SUM(CASE WHEN kind = 'profit' THEN amount_minor ELSE -amount_minor END) AS BIGINT)";
+
+fn currency(code: &str) -> Result<Currency, PortError> {
+    code.parse().map_err(|_| unknown("currency", code))
+}
+
+#[async_trait::async_trait]
+impl AnalyticsRepository for Store {
+    async fn project_status_counts(&self, org: OrgId) -> Result<Vec<StatusCount>, PortError> {
+        let sql = "SELECT status, COUNT(*) FROM projects WHERE org_id = $1 GROUP BY status ORDER BY status";
+        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .fetch_all(&p)
+            .await)
+        .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect())
+    }
+
+    async fn contract_status_counts(&self, org: OrgId) -> Result<Vec<StatusCount>, PortError> {
+        let sql = "SELECT status, COUNT(*) FROM contracts WHERE org_id = $1 GROUP BY status ORDER BY status";
+        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .fetch_all(&p)
+            .await)
+        .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect())
+    }
+
+    async fn earning_totals(
+        &self,
+        w: Window,
+        project: Option<ProjectId>,
+    ) -> Result<Vec<CurrencyTotals>, PortError> {
+        let sql = "SELECT currency, \
+                   CAST(COALESCE(SUM(CASE WHEN kind = 'profit' THEN amount_minor ELSE 0 END), 0) AS BIGINT), \
+                   CAST(COALESCE(SUM(CASE WHEN kind = 'loss' THEN amount_minor ELSE 0 END), 0) AS BIGINT), COUNT(*) \
+                   FROM earnings WHERE org_id = $1 AND ($2 IS NULL OR period_start >= $2) AND ($3 IS NULL OR period_start <= $3) \
+                   AND ($4 IS NULL OR project_id = $4) GROUP BY currency ORDER BY currency";
+        let rows: Vec<(String, i64, i64, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
+            .bind(w.org.0)
+            .bind(w.from)
+            .bind(w.to)
+            .bind(project.map(|p| p.0))
+            .fetch_all(&p)
+            .await)
+        .map_err(port_err)?;
+        rows.into_iter()
+            .map(|(c, profit, loss, count)| {
+                Ok(CurrencyTotals {
+                    currency: currency(&c)?,
+                    profit,
+                    loss,
+                    count,
+                })
+            })
+            .collect()
+    }
+
+    async fn monthly_trend(&self, w: Window, cur: Currency) -> Result<Vec<Ranked>, PortError> {
+        // CAST(date AS TEXT) is ISO `YYYY-MM-DD` on both backends, so its first 7 characters are
+        // the month on both.
+        let sql = format!(
+            "SELECT substr(CAST(period_start AS TEXT), 1, 7) AS month, {NET} FROM earnings \
+             WHERE org_id = $1 AND currency = $2 AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_start <= $4) \
+             GROUP BY substr(CAST(period_start AS TEXT), 1, 7) ORDER BY month"
+        );
+        let rows: Vec<(String, i64)> =
+            with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(w.org.0)
+                .bind(cur.code())
+                .bind(w.from)
+                .bind(w.to)
+                .fetch_all(&p)
+                .await)
+            .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(month, net)| Ranked {
+                key: month.clone(),
+                label: month,
+                net,
+            })
+            .collect())
+    }
+
+    async fn top_projects(
+        &self,
+        w: Window,
+        cur: Currency,
+        limit: u32,
+    ) -> Result<Vec<Ranked>, PortError> {
+        let sql = format!(
+            "SELECT t.project_id, p.title, t.net FROM ( \
+               SELECT project_id, {NET} AS net FROM earnings \
+               WHERE org_id = $1 AND currency = $2 AND project_id IS NOT NULL AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_start <= $4) \
+               GROUP BY project_id ORDER BY net DESC, project_id LIMIT $5 \
+             ) t JOIN projects p ON p.id = t.project_id ORDER BY t.net DESC, t.project_id"
+        );
+        let rows: Vec<(Uuid, String, i64)> =
+            with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(w.org.0)
+                .bind(cur.code())
+                .bind(w.from)
+                .bind(w.to)
+                .bind(i64::from(limit))
+                .fetch_all(&p)
+                .await)
+            .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, net)| Ranked {
+                key: id.to_string(),
+                label: title,
+                net,
+            })
+            .collect())
+    }
+
+    async fn top_employees(
+        &self,
+        w: Window,
+        cur: Currency,
+        limit: u32,
+    ) -> Result<Vec<Ranked>, PortError> {
+        // Only public fields of users are read: id and name (the original leaked passwords here).
+        let sql = "SELECT t.employee_id, u.full_name, t.total FROM ( \
+               SELECT employee_id, CAST(SUM(amount_minor) AS BIGINT) AS total FROM commission_payouts \
+               WHERE org_id = $1 AND currency = $2 AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_start <= $4) \
+               GROUP BY employee_id ORDER BY total DESC, employee_id LIMIT $5 \
+             ) t JOIN users u ON u.id = t.employee_id ORDER BY t.total DESC, t.employee_id";
+        let rows: Vec<(Uuid, String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
+            .bind(w.org.0)
+            .bind(cur.code())
+            .bind(w.from)
+            .bind(w.to)
+            .bind(i64::from(limit))
+            .fetch_all(&p)
+            .await)
+        .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, net)| Ranked {
+                key: id.to_string(),
+                label: name,
+                net,
+            })
+            .collect())
+    }
+
+    async fn payouts_of(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Vec<(Currency, i64)>, PortError> {
+        let sql = "SELECT currency, CAST(SUM(amount_minor) AS BIGINT) FROM commission_payouts WHERE org_id = $1 AND employee_id = $2 GROUP BY currency ORDER BY currency";
+        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .bind(user.0)
+            .fetch_all(&p)
+            .await)
+        .map_err(port_err)?;
+        rows.into_iter()
+            .map(|(c, total)| Ok((currency(&c)?, total)))
+            .collect()
+    }
+}

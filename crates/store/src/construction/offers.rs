@@ -1,0 +1,157 @@
+//! [`OfferRepository`] for [`Store`].
+
+use chrono::NaiveDate;
+use nestcms_domain::PortError;
+use nestcms_domain::construction::ports::{OfferRepository, Page, Scope};
+use nestcms_domain::construction::{Contract, ContractId, Offer, OfferId, OfferStatus};
+use nestcms_domain::identity::{OrgId, UserId};
+use uuid::Uuid;
+
+use super::contracts::insert_contract_rows;
+use super::{money, state};
+use crate::error::port_err;
+use crate::time::Ts;
+use crate::{Store, with_pool};
+
+#[derive(sqlx::FromRow)]
+struct OfferRow {
+    id: Uuid,
+    org_id: Uuid,
+    client_id: Uuid,
+    author_id: Uuid,
+    title: String,
+    scope: String,
+    price_minor: i64,
+    currency: String,
+    valid_until: NaiveDate,
+    status: String,
+    contract_id: Option<Uuid>,
+    created_at: Ts,
+}
+
+impl TryFrom<OfferRow> for Offer {
+    type Error = PortError;
+    fn try_from(r: OfferRow) -> Result<Self, PortError> {
+        Ok(Offer {
+            id: OfferId(r.id),
+            org_id: OrgId(r.org_id),
+            client_id: UserId(r.client_id),
+            author_id: UserId(r.author_id),
+            title: r.title,
+            scope: r.scope,
+            price: money(r.price_minor, &r.currency)?,
+            valid_until: r.valid_until,
+            status: state(&r.status, "offer status", OfferStatus::parse)?,
+            contract_id: r.contract_id.map(ContractId),
+            created_at: r.created_at.0,
+        })
+    }
+}
+
+macro_rules! offer_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, org_id, client_id, author_id, title, scope, price_minor, currency, valid_until, status, contract_id, created_at FROM offers WHERE ",
+            $where
+        )
+    };
+}
+
+const MOVE: &str = "UPDATE offers SET status = $4 WHERE org_id = $1 AND id = $2 AND status = $3";
+
+#[async_trait::async_trait]
+impl OfferRepository for Store {
+    async fn insert_offer(&self, o: &Offer) -> Result<(), PortError> {
+        let sql = "INSERT INTO offers (id, org_id, client_id, author_id, title, scope, price_minor, currency, valid_until, status, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(o.id.0)
+            .bind(o.org_id.0)
+            .bind(o.client_id.0)
+            .bind(o.author_id.0)
+            .bind(&o.title)
+            .bind(&o.scope)
+            .bind(o.price.minor())
+            .bind(o.price.currency().code())
+            .bind(o.valid_until)
+            .bind(o.status.as_str())
+            .bind(Ts(o.created_at))
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .map_err(port_err)
+    }
+
+    async fn offer(&self, org: OrgId, id: OfferId) -> Result<Option<Offer>, PortError> {
+        let sql = offer_select!("org_id = $1 AND id = $2");
+        let row = with_pool!(self.primary(), |p| sqlx::query_as::<_, OfferRow>(sql)
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)
+        .map_err(port_err)?;
+        row.map(Offer::try_from).transpose()
+    }
+
+    async fn offers(
+        &self,
+        scope: Scope,
+        status: Option<OfferStatus>,
+        page: Page,
+    ) -> Result<Vec<Offer>, PortError> {
+        let sql = offer_select!(
+            "org_id = $1 AND ($2 IS NULL OR client_id = $2) AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+        );
+        let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, OfferRow>(sql)
+            .bind(scope.org.0)
+            .bind(scope.client.map(|c| c.0))
+            .bind(status.map(OfferStatus::as_str))
+            .bind(page.before)
+            .bind(i64::from(page.limit))
+            .fetch_all(p)
+            .await)
+        .map_err(port_err)?;
+        rows.into_iter().map(Offer::try_from).collect()
+    }
+
+    async fn move_offer(
+        &self,
+        org: OrgId,
+        id: OfferId,
+        from: OfferStatus,
+        to: OfferStatus,
+    ) -> Result<bool, PortError> {
+        with_pool!(self.primary(), |p| sqlx::query(MOVE)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1))
+        .map_err(port_err)
+    }
+
+    async fn convert_offer(&self, offer: OfferId, c: &Contract) -> Result<bool, PortError> {
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                let moved = sqlx::query("UPDATE offers SET status = 'converted_to_contract', contract_id = $3 WHERE org_id = $1 AND id = $2 AND status = 'review'")
+                    .bind(c.org_id.0)
+                    .bind(offer.0)
+                    .bind(c.id.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if moved != 1 {
+                    return Ok(false);
+                }
+                insert_contract_rows!(tx, c);
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(true)
+            }
+            .await
+        })
+        .map_err(port_err)
+    }
+}
