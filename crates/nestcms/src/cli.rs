@@ -38,6 +38,23 @@ pub enum Command {
     PrintConfig(ServeArgs),
     /// Print the OpenAPI 3.1 document of this build as JSON.
     Openapi,
+    /// Fill the database: `--demo` for a newcomer, `--scale N` for benchmarks.
+    Seed(SeedArgs),
+}
+
+/// Flags of `seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// One demo organization with people, an offer, a contract, a project and earnings.
+    #[arg(long, conflicts_with = "scale", required_unless_present = "scale")]
+    pub demo: bool,
+    /// N organizations of 1,000 projects with 10 earnings each (N = 100 gives 100,000
+    /// projects and 1,000,000 earnings).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub scale: Option<u32>,
+    /// The data directory.
+    #[command(flatten)]
+    pub data: DataDirArg,
 }
 
 /// Flags of `serve` (and `print-config`, to show their effect).
@@ -93,6 +110,19 @@ impl Cli {
                 )?;
                 print!("{}", config.redacted_toml()?);
                 Ok(())
+            }
+            Command::Seed(args) => {
+                let config =
+                    Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
+                telemetry::init(&config.log);
+                let store = std::sync::Arc::new(startup::connect_store(&config).await?);
+                store.migrate().await.context("applying migrations")?;
+                let result = match args.scale {
+                    Some(n) => crate::seed::scale(&store, n).await,
+                    None => crate::seed::demo(&config, store.clone()).await,
+                };
+                store.close().await;
+                result
             }
             Command::Openapi => {
                 println!("{}", nestcms_http::openapi().to_pretty_json()?);

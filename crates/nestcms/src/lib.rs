@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod config;
 pub mod secrets;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;

@@ -13,6 +13,7 @@ mod identity;
 pub mod migrate;
 pub mod pool;
 pub mod replicas;
+pub mod seed;
 pub mod settings;
 mod store;
 mod system;
