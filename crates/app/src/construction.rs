@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod earnings;
 pub mod offers;
 pub mod projects;
+pub mod schedules;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod construction;
+pub mod content;
 pub mod grants;
 pub mod members;
 pub mod mfa;

@@ -10,11 +10,15 @@ mod lifecycle;
 mod model;
 pub mod ports;
 mod rules;
+mod schedule;
 
 pub use allocate::allocate;
 pub use lifecycle::{ContractStatus, OfferStatus, ProjectStatus, StepStatus};
 pub use model::*;
 pub use rules::{check_instalments, progress_permille};
+pub use schedule::{
+    Salary, SalaryId, SalaryPeriod, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
+};
 
 crate::define_id!(
     /// Identifies an offer.

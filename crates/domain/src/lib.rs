@@ -7,6 +7,7 @@
 //! into responses.
 
 pub mod construction;
+pub mod content;
 pub mod error;
 pub mod id;
 pub mod identity;

@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::layers;
 use crate::routes::{
-    analytics, audit, auth, contracts, earnings, grants, health, members, offers, orgs,
-    project_parts, projects, users,
+    analytics, articles, audit, auth, contracts, earnings, grants, health, members, offers, orgs,
+    project_parts, projects, schedules, users,
 };
 use crate::state::AppState;
 
@@ -40,6 +40,8 @@ use crate::state::AppState;
         (name = "projects", description = "Projects, steps, designs, workers, notes"),
         (name = "earnings", description = "Earnings, commissions, distribution"),
         (name = "analytics", description = "Numbers per currency"),
+        (name = "schedules", description = "Appointments, timelines and salaries"),
+        (name = "articles", description = "Public news and guides"),
     )
 )]
 struct ApiDoc;
@@ -119,6 +121,15 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::top_projects))
         .routes(routes!(analytics::top_employees))
         .routes(routes!(analytics::dashboard))
+        .routes(routes!(
+            schedules::create_schedule,
+            schedules::list_schedules
+        ))
+        .routes(routes!(schedules::create_salary, schedules::list_salaries))
+        .routes(routes!(articles::public_articles))
+        .routes(routes!(articles::public_article))
+        .routes(routes!(articles::create_article, articles::org_articles))
+        .routes(routes!(articles::update_article))
 }
 
 /// The OpenAPI 3.1 document of this build.

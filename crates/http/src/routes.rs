@@ -1,6 +1,7 @@
 //! Handlers, one module per resource. The route table is in [`crate::router`].
 
 pub mod analytics;
+pub mod articles;
 pub mod audit;
 pub mod auth;
 pub mod common;
@@ -13,4 +14,5 @@ pub mod offers;
 pub mod orgs;
 pub mod project_parts;
 pub mod projects;
+pub mod schedules;
 pub mod users;

@@ -21,6 +21,8 @@ pub struct App {
     pub identity: nestcms_app::Store,
     /// Construction storage: offers, contracts, projects, earnings, analytics.
     pub construction: nestcms_app::construction::Data,
+    /// Articles.
+    pub articles: nestcms_app::content::Articles,
 }
 
 /// Cheap-to-clone handle on [`App`], passed to every handler by axum.

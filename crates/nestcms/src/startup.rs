@@ -72,6 +72,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         auth: Auth::new(identity.clone(), hasher, signer, auth_config),
         identity,
         construction: store.clone(),
+        articles: store.clone(),
     }));
     let app = Application::bind(config.server.listen, nestcms_http::router(state))
         .await

@@ -10,6 +10,7 @@ mod earnings;
 mod offers;
 mod parts;
 mod projects;
+mod schedules;
 
 use nestcms_domain::{Currency, Money, PortError};
 

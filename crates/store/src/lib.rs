@@ -8,6 +8,7 @@
 //! backends must differ (locking, catalog queries) the difference lives in a small named function.
 
 mod construction;
+mod content;
 pub mod error;
 mod identity;
 pub mod migrate;

@@ -270,9 +270,43 @@ pub trait AnalyticsRepository: Send + Sync {
     -> Result<Vec<(Currency, i64)>, PortError>;
 }
 
+/// Schedules and salaries.
+#[async_trait::async_trait]
+pub trait ScheduleRepository: Send + Sync {
+    /// Stores the item unless a non-cancelled item of the same client or employee overlaps it;
+    /// returns that item instead. The check and the insert are one transaction, serialised per
+    /// organization.
+    async fn insert_schedule_unless_clash(
+        &self,
+        s: &super::Schedule,
+    ) -> Result<Option<super::Schedule>, PortError>;
+    /// Items of an organization starting in `[from, to)`, optionally of one person (as client
+    /// or employee), by start time.
+    async fn schedules(
+        &self,
+        org: OrgId,
+        person: Option<UserId>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<super::Schedule>, PortError>;
+    /// Stores a salary.
+    async fn insert_salary(&self, s: &super::Salary) -> Result<(), PortError>;
+    /// Salaries of an organization, optionally of one employee.
+    async fn salaries(
+        &self,
+        org: OrgId,
+        employee: Option<UserId>,
+    ) -> Result<Vec<super::Salary>, PortError>;
+}
+
 /// Everything the construction use cases need, as one object.
 pub trait ConstructionStore:
-    OfferRepository + ContractRepository + ProjectRepository + EarningRepository + AnalyticsRepository
+    OfferRepository
+    + ContractRepository
+    + ProjectRepository
+    + EarningRepository
+    + AnalyticsRepository
+    + ScheduleRepository
 {
 }
 
@@ -282,5 +316,6 @@ impl<T> ConstructionStore for T where
         + ProjectRepository
         + EarningRepository
         + AnalyticsRepository
+        + ScheduleRepository
 {
 }

@@ -41,6 +41,8 @@ pub enum Action {
     ManageEarnings,
     /// Read the analytics.
     ViewAnalytics,
+    /// Write and publish articles.
+    PublishArticles,
 }
 
 impl Action {
@@ -68,6 +70,7 @@ pub const fn role_allows(role: Role, action: Action) -> bool {
                 | ManageContracts
                 | ManageProjects
                 | ViewAnalytics
+                | PublishArticles
         ),
         Role::Employee => matches!(action, ViewOrg | ViewMembers | ViewAllRecords | CreateOffer),
         Role::Client => matches!(action, ViewOrg),

@@ -5,7 +5,8 @@ use chrono::Utc;
 use super::*;
 use crate::identity::{GrantId, OrgId, UserId};
 
-const ALL_ACTIONS: [Action; 15] = [
+const ALL_ACTIONS: [Action; 16] = [
+    Action::PublishArticles,
     Action::ViewAllRecords,
     Action::CreateOffer,
     Action::ManageContracts,
