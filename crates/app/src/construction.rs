@@ -23,6 +23,9 @@ use crate::{Principal, Store, orgs, port};
 /// Construction storage.
 pub type Data = Arc<dyn ConstructionStore>;
 
+/// Uploaded files.
+pub type Files = Arc<dyn nestcms_domain::ports::FileStore>;
+
 /// The caller inside one organization.
 #[derive(Debug, Clone)]
 pub struct Caller {

@@ -63,6 +63,16 @@ pub trait SystemRepository: Send + Sync {
     async fn installation_id(&self) -> Result<InstallationId, PortError>;
 }
 
+/// Where uploaded files live (design documents). The default adapter writes under the data
+/// directory; a shared object store is the way to run several instances.
+#[async_trait::async_trait]
+pub trait FileStore: Send + Sync {
+    /// Stores bytes under a key made of safe characters only (`[a-z0-9/._-]`).
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), PortError>;
+    /// Reads the bytes of a key.
+    async fn get(&self, key: &str) -> Result<Vec<u8>, PortError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::SchemaStatus;

@@ -12,9 +12,10 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::layers;
 use crate::routes::{
-    analytics, articles, audit, auth, contracts, earnings, grants, health, members, offers, orgs,
-    project_parts, projects, schedules, users,
+    analytics, articles, audit, auth, contracts, design_files, earnings, grants, health, members,
+    offers, orgs, project_parts, projects, schedules, users,
 };
+use crate::settings::HttpSettings;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -66,7 +67,12 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// Every documented route. Adding a route here is what puts it in the OpenAPI document.
-fn api() -> OpenApiRouter<AppState> {
+fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(design_files::upload_design_file))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            http.upload_limit_bytes,
+        ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
@@ -91,7 +97,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(offers::approve_offer))
         .routes(routes!(offers::reject_offer))
         .routes(routes!(contracts::list_contracts))
-        .routes(routes!(contracts::get_contract))
+        .routes(routes!(contracts::get_contract, contracts::update_contract))
         .routes(routes!(contracts::set_instalments))
         .routes(routes!(contracts::approve_contract))
         .routes(routes!(contracts::reject_contract))
@@ -114,6 +120,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(project_parts::mark_note_read))
         .routes(routes!(earnings::create_earning, earnings::list_earnings))
         .routes(routes!(earnings::distribute_earning))
+        .routes(routes!(earnings::create_rollup, earnings::list_rollups))
         .routes(routes!(earnings::create_commission))
         .routes(routes!(analytics::status_breakdown))
         .routes(routes!(analytics::earnings_stats))
@@ -130,16 +137,18 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(articles::public_article))
         .routes(routes!(articles::create_article, articles::org_articles))
         .routes(routes!(articles::update_article))
+        .routes(routes!(design_files::download_design_file))
+        .merge(uploads)
 }
 
 /// The OpenAPI 3.1 document of this build.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    api(&HttpSettings::default()).into_openapi()
 }
 
 /// The full application: routes, `/api/openapi.json`, the 404 fallback, and the middleware stack.
 pub fn router(state: AppState) -> Router {
-    let (routes, spec) = api().split_for_parts();
+    let (routes, spec) = api(&state.http).split_for_parts();
     let spec = Arc::new(spec);
     let http = state.http.clone();
     let app = routes

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod common;
 pub mod contracts;
+pub mod design_files;
 pub mod earnings;
 pub mod grants;
 pub mod health;

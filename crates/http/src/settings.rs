@@ -16,6 +16,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Largest accepted request body, in bytes; larger bodies get 413.
     pub body_limit_bytes: usize,
+    /// Largest accepted design upload, in bytes; larger uploads get 413.
+    pub upload_limit_bytes: usize,
     /// After SIGTERM, how long in-flight requests may run before the process exits anyway.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
@@ -34,6 +36,7 @@ impl Default for HttpSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 20 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
             cors_allowed_origins: Vec::new(),
             behind_tls: false,
@@ -49,6 +52,12 @@ impl HttpSettings {
             return Err((
                 "server.request_timeout",
                 "expected a positive duration such as \"30s\"".into(),
+            ));
+        }
+        if self.upload_limit_bytes == 0 {
+            return Err((
+                "server.upload_limit_bytes",
+                "expected a positive number of bytes".into(),
             ));
         }
         if self.body_limit_bytes == 0 {

@@ -23,6 +23,8 @@ pub struct App {
     pub construction: nestcms_app::construction::Data,
     /// Articles.
     pub articles: nestcms_app::content::Articles,
+    /// Uploaded design files.
+    pub files: nestcms_app::construction::Files,
 }
 
 /// Cheap-to-clone handle on [`App`], passed to every handler by axum.

@@ -73,6 +73,9 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         identity,
         construction: store.clone(),
         articles: store.clone(),
+        files: Arc::new(nestcms_store::files::LocalFiles::new(
+            config.data_dir.join("uploads"),
+        )),
     }));
     let app = Application::bind(config.server.listen, nestcms_http::router(state))
         .await

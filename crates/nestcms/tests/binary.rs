@@ -340,3 +340,48 @@ fn openapi_subcommand_prints_the_document() -> anyhow::Result<()> {
     assert_eq!(doc["openapi"], "3.1.0");
     Ok(())
 }
+
+#[tokio::test]
+async fn seed_demo_is_repeatable_and_scale_loads_volume() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let seed = |args: &[&str]| {
+        let mut cmd = nestcms(db.dir());
+        cmd.env("NESTCMS__DATABASE__URL", db.url())
+            .arg("seed")
+            .args(args);
+        run(&mut cmd)
+    };
+    let first = seed(&["--demo"])?;
+    assert!(first.status.success(), "{}", stderr(&first));
+    let printed = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        printed.contains("owner@demo.nestcms.test") && printed.contains("is ready"),
+        "{printed}"
+    );
+    let again = seed(&["--demo"])?;
+    assert!(
+        again.status.success() && String::from_utf8_lossy(&again.stdout).contains("already there"),
+        "a second run changes nothing"
+    );
+    let scale = seed(&["--scale", "1"])?;
+    assert!(scale.status.success(), "{}", stderr(&scale));
+    assert!(String::from_utf8_lossy(&scale.stdout).contains("1000 projects, 10000 earnings"));
+    let neither = seed(&[])?;
+    assert!(!neither.status.success(), "seed needs --demo or --scale");
+
+    let server = Server::start({
+        let mut cmd = nestcms(db.dir());
+        cmd.env("NESTCMS__DATABASE__URL", db.url());
+        cmd
+    })?;
+    let client = reqwest::Client::new();
+    let login = serde_json::json!({ "email": "owner@demo.nestcms.test", "password": nestcms::seed::DEMO_PASSWORD });
+    let res = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200, "the printed demo login works");
+    assert_eq!(server.terminate()?, Some(0));
+    Ok(())
+}

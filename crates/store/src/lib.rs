@@ -10,6 +10,7 @@
 mod construction;
 mod content;
 pub mod error;
+pub mod files;
 mod identity;
 pub mod migrate;
 pub mod pool;

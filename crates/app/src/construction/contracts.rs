@@ -117,3 +117,57 @@ pub async fn transition(
         ..contract
     })
 }
+
+/// New terms of a contract in review.
+pub struct Terms {
+    /// Title.
+    pub title: Option<String>,
+    /// Terms text.
+    pub content: Option<String>,
+    /// Document reference (URL or file reference); `Some("")` clears it.
+    pub document_ref: Option<String>,
+    /// Responsible employees (replaces the list).
+    pub employee_ids: Option<Vec<nestcms_domain::identity::UserId>>,
+}
+
+/// Edits the terms; only while the contract is in review.
+pub async fn update_terms(
+    store: &crate::Store,
+    data: &Data,
+    c: &Caller,
+    id: ContractId,
+    t: Terms,
+) -> Result<Contract, DomainError> {
+    c.require(Action::ManageContracts)?;
+    let mut k = get(data, c, id).await?;
+    if k.status != ContractStatus::Review {
+        return Err(not_editable());
+    }
+    if let Some(title) = t.title {
+        k.title = super::text(&title, "/title", 200)?;
+    }
+    if let Some(content) = t.content {
+        k.content = super::text(&content, "/content", 50_000)?;
+    }
+    if let Some(doc) = t.document_ref {
+        k.document_ref = (!doc.trim().is_empty()).then(|| doc.trim().chars().take(2000).collect());
+    }
+    if let Some(ids) = t.employee_ids {
+        for (i, e) in ids.iter().enumerate() {
+            super::member_with(
+                store,
+                c.org(),
+                *e,
+                super::STAFF,
+                &format!("/employee_ids/{i}"),
+                "staff (not a client)",
+            )
+            .await?;
+        }
+        k.employee_ids = ids;
+    }
+    if !data.update_contract_terms(&k).await.map_err(port)? {
+        return Err(not_editable());
+    }
+    Ok(k)
+}

@@ -8,6 +8,7 @@
 //! `P = A`: not a fils is lost or created.
 
 use chrono::{NaiveDate, Utc};
+use nestcms_domain::construction::CompoundEarning;
 use nestcms_domain::construction::ports::Page;
 use nestcms_domain::construction::{
     Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod, Payout, ProjectId,
@@ -213,4 +214,48 @@ pub async fn distribute(
         payouts,
         retained: Money::from_minor(e.amount.minor() - pool, currency),
     })
+}
+
+/// Rolls a period's project earnings in one currency up into an organization-level compound
+/// earning, once per period, start and currency.
+pub async fn roll_up(
+    data: &Data,
+    c: &Caller,
+    period: EarningPeriod,
+    start: NaiveDate,
+    currency: nestcms_domain::Currency,
+) -> Result<CompoundEarning, DomainError> {
+    c.require(Action::ManageEarnings)?;
+    match data
+        .roll_up(
+            c.org(),
+            EarningId::new(),
+            period,
+            start,
+            currency,
+            Utc::now(),
+        )
+        .await
+    {
+        Ok(Some(compound)) => Ok(compound),
+        Ok(None) => Err(DomainError::Unprocessable {
+            code: "nothing_to_roll_up",
+            errors: vec![FieldError::new(
+                "/period_start",
+                "no_earnings",
+                "no project earnings for that period and currency",
+            )],
+        }),
+        Err(PortError::Duplicate) => Err(DomainError::Conflict {
+            code: "already_rolled_up",
+            message: "that period and currency are already rolled up".into(),
+        }),
+        Err(e) => Err(port(e)),
+    }
+}
+
+/// Compound earnings, newest period first (managers and up).
+pub async fn roll_ups(data: &Data, c: &Caller) -> Result<Vec<CompoundEarning>, DomainError> {
+    c.require(Action::ViewAnalytics)?;
+    data.compound_earnings(c.org()).await.map_err(port)
 }

@@ -10,7 +10,9 @@ use nestcms_domain::identity::UserId;
 use nestcms_domain::identity::policy::Action;
 use nestcms_domain::{DomainError, PortError};
 
-use super::{Caller, Data, Paged, STAFF, member_with, paged, text};
+use nestcms_domain::construction::upload::{check_upload, safe_file_name};
+
+use super::{Caller, Data, Files, Paged, STAFF, member_with, paged, text};
 use crate::{Store, port};
 
 /// A new project.
@@ -412,4 +414,90 @@ pub async fn mark_read(
         .await
         .map_err(port)?;
     Ok(())
+}
+
+/// An uploaded file for a new design version.
+pub struct Upload {
+    /// Name as the client gave it.
+    pub file_name: String,
+    /// Declared MIME type.
+    pub content_type: String,
+    /// The bytes (already within the upload size limit).
+    pub bytes: Vec<u8>,
+}
+
+/// Stores an uploaded file and adds it as the design's next version.
+pub async fn upload_design_version(
+    data: &Data,
+    files: &Files,
+    c: &Caller,
+    id: ProjectId,
+    design: DesignId,
+    upload: Upload,
+) -> Result<Design, DomainError> {
+    let p = get(data, c, id).await?;
+    require_on_project(data, c, &p).await?;
+    data.design(p.id, design)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("design"))?;
+    let ext = check_upload(&upload.content_type, &upload.bytes)
+        .map_err(|e| DomainError::Validation(vec![e]))?;
+    let key = format!(
+        "designs/{}/{}.{ext}",
+        design.0.simple(),
+        uuid::Uuid::now_v7().simple()
+    );
+    files.put(&key, &upload.bytes).await.map_err(port)?;
+    let version = DesignVersion {
+        version: 0,
+        url: None,
+        file_key: Some(key),
+        file_name: Some(safe_file_name(&upload.file_name, &format!("design.{ext}"))),
+        content_type: Some(
+            upload
+                .content_type
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase(),
+        ),
+        size_bytes: Some(i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX)),
+        created_by: c.user(),
+        created_at: Utc::now(),
+    };
+    add_design_version(data, c, id, design, version).await
+}
+
+/// The bytes of an uploaded version, with its type and name.
+pub async fn design_file(
+    data: &Data,
+    files: &Files,
+    c: &Caller,
+    id: ProjectId,
+    design: DesignId,
+    version: i32,
+) -> Result<(Vec<u8>, String, String), DomainError> {
+    let p = get(data, c, id).await?;
+    let d = data
+        .design(p.id, design)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("design"))?;
+    let v = d
+        .versions
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or(DomainError::NotFound("design version"))?;
+    let key = v.file_key.ok_or(DomainError::NotFound(
+        "uploaded file (this version is a link)",
+    ))?;
+    let bytes = files.get(&key).await.map_err(port)?;
+    Ok((
+        bytes,
+        v.content_type
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        v.file_name.unwrap_or_else(|| "design".into()),
+    ))
 }

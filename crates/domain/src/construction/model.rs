@@ -331,3 +331,22 @@ pub struct Payout {
     /// Amount.
     pub amount: Money,
 }
+
+/// The net of one period's project earnings in one currency, rolled up for the organization.
+#[derive(Debug, Clone)]
+pub struct CompoundEarning {
+    /// Id.
+    pub id: EarningId,
+    /// Organization.
+    pub org_id: OrgId,
+    /// Period length.
+    pub period: EarningPeriod,
+    /// First day of the period.
+    pub period_start: NaiveDate,
+    /// Net (profits minus losses), may be negative.
+    pub net: Money,
+    /// The project earnings it was made from.
+    pub components: Vec<EarningId>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}

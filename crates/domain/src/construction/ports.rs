@@ -77,6 +77,9 @@ pub trait ContractRepository: Send + Sync {
         id: ContractId,
         items: &[Instalment],
     ) -> Result<bool, PortError>;
+    /// Replaces title, content, document reference and responsible employees if the contract is
+    /// still in review; false otherwise.
+    async fn update_contract_terms(&self, c: &Contract) -> Result<bool, PortError>;
     /// Moves a contract between states if it is still in `from`; false otherwise.
     async fn move_contract(
         &self,
@@ -190,6 +193,21 @@ pub trait EarningRepository: Send + Sync {
     ) -> Result<bool, PortError>;
     /// Payouts of an earning.
     async fn payouts(&self, earning: EarningId) -> Result<Vec<Payout>, PortError>;
+    /// In one transaction: sums the period's project earnings in `currency` into a compound
+    /// earning with `id` and links them. `None` when there is nothing to roll up;
+    /// [`PortError::Duplicate`] when that period and currency were already rolled up.
+    async fn roll_up(
+        &self,
+        org: OrgId,
+        id: EarningId,
+        period: super::EarningPeriod,
+        start: NaiveDate,
+        currency: Currency,
+        at: DateTime<Utc>,
+    ) -> Result<Option<super::CompoundEarning>, PortError>;
+    /// Compound earnings of an organization, newest period first.
+    async fn compound_earnings(&self, org: OrgId)
+    -> Result<Vec<super::CompoundEarning>, PortError>;
 }
 
 /// A count per status.

@@ -230,3 +230,50 @@ pub async fn close_contract(
 ) -> Result<Json<ContractResponse>, ApiError> {
     move_to(state, who, p, ContractStatus::Closed).await
 }
+
+/// New terms (only in review).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermsRequest {
+    title: Option<String>,
+    content: Option<String>,
+    /// URL or file reference of the document; empty to clear.
+    document_ref: Option<String>,
+    /// Responsible employees (replaces the list).
+    employee_ids: Option<Vec<uuid::Uuid>>,
+}
+
+/// Edits the terms of a contract in review (managers).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/contracts/{contract_id}", tag = "contracts", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("contract_id" = uuid::Uuid, Path)), request_body = TermsRequest, responses(
+    (status = 200, description = "Updated", body = ContractResponse),
+    (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Not in review", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn update_contract(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<ContractPath>,
+    ApiJson(b): ApiJson<TermsRequest>,
+) -> Result<Json<ContractResponse>, ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let t = contracts::Terms {
+        title: b.title,
+        content: b.content,
+        document_ref: b.document_ref,
+        employee_ids: b.employee_ids.map(|v| {
+            v.into_iter()
+                .map(nestcms_domain::identity::UserId)
+                .collect()
+        }),
+    };
+    Ok(Json(ContractResponse::from(
+        &contracts::update_terms(
+            &state.identity,
+            &state.construction,
+            &c,
+            ContractId(p.contract_id),
+            t,
+        )
+        .await?,
+    )))
+}

@@ -238,3 +238,92 @@ pub async fn create_commission(
     .await?;
     Ok((StatusCode::CREATED, Json(CommissionResponse::from(&k))))
 }
+
+/// A period to roll up.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollUpRequest {
+    /// `monthly`, `four_monthly`, `quarterly`, `yearly`.
+    #[schema(value_type = String, example = "monthly")]
+    period: EarningPeriod,
+    period_start: NaiveDate,
+    currency: String,
+}
+
+/// An organization-level compound earning.
+#[derive(Serialize, ToSchema)]
+pub struct CompoundResponse {
+    id: uuid::Uuid,
+    period: String,
+    period_start: NaiveDate,
+    /// Profits minus losses of the project earnings it was made from.
+    net: String,
+    currency: String,
+    /// The project earnings it was made from.
+    earning_ids: Vec<uuid::Uuid>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<&nestcms_domain::construction::CompoundEarning> for CompoundResponse {
+    fn from(c: &nestcms_domain::construction::CompoundEarning) -> Self {
+        Self {
+            id: c.id.0,
+            period: c.period.as_str().to_owned(),
+            period_start: c.period_start,
+            net: money_out(c.net),
+            currency: c.net.currency().code().to_owned(),
+            earning_ids: c.components.iter().map(|e| e.0).collect(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// Compound earnings.
+#[derive(Serialize, ToSchema)]
+pub struct CompoundList {
+    data: Vec<CompoundResponse>,
+}
+
+/// Rolls a period's project earnings in one currency up into an organization earning (once).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/earnings/rollups", tag = "earnings", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), request_body = RollUpRequest, responses(
+    (status = 201, description = "Rolled up", body = CompoundResponse),
+    (status = 409, description = "Already rolled up", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "No project earnings for that period", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn create_rollup(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<OrgPath>,
+    ApiJson(b): ApiJson<RollUpRequest>,
+) -> Result<(StatusCode, Json<CompoundResponse>), ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let currency = b
+        .currency
+        .parse()
+        .map_err(|e: nestcms_domain::MoneyError| {
+            ApiError::validation(vec![nestcms_domain::FieldError::new(
+                "/currency",
+                e.code(),
+                e.to_string(),
+            )])
+        })?;
+    let r = earnings::roll_up(&state.construction, &c, b.period, b.period_start, currency).await?;
+    Ok((StatusCode::CREATED, Json(CompoundResponse::from(&r))))
+}
+
+/// Compound earnings, newest period first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/earnings/rollups", tag = "earnings", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "Compound earnings", body = CompoundList),
+    (status = 403, description = "Role does not allow it", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list_rollups(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<OrgPath>,
+) -> Result<Json<CompoundList>, ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let all = earnings::roll_ups(&state.construction, &c).await?;
+    Ok(Json(CompoundList {
+        data: all.iter().map(CompoundResponse::from).collect(),
+    }))
+}

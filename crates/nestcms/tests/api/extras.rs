@@ -266,3 +266,139 @@ async fn published_articles_are_public_and_searchable() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn design_files_are_uploaded_checked_and_downloaded_intact() -> anyhow::Result<()> {
+    let app = crate::helpers::spawn_app_with(|c| c.server.upload_limit_bytes = 64 * 1024).await?;
+    let (owner_id, owner) = app.user("owner@files.example").await?;
+    let org = app.org(&owner, "Files Co").await?;
+    let (_, client) = app.user("client@files.example").await?;
+    app.add_member(&owner, &org, "client@files.example", "client")
+        .await?;
+    let project = ok(
+        app.post(
+            Some(&owner),
+            &format!("/api/v1/orgs/{org}/projects"),
+            &json!({ "title": "P", "manager_id": owner_id, "start_date": "2027-01-01" }),
+        )
+        .await?,
+        201,
+    )
+    .await?;
+    let p = format!(
+        "/api/v1/orgs/{org}/projects/{}",
+        project["id"].as_str().unwrap_or_default()
+    );
+    let design = ok(
+        app.post(
+            Some(&owner),
+            &format!("{p}/designs"),
+            &json!({ "title": "Plan", "url": "https://files.example/v1.pdf" }),
+        )
+        .await?,
+        201,
+    )
+    .await?;
+    let d = format!("{p}/designs/{}", design["id"].as_str().unwrap_or_default());
+    let upload = |token: &str, ct: &str, name: &str, bytes: Vec<u8>| {
+        app.client
+            .post(app.url(&format!("{d}/uploads?file_name={name}")))
+            .bearer_auth(token)
+            .header("content-type", ct)
+            .body(bytes)
+            .send()
+    };
+    let pdf = b"%PDF-1.7\n% a tiny but real-looking PDF header\n".to_vec();
+    let res = ok(
+        upload(
+            &owner,
+            "application/pdf",
+            "..%2F..%2Fetc%2FGround%20floor.pdf",
+            pdf.clone(),
+        )
+        .await?,
+        201,
+    )
+    .await?;
+    let v2 = &res["versions"][1];
+    assert_eq!(
+        (
+            v2["version"].as_i64(),
+            v2["file_name"].as_str(),
+            v2["content_type"].as_str()
+        ),
+        (Some(2), Some("Ground floor.pdf"), Some("application/pdf"))
+    );
+    assert_eq!(v2["size_bytes"].as_u64(), Some(pdf.len() as u64));
+
+    let file = app
+        .client
+        .get(app.url(&format!("{d}/versions/2/file")))
+        .bearer_auth(&owner)
+        .send()
+        .await?;
+    assert_eq!(file.status(), 200);
+    assert_eq!(
+        file.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    assert_eq!(
+        file.headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok()),
+        Some("attachment; filename=\"Ground floor.pdf\"")
+    );
+    assert_eq!(
+        file.bytes().await?.to_vec(),
+        pdf,
+        "the same bytes come back"
+    );
+    problem(
+        app.get_as(&owner, &format!("{d}/versions/1/file")).await?,
+        404,
+        "not_found",
+    )
+    .await?;
+
+    let body = problem(
+        upload(
+            &owner,
+            "application/pdf",
+            "x.pdf",
+            b"MZ\x90\x00 not a pdf".to_vec(),
+        )
+        .await?,
+        400,
+        "validation_failed",
+    )
+    .await?;
+    assert_eq!(body["errors"][0]["code"], "content_mismatch");
+    let body = problem(
+        upload(&owner, "text/html", "x.html", b"<script>".to_vec()).await?,
+        400,
+        "validation_failed",
+    )
+    .await?;
+    assert_eq!(body["errors"][0]["code"], "unsupported_type");
+    problem(
+        upload(
+            &owner,
+            "application/pdf",
+            "big.pdf",
+            [b"%PDF-".as_slice(), &vec![b'x'; 70 * 1024]].concat(),
+        )
+        .await?,
+        413,
+        "payload_too_large",
+    )
+    .await?;
+    problem(
+        upload(&client, "application/pdf", "c.pdf", pdf.clone()).await?,
+        404,
+        "not_found",
+    )
+    .await?;
+    Ok(())
+}

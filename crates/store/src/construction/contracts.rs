@@ -203,6 +203,34 @@ impl ContractRepository for Store {
         .map_err(port_err)
     }
 
+    async fn update_contract_terms(&self, c: &Contract) -> Result<bool, PortError> {
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                let updated = sqlx::query("UPDATE contracts SET title = $3, content = $4, document_ref = $5 WHERE org_id = $1 AND id = $2 AND status = 'review'")
+                    .bind(c.org_id.0)
+                    .bind(c.id.0)
+                    .bind(&c.title)
+                    .bind(&c.content)
+                    .bind(&c.document_ref)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if updated != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM contract_employees WHERE contract_id = $1").bind(c.id.0).execute(&mut *tx).await?;
+                for e in &c.employee_ids {
+                    sqlx::query("INSERT INTO contract_employees (contract_id, user_id) VALUES ($1, $2)").bind(c.id.0).bind(e.0).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(true)
+            }
+            .await
+        })
+        .map_err(port_err)
+    }
+
     async fn move_contract(
         &self,
         org: OrgId,

@@ -1,12 +1,13 @@
 //! [`EarningRepository`] for [`Store`]: earnings, commissions, distribution.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use nestcms_domain::PortError;
 use nestcms_domain::construction::ports::{EarningRepository, Page};
 use nestcms_domain::construction::{
-    Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod, Payout, ProjectId,
+    Commission, CommissionId, CompoundEarning, Earning, EarningId, EarningKind, EarningPeriod,
+    Payout, ProjectId,
 };
 use nestcms_domain::identity::{OrgId, UserId};
+use nestcms_domain::{Currency, PortError};
 use uuid::Uuid;
 
 use super::{money, state};
@@ -188,6 +189,90 @@ impl EarningRepository for Store {
             .await
         })
         .map_err(port_err)
+    }
+
+    async fn roll_up(
+        &self,
+        org: OrgId,
+        id: EarningId,
+        period: EarningPeriod,
+        start: NaiveDate,
+        currency: Currency,
+        at: DateTime<Utc>,
+    ) -> Result<Option<CompoundEarning>, PortError> {
+        let parts_sql = "SELECT id, CASE WHEN kind = 'profit' THEN amount_minor ELSE -amount_minor END FROM earnings \
+                         WHERE org_id = $1 AND period = $2 AND period_start = $3 AND currency = $4 AND project_id IS NOT NULL ORDER BY id";
+        let parts = with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query("UPDATE orgs SET id = id WHERE id = $1").bind(org.0).execute(&mut *tx).await?;
+                let parts: Vec<(Uuid, i64)> =
+                    sqlx::query_as(parts_sql).bind(org.0).bind(period.as_str()).bind(start).bind(currency.code()).fetch_all(&mut *tx).await?;
+                if parts.is_empty() {
+                    return Ok(parts);
+                }
+                let net: i64 = parts.iter().map(|(_, v)| *v).sum();
+                sqlx::query("INSERT INTO compound_earnings (id, org_id, period, period_start, currency, net_minor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id.0)
+                    .bind(org.0)
+                    .bind(period.as_str())
+                    .bind(start)
+                    .bind(currency.code())
+                    .bind(net)
+                    .bind(Ts(at))
+                    .execute(&mut *tx)
+                    .await?;
+                for (earning, _) in &parts {
+                    sqlx::query("INSERT INTO compound_components (compound_id, earning_id) VALUES ($1, $2)").bind(id.0).bind(earning).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(parts)
+            }
+            .await
+        })
+        .map_err(port_err)?;
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        let net = parts.iter().map(|(_, v)| *v).sum();
+        Ok(Some(CompoundEarning {
+            id,
+            org_id: org,
+            period,
+            period_start: start,
+            net: nestcms_domain::Money::from_minor(net, currency),
+            components: parts.into_iter().map(|(e, _)| EarningId(e)).collect(),
+            created_at: at,
+        }))
+    }
+
+    async fn compound_earnings(&self, org: OrgId) -> Result<Vec<CompoundEarning>, PortError> {
+        let sql = "SELECT c.id, c.period, c.period_start, c.currency, c.net_minor, c.created_at, k.earning_id FROM compound_earnings c \
+                   JOIN compound_components k ON k.compound_id = c.id WHERE c.org_id = $1 ORDER BY c.period_start DESC, c.id, k.earning_id";
+        type Row = (Uuid, String, NaiveDate, String, i64, Ts, Uuid);
+        let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .fetch_all(p)
+            .await)
+        .map_err(port_err)?;
+        let mut out: Vec<CompoundEarning> = Vec::new();
+        for (id, period, start, currency, net, at, component) in rows {
+            if out.last().is_none_or(|c| c.id.0 != id) {
+                out.push(CompoundEarning {
+                    id: EarningId(id),
+                    org_id: org,
+                    period: state(&period, "earning period", EarningPeriod::parse)?,
+                    period_start: start,
+                    net: money(net, &currency)?,
+                    components: Vec::new(),
+                    created_at: at.0,
+                });
+            }
+            if let Some(last) = out.last_mut() {
+                last.components.push(EarningId(component));
+            }
+        }
+        Ok(out)
     }
 
     async fn payouts(&self, earning: EarningId) -> Result<Vec<Payout>, PortError> {
