@@ -114,9 +114,17 @@ where
     F: FnOnce(Page) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<T>, nestcms_domain::PortError>>,
 {
-    let limit = page.limit.clamp(1, 100);
+    let limit = page.limit;
+    if !(1..=100).contains(&limit) {
+        return Err(DomainError::invalid(
+            "?limit",
+            "out_of_range",
+            "limit is 1 to 100",
+        ));
+    }
     let mut items = fetch(Page {
-        before: page.before,
+        cursor: page.cursor,
+        ascending: page.ascending,
         limit: limit + 1,
     })
     .await

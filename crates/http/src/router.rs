@@ -96,6 +96,7 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(offers::get_offer))
         .routes(routes!(offers::approve_offer))
         .routes(routes!(offers::reject_offer))
+        .routes(routes!(offers::close_offer))
         .routes(routes!(contracts::list_contracts))
         .routes(routes!(contracts::get_contract, contracts::update_contract))
         .routes(routes!(contracts::set_instalments))

@@ -28,3 +28,21 @@ fn money(minor: i64, currency: &str) -> Result<Money, PortError> {
 fn state<T>(text: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, PortError> {
     parse(text).ok_or_else(|| unknown(what, text))
 }
+
+/// Appends a page's cursor condition, order and limit to a listing query that ends in a WHERE
+/// clause. Ids are UUIDv7, so id order is creation order on both backends.
+fn paged_sql(
+    prefix: &str,
+    cursor: u8,
+    limit: u8,
+    page: &nestcms_domain::construction::ports::Page,
+) -> sqlx::AssertSqlSafe<String> {
+    let (op, dir) = if page.ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    sqlx::AssertSqlSafe(format!(
+        "{prefix} AND (${cursor} IS NULL OR id {op} ${cursor}) ORDER BY id {dir} LIMIT ${limit}"
+    ))
+}

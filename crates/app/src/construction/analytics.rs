@@ -160,8 +160,9 @@ pub struct Dashboard {
 /// The caller's own numbers.
 pub async fn dashboard(data: &Data, c: &Caller) -> Result<Dashboard, DomainError> {
     let page = nestcms_domain::construction::ports::Page {
-        before: None,
+        cursor: None,
         limit: 1000,
+        ascending: false,
     };
     let mine = data
         .projects(c.scope(), c.is_staff().then_some(c.user()), None, page)

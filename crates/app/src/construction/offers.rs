@@ -160,3 +160,24 @@ pub async fn reject(data: &Data, c: &Caller, id: OfferId) -> Result<Offer, Domai
         ..offer
     })
 }
+
+/// Staff withdraw an offer (from review, or after the client declined).
+pub async fn close(data: &Data, c: &Caller, id: OfferId) -> Result<Offer, DomainError> {
+    c.require(Action::CreateOffer)?;
+    let offer = get(data, c, id).await?;
+    let to = offer.status.move_to(OfferStatus::Closed)?;
+    if !data
+        .move_offer(c.org(), id, offer.status, to)
+        .await
+        .map_err(port)?
+    {
+        return Err(DomainError::Conflict {
+            code: "changed_meanwhile",
+            message: "the offer changed meanwhile; reload it".into(),
+        });
+    }
+    Ok(Offer {
+        status: to,
+        ..offer
+    })
+}

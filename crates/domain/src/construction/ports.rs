@@ -11,11 +11,13 @@ use crate::identity::{OrgId, UserId};
 use crate::money::Currency;
 use crate::ports::PortError;
 
-/// A page request: newest first, after a cursor id.
+/// A page request: newest (or oldest) first, after a cursor id.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
-    /// Return items with ids before this one.
-    pub before: Option<uuid::Uuid>,
+    /// Return items after this id in the chosen order.
+    pub cursor: Option<uuid::Uuid>,
+    /// Oldest first instead of newest first.
+    pub ascending: bool,
     /// At most this many (the store is asked for one more to know `has_more`).
     pub limit: u32,
 }

@@ -43,10 +43,22 @@ pub fn money_out(m: Money) -> String {
     m.amount_string()
 }
 
-/// Cursor pagination from the `limit` and `starting_after` query parameters.
-pub fn page(limit: Option<u32>, starting_after: Option<uuid::Uuid>) -> Page {
+/// Listing order.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Newest first (default).
+    #[default]
+    Desc,
+    /// Oldest first.
+    Asc,
+}
+
+/// Cursor pagination from the `limit`, `starting_after` and `order` query parameters.
+pub fn page(limit: Option<u32>, starting_after: Option<uuid::Uuid>, order: Order) -> Page {
     Page {
-        before: starting_after,
+        ascending: matches!(order, Order::Asc),
+        cursor: starting_after,
         limit: limit.unwrap_or(50),
     }
 }

@@ -8,7 +8,7 @@ use nestcms_domain::construction::{Contract, ContractId, ContractStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, in_org, money_in, money_out, page};
+use super::common::{List, Order, in_org, money_in, money_out, page};
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -43,6 +43,10 @@ pub struct ContractFilter {
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,
+    /// `desc` (newest first, default) or `asc`.
+    #[param(value_type = Option<String>)]
+    #[serde(default)]
+    order: Order,
 }
 
 /// A contract.
@@ -105,7 +109,7 @@ pub async fn list_contracts(
         &state.construction,
         &c,
         f.status,
-        page(f.limit, f.starting_after),
+        page(f.limit, f.starting_after, f.order),
     )
     .await?;
     Ok(Json(List::from_paged(page)))

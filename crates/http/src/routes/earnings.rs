@@ -13,7 +13,7 @@ use nestcms_domain::percent::{format_percent, parse_percent};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, in_org, money_in, money_out, page};
+use super::common::{List, Order, in_org, money_in, money_out, page};
 use super::projects::ProjectPath;
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
@@ -58,6 +58,10 @@ pub struct EarningFilter {
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,
+    /// `desc` (newest first, default) or `asc`.
+    #[param(value_type = Option<String>)]
+    #[serde(default)]
+    order: Order,
 }
 
 /// An earning.
@@ -178,7 +182,7 @@ pub async fn list_earnings(
         &state.construction,
         &c,
         f.project_id.map(ProjectId),
-        page(f.limit, f.starting_after),
+        page(f.limit, f.starting_after, f.order),
     )
     .await?;
     Ok(Json(List::from_paged(found)))

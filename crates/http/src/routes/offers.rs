@@ -10,7 +10,7 @@ use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, in_org, money_in, money_out, page};
+use super::common::{List, Order, in_org, money_in, money_out, page};
 use super::contracts::ContractResponse;
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
@@ -52,6 +52,10 @@ pub struct OfferFilter {
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,
+    /// `desc` (newest first, default) or `asc`.
+    #[param(value_type = Option<String>)]
+    #[serde(default)]
+    order: Order,
 }
 
 /// An offer.
@@ -130,7 +134,7 @@ pub async fn list_offers(
         &state.construction,
         &c,
         f.status,
-        page(f.limit, f.starting_after),
+        page(f.limit, f.starting_after, f.order),
     )
     .await?;
     Ok(Json(List::from_paged(page)))
@@ -183,5 +187,22 @@ pub async fn reject_offer(
     let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(OfferResponse::from(
         &offers::reject(&state.construction, &c, OfferId(p.offer_id)).await?,
+    )))
+}
+
+/// Staff withdraw an offer.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/offers/{offer_id}/close", tag = "offers", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("offer_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "Closed", body = OfferResponse),
+    (status = 403, description = "Role does not allow it", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Already converted or closed", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn close_offer(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<OfferPath>,
+) -> Result<Json<OfferResponse>, ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    Ok(Json(OfferResponse::from(
+        &offers::close(&state.construction, &c, OfferId(p.offer_id)).await?,
     )))
 }

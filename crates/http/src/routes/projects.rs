@@ -13,7 +13,7 @@ use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, in_org, money_out, page};
+use super::common::{List, Order, in_org, money_out, page};
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -67,6 +67,10 @@ pub struct ProjectFilter {
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,
+    /// `desc` (newest first, default) or `asc`.
+    #[param(value_type = Option<String>)]
+    #[serde(default)]
+    order: Order,
 }
 
 /// Earnings of one currency.
@@ -199,7 +203,7 @@ pub async fn list_projects(
         &c,
         f.mine,
         f.status,
-        page(f.limit, f.starting_after),
+        page(f.limit, f.starting_after, f.order),
     )
     .await?;
     Ok(Json(List::from_paged(found)))

@@ -10,7 +10,7 @@ use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::{Currency, PortError};
 use uuid::Uuid;
 
-use super::{money, state};
+use super::{money, paged_sql, state};
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -96,13 +96,16 @@ impl EarningRepository for Store {
         project: Option<ProjectId>,
         page: Page,
     ) -> Result<Vec<Earning>, PortError> {
-        let sql = earning_select!(
-            "org_id = $1 AND ($2 IS NULL OR project_id = $2) AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+        let sql = paged_sql(
+            earning_select!("org_id = $1 AND ($2 IS NULL OR project_id = $2)"),
+            3,
+            4,
+            &page,
         );
         let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, EarningRow>(sql)
             .bind(org.0)
             .bind(project.map(|p| p.0))
-            .bind(page.before)
+            .bind(page.cursor)
             .bind(i64::from(page.limit))
             .fetch_all(p)
             .await)

@@ -8,7 +8,7 @@ use nestcms_domain::identity::{OrgId, UserId};
 use uuid::Uuid;
 
 use super::contracts::insert_contract_rows;
-use super::{money, state};
+use super::{money, paged_sql, state};
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -99,14 +99,19 @@ impl OfferRepository for Store {
         status: Option<OfferStatus>,
         page: Page,
     ) -> Result<Vec<Offer>, PortError> {
-        let sql = offer_select!(
-            "org_id = $1 AND ($2 IS NULL OR client_id = $2) AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+        let sql = paged_sql(
+            offer_select!(
+                "org_id = $1 AND ($2 IS NULL OR client_id = $2) AND ($3 IS NULL OR status = $3)"
+            ),
+            4,
+            5,
+            &page,
         );
         let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, OfferRow>(sql)
             .bind(scope.org.0)
             .bind(scope.client.map(|c| c.0))
             .bind(status.map(OfferStatus::as_str))
-            .bind(page.before)
+            .bind(page.cursor)
             .bind(i64::from(page.limit))
             .fetch_all(p)
             .await)

@@ -9,7 +9,7 @@ use nestcms_domain::construction::{
 use nestcms_domain::identity::{OrgId, UserId};
 use uuid::Uuid;
 
-use super::state;
+use super::{paged_sql, state};
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -132,16 +132,20 @@ impl Store {
         status: Option<ProjectStatus>,
         page: Page,
     ) -> Result<Vec<Project>, PortError> {
-        let sql = project_select!(
-            "org_id = $1 AND ($2 IS NULL OR client_id = $2) AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id < $4) \
-             AND ($6 IS NULL OR manager_id = $6 OR id IN (SELECT project_id FROM project_workers WHERE user_id = $6)) \
-             ORDER BY id DESC LIMIT $5"
+        let sql = paged_sql(
+            project_select!(
+                "org_id = $1 AND ($2 IS NULL OR client_id = $2) AND ($3 IS NULL OR status = $3) \
+                 AND ($6 IS NULL OR manager_id = $6 OR id IN (SELECT project_id FROM project_workers WHERE user_id = $6))"
+            ),
+            4,
+            5,
+            &page,
         );
         let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, ProjectRow>(sql)
             .bind(scope.org.0)
             .bind(scope.client.map(|c| c.0))
             .bind(status.map(ProjectStatus::as_str))
-            .bind(page.before)
+            .bind(page.cursor)
             .bind(i64::from(page.limit))
             .bind(member.map(|m| m.0))
             .fetch_all(p)
