@@ -134,6 +134,10 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
             schedules::list_schedules
         ))
         .routes(routes!(schedules::create_salary, schedules::list_salaries))
+        .routes(routes!(
+            schedules::add_schedule_note,
+            schedules::list_schedule_notes
+        ))
         .routes(routes!(articles::public_articles))
         .routes(routes!(articles::public_article))
         .routes(routes!(articles::create_article, articles::org_articles))

@@ -153,6 +153,8 @@ pub async fn project_detail(
 pub struct Dashboard {
     /// Projects the caller manages, works on, or (clients) owns, per status.
     pub projects: Vec<(ProjectStatus, i64)>,
+    /// Contracts where the caller is the client or a responsible employee, per status.
+    pub contracts: Vec<StatusCount>,
     /// Payouts received, per currency.
     pub payouts: Vec<(Currency, i64)>,
 }
@@ -176,6 +178,7 @@ pub async fn dashboard(data: &Data, c: &Caller) -> Result<Dashboard, DomainError
         }
     }
     Ok(Dashboard {
+        contracts: data.contracts_of(c.org(), c.user()).await.map_err(port)?,
         projects: counts,
         payouts: data.payouts_of(c.org(), c.user()).await.map_err(port)?,
     })

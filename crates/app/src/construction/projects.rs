@@ -367,7 +367,7 @@ pub async fn add_note(
     }
     let note = Note {
         id: NoteId::new(),
-        project_id: p.id,
+        project_id: Some(p.id),
         target: if design.is_some() {
             NoteTarget::Design
         } else {

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use nestcms_domain::construction::{
-    ProjectId, Salary, SalaryId, SalaryPeriod, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
+    Note, NoteId, NoteTarget, ProjectId, Salary, SalaryId, SalaryPeriod, Schedule, ScheduleId,
+    ScheduleKind, ScheduleStatus,
 };
 use nestcms_domain::identity::policy::Action;
 use nestcms_domain::identity::{Role, UserId};
@@ -195,4 +196,44 @@ pub async fn salaries(data: &Data, c: &Caller) -> Result<Vec<Salary>, DomainErro
         Some(c.user())
     };
     data.salaries(c.org(), only).await.map_err(port)
+}
+
+/// One schedule item the caller may see (staff, or the client or employee on it).
+pub async fn get(data: &Data, c: &Caller, id: ScheduleId) -> Result<Schedule, DomainError> {
+    match data.schedule(c.org(), id).await.map_err(port)? {
+        Some(s)
+            if c.is_staff() || s.client_id == Some(c.user()) || s.employee_id == Some(c.user()) =>
+        {
+            Ok(s)
+        }
+        _ => Err(DomainError::NotFound("schedule")),
+    }
+}
+
+/// Adds a note to a schedule item (anyone who sees it).
+pub async fn add_note(
+    data: &Data,
+    c: &Caller,
+    id: ScheduleId,
+    body: &str,
+) -> Result<Note, DomainError> {
+    let s = get(data, c, id).await?;
+    let note = Note {
+        id: NoteId::new(),
+        project_id: s.project_id,
+        target: NoteTarget::Schedule,
+        design_id: None,
+        author_id: c.user(),
+        body: text(body, "/body", 10_000)?,
+        read_at: None,
+        created_at: Utc::now(),
+    };
+    data.insert_schedule_note(s.id, &note).await.map_err(port)?;
+    Ok(note)
+}
+
+/// Notes of a schedule item, oldest first.
+pub async fn notes(data: &Data, c: &Caller, id: ScheduleId) -> Result<Vec<Note>, DomainError> {
+    let s = get(data, c, id).await?;
+    data.schedule_notes(s.id).await.map_err(port)
 }

@@ -181,6 +181,8 @@ pub enum NoteTarget {
     Project,
     /// A design.
     Design,
+    /// A schedule item.
+    Schedule,
 }
 
 impl NoteTarget {
@@ -189,6 +191,7 @@ impl NoteTarget {
         match self {
             Self::Project => "project",
             Self::Design => "design",
+            Self::Schedule => "schedule",
         }
     }
 }
@@ -198,8 +201,9 @@ impl NoteTarget {
 pub struct Note {
     /// Id.
     pub id: NoteId,
-    /// Project it belongs to (also for design notes).
-    pub project_id: ProjectId,
+    /// Project it belongs to (for project and design notes; the schedule's project, if any,
+    /// for schedule notes).
+    pub project_id: Option<ProjectId>,
     /// What it is attached to.
     pub target: NoteTarget,
     /// The design, for design notes.

@@ -285,6 +285,8 @@ pub trait AnalyticsRepository: Send + Sync {
         currency: Currency,
         limit: u32,
     ) -> Result<Vec<Ranked>, PortError>;
+    /// Contracts where the user is the client or a responsible employee, per status.
+    async fn contracts_of(&self, org: OrgId, user: UserId) -> Result<Vec<StatusCount>, PortError>;
     /// Payouts received by one user per currency.
     async fn payouts_of(&self, org: OrgId, user: UserId)
     -> Result<Vec<(Currency, i64)>, PortError>;
@@ -309,6 +311,23 @@ pub trait ScheduleRepository: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<super::Schedule>, PortError>;
+    /// One schedule item.
+    async fn schedule(
+        &self,
+        org: OrgId,
+        id: super::ScheduleId,
+    ) -> Result<Option<super::Schedule>, PortError>;
+    /// Stores a note on a schedule item.
+    async fn insert_schedule_note(
+        &self,
+        schedule: super::ScheduleId,
+        n: &super::Note,
+    ) -> Result<(), PortError>;
+    /// Notes of a schedule item, oldest first.
+    async fn schedule_notes(
+        &self,
+        schedule: super::ScheduleId,
+    ) -> Result<Vec<super::Note>, PortError>;
     /// Stores a salary.
     async fn insert_salary(&self, s: &super::Salary) -> Result<(), PortError>;
     /// Salaries of an organization, optionally of one employee.

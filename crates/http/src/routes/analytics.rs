@@ -125,6 +125,8 @@ fn ranked(currency: Currency, v: Vec<Ranked>) -> Json<RankedList> {
 pub struct DashboardResponse {
     /// Projects the caller manages or works on (clients: their own), per status.
     projects: Vec<StatusCountDto>,
+    /// Contracts where the caller is the client or a responsible employee, per status.
+    contracts: Vec<StatusCountDto>,
     /// Commission payouts received, per currency.
     payouts: Vec<CurrencyAmount>,
 }
@@ -256,6 +258,7 @@ pub async fn dashboard(
     let c = in_org(&state, who, p.org_id).await?;
     let d = analytics::dashboard(&state.construction, &c).await?;
     Ok(Json(DashboardResponse {
+        contracts: counts(d.contracts),
         projects: d
             .projects
             .into_iter()

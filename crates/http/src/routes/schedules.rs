@@ -5,12 +5,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use nestcms_app::construction::schedules::{self, NewSchedule};
-use nestcms_domain::construction::{ProjectId, Salary, SalaryPeriod, Schedule, ScheduleKind};
+use nestcms_domain::construction::{
+    ProjectId, Salary, SalaryPeriod, Schedule, ScheduleId, ScheduleKind,
+};
 use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{in_org, money_in, money_out};
+use super::project_parts::NoteResponse;
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -218,5 +221,59 @@ pub async fn list_salaries(
     let items = schedules::salaries(&state.construction, &c).await?;
     Ok(Json(SalaryList {
         data: items.iter().map(SalaryResponse::from).collect(),
+    }))
+}
+
+/// Path of one schedule item.
+#[derive(Deserialize)]
+pub struct SchedulePath {
+    org_id: uuid::Uuid,
+    schedule_id: uuid::Uuid,
+}
+
+/// A note on a schedule item.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleNoteRequest {
+    body: String,
+}
+
+/// Notes of a schedule item.
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleNotes {
+    data: Vec<NoteResponse>,
+}
+
+/// Adds a note to a schedule item (staff, or its client or employee).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/schedules/{schedule_id}/notes", tag = "schedules", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("schedule_id" = uuid::Uuid, Path)), request_body = ScheduleNoteRequest, responses(
+    (status = 201, description = "Added", body = NoteResponse),
+    (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn add_schedule_note(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<SchedulePath>,
+    ApiJson(b): ApiJson<ScheduleNoteRequest>,
+) -> Result<(StatusCode, Json<NoteResponse>), ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let n =
+        schedules::add_note(&state.construction, &c, ScheduleId(p.schedule_id), &b.body).await?;
+    Ok((StatusCode::CREATED, Json(NoteResponse::from(&n))))
+}
+
+/// Notes of a schedule item, oldest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/schedules/{schedule_id}/notes", tag = "schedules", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("schedule_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "Notes", body = ScheduleNotes),
+    (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list_schedule_notes(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<SchedulePath>,
+) -> Result<Json<ScheduleNotes>, ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let notes = schedules::notes(&state.construction, &c, ScheduleId(p.schedule_id)).await?;
+    Ok(Json(ScheduleNotes {
+        data: notes.iter().map(NoteResponse::from).collect(),
     }))
 }

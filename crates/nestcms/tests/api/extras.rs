@@ -109,6 +109,48 @@ async fn an_overlapping_appointment_is_refused_naming_the_conflict() -> anyhow::
     )
     .await?;
 
+    let first = ok(
+        app.get_as(
+            &owner,
+            &format!("{path}?from=2027-03-01T00:00:00Z&to=2027-03-02T00:00:00Z"),
+        )
+        .await?,
+        200,
+    )
+    .await?;
+    let visit_id = first["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let note = ok(
+        app.post(
+            Some(&client_token),
+            &format!("{path}/{visit_id}/notes"),
+            &json!({ "body": "Gate code is 4711" }),
+        )
+        .await?,
+        201,
+    )
+    .await?;
+    assert_eq!(note["target"], "schedule");
+    let notes = ok(
+        app.get_as(&eng_token, &format!("{path}/{visit_id}/notes"))
+            .await?,
+        200,
+    )
+    .await?;
+    assert_eq!(notes["data"][0]["body"], "Gate code is 4711");
+    let (_, stranger) = app.user("stranger@sched.example").await?;
+    app.add_member(&owner, &org, "stranger@sched.example", "client")
+        .await?;
+    problem(
+        app.get_as(&stranger, &format!("{path}/{visit_id}/notes"))
+            .await?,
+        404,
+        "not_found",
+    )
+    .await?;
+
     let range = "from=2027-03-01T00:00:00Z&to=2027-03-02T00:00:00Z";
     let all = ok(app.get_as(&owner, &format!("{path}?{range}")).await?, 200).await?;
     assert_eq!(all["data"].as_array().map(Vec::len), Some(2));

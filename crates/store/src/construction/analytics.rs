@@ -172,6 +172,21 @@ impl AnalyticsRepository for Store {
             .collect())
     }
 
+    async fn contracts_of(&self, org: OrgId, user: UserId) -> Result<Vec<StatusCount>, PortError> {
+        let sql = "SELECT status, COUNT(*) FROM contracts c WHERE org_id = $1 AND (client_id = $2 \
+                   OR EXISTS (SELECT 1 FROM contract_employees e WHERE e.contract_id = c.id AND e.user_id = $2)) GROUP BY status ORDER BY status";
+        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .bind(user.0)
+            .fetch_all(&p)
+            .await)
+        .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect())
+    }
+
     async fn payouts_of(
         &self,
         org: OrgId,

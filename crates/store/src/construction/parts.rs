@@ -292,7 +292,7 @@ impl ProjectRepository for Store {
         let sql = "INSERT INTO notes (id, project_id, target, design_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         with_pool!(self.primary(), |p| sqlx::query(sql)
             .bind(n.id.0)
-            .bind(n.project_id.0)
+            .bind(n.project_id.map(|p| p.0))
             .bind(n.target.as_str())
             .bind(n.design_id.map(|d| d.0))
             .bind(n.author_id.0)
@@ -320,7 +320,7 @@ impl ProjectRepository for Store {
                 };
                 Ok(Note {
                     id: NoteId(r.id),
-                    project_id: ProjectId(r.project_id),
+                    project_id: Some(ProjectId(r.project_id)),
                     target,
                     design_id: r.design_id.map(DesignId),
                     author_id: UserId(r.author_id),

@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::construction::ports::ScheduleRepository;
 use nestcms_domain::construction::{
-    ProjectId, Salary, SalaryId, SalaryPeriod, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
+    Note, NoteId, NoteTarget, ProjectId, Salary, SalaryId, SalaryPeriod, Schedule, ScheduleId,
+    ScheduleKind, ScheduleStatus,
 };
 use nestcms_domain::identity::{OrgId, UserId};
 use uuid::Uuid;
@@ -127,6 +128,57 @@ impl ScheduleRepository for Store {
         .await)
         .map_err(port_err)?;
         rows.into_iter().map(Schedule::try_from).collect()
+    }
+
+    async fn schedule(&self, org: OrgId, id: ScheduleId) -> Result<Option<Schedule>, PortError> {
+        let sql = format!("SELECT {COLS} FROM schedules WHERE org_id = $1 AND id = $2");
+        let row = with_pool!(self.primary(), |p| sqlx::query_as::<_, ScheduleRow>(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(p)
+        .await)
+        .map_err(port_err)?;
+        row.map(Schedule::try_from).transpose()
+    }
+
+    async fn insert_schedule_note(&self, schedule: ScheduleId, n: &Note) -> Result<(), PortError> {
+        let sql = "INSERT INTO schedule_notes (id, schedule_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)";
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(n.id.0)
+            .bind(schedule.0)
+            .bind(n.author_id.0)
+            .bind(&n.body)
+            .bind(Ts(n.created_at))
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .map_err(port_err)
+    }
+
+    async fn schedule_notes(&self, schedule: ScheduleId) -> Result<Vec<Note>, PortError> {
+        let sql = "SELECT n.id, s.project_id, n.author_id, n.body, n.read_at, n.created_at FROM schedule_notes n \
+                   JOIN schedules s ON s.id = n.schedule_id WHERE n.schedule_id = $1 ORDER BY n.id";
+        let rows: Vec<(Uuid, Option<Uuid>, Uuid, String, Option<Ts>, Ts)> =
+            with_pool!(self.primary(), |p| sqlx::query_as(sql)
+                .bind(schedule.0)
+                .fetch_all(p)
+                .await)
+            .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, project, author, body, read_at, at)| Note {
+                id: NoteId(id),
+                project_id: project.map(ProjectId),
+                target: NoteTarget::Schedule,
+                design_id: None,
+                author_id: UserId(author),
+                body,
+                read_at: read_at.map(|t| t.0),
+                created_at: at.0,
+            })
+            .collect())
     }
 
     async fn insert_salary(&self, s: &Salary) -> Result<(), PortError> {

@@ -1,0 +1,11 @@
+-- Notes attached to a schedule item (project and design notes live in `notes`).
+CREATE TABLE schedule_notes (
+    id UUID PRIMARY KEY,
+    schedule_id UUID NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
+    author_id UUID NOT NULL REFERENCES users (id),
+    body TEXT NOT NULL,
+    read_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX schedule_notes_schedule_idx ON schedule_notes (schedule_id, id);
+CREATE INDEX contract_employees_user_idx ON contract_employees (user_id);
