@@ -6,7 +6,7 @@
 //! workers are links to members, and every split of money is exact ([`allocate`]).
 
 mod allocate;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod model;
 pub mod ports;
 mod rules;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod id;
 pub mod identity;
 pub mod money;
+pub mod payments;
 pub mod percent;
 pub mod ports;
 

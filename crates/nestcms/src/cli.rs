@@ -40,6 +40,45 @@ pub enum Command {
     Openapi,
     /// Fill the database: `--demo` for a newcomer, `--scale N` for benchmarks.
     Seed(SeedArgs),
+    /// Run the PayTabs simulator (a sandbox: no real payment is ever made).
+    PaytabsSim(SimArgs),
+}
+
+/// Flags of `paytabs-sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:9100", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// The merchant profile id it accepts.
+    #[arg(long, value_name = "N")]
+    pub profile_id: u64,
+    /// The server key it accepts and signs with.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "NESTCMS_SIM_SERVER_KEY",
+        hide_env_values = true
+    )]
+    pub server_key: String,
+    /// Sent as the `client-key` header of IPNs.
+    #[arg(long, default_value = "CSIMULATOR-CLIENT-KEY", value_name = "KEY")]
+    pub client_key: String,
+    /// The simulator's own URL as clients reach it (for `redirect_url`) [default: http://LISTEN].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Identical requests within this many seconds get 409 (code 4).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub duplicate_window: u64,
+    /// Fault: added latency per API call, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Fault: share of API calls answered with HTTP 500 (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub error_rate: f64,
+    /// Fault: never deliver IPNs.
+    #[arg(long)]
+    pub drop_ipns: bool,
 }
 
 /// Flags of `seed`.
@@ -123,6 +162,11 @@ impl Cli {
                 };
                 store.close().await;
                 result
+            }
+            Command::PaytabsSim(a) => {
+                let config = Config::load(self.config.as_deref(), &overrides(None, None))?;
+                telemetry::init(&config.log);
+                crate::sim::run(a).await
             }
             Command::Openapi => {
                 println!("{}", nestcms_http::openapi().to_pretty_json()?);

@@ -7,5 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod secrets;
 pub mod seed;
+pub mod sim;
 pub mod startup;
 pub mod telemetry;

@@ -1,7 +1,7 @@
 //! Lifecycles as transition tables: every move not listed is refused.
 
-use crate::error::DomainError;
-
+/// Declares a state enum with its text form and its transition table (every unlisted move is
+/// refused with a 409 naming both states).
 macro_rules! lifecycle {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? } moves { $($from:ident -> $($to:ident)|+;)* }) => {
         $(#[$meta])*
@@ -40,11 +40,11 @@ macro_rules! lifecycle {
             }
 
             /// The move, or a 409 naming both states.
-            pub fn move_to(self, to: Self) -> Result<Self, DomainError> {
+            pub fn move_to(self, to: Self) -> Result<Self, $crate::error::DomainError> {
                 if self.can_move_to(to) {
                     Ok(to)
                 } else {
-                    Err(DomainError::Conflict {
+                    Err($crate::error::DomainError::Conflict {
                         code: "illegal_transition",
                         message: format!("cannot go from {} to {}", self.as_str(), to.as_str()),
                     })
@@ -53,6 +53,8 @@ macro_rules! lifecycle {
         }
     };
 }
+
+pub(crate) use lifecycle;
 
 lifecycle!(
     /// An offer (quote) from the firm to a client.
