@@ -12,6 +12,7 @@ pub mod grants;
 pub mod members;
 pub mod mfa;
 pub mod orgs;
+pub mod payments;
 mod throttle;
 
 use std::sync::Arc;

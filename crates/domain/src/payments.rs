@@ -4,6 +4,11 @@
 //! Here a payment moves only along the listed edges; the gateway's outcome letter is mapped to
 //! a target state ([`PaymentState::from_gateway`]) and the move is then checked like any other.
 
+pub mod model;
+pub mod ports;
+
+pub use model::{Payment, PaymentEvent, PaymentId, Refund, RefundId, RefundState};
+
 use crate::construction::lifecycle::lifecycle;
 
 lifecycle!(

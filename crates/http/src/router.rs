@@ -13,7 +13,7 @@ use crate::error::{ApiError, FieldProblem, Problem};
 use crate::layers;
 use crate::routes::{
     analytics, articles, audit, auth, contracts, design_files, earnings, grants, health, members,
-    offers, orgs, project_parts, projects, schedules, users,
+    offers, orgs, payments, project_parts, projects, schedules, users,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -43,6 +43,7 @@ use crate::state::AppState;
         (name = "analytics", description = "Numbers per currency"),
         (name = "schedules", description = "Appointments, timelines and salaries"),
         (name = "articles", description = "Public news and guides"),
+        (name = "payments", description = "Payments through PayTabs"),
     )
 )]
 struct ApiDoc;
@@ -143,6 +144,16 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(articles::create_article, articles::org_articles))
         .routes(routes!(articles::update_article))
         .routes(routes!(design_files::download_design_file))
+        .routes(routes!(payments::create_payment, payments::list_payments))
+        .routes(routes!(payments::get_payment))
+        .routes(routes!(payments::checkout))
+        .routes(routes!(payments::create_refund))
+        .routes(routes!(payments::paytabs_webhook))
+        .routes(routes!(
+            payments::paytabs_return_get,
+            payments::paytabs_return_post
+        ))
+        .routes(routes!(payments::payment_result))
         .merge(uploads)
 }
 

@@ -13,6 +13,7 @@ pub mod health;
 pub mod members;
 pub mod offers;
 pub mod orgs;
+pub mod payments;
 pub mod project_parts;
 pub mod projects;
 pub mod schedules;

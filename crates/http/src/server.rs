@@ -26,6 +26,11 @@ impl Application {
         Ok(Self { listener, router })
     }
 
+    /// Wraps an already bound listener (so the router can be built knowing the port).
+    pub fn from_listener(listener: TcpListener, router: Router) -> Self {
+        Self { listener, router }
+    }
+
     /// The address actually bound (resolves port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()

@@ -25,6 +25,11 @@ pub struct App {
     pub articles: nestcms_app::content::Articles,
     /// Uploaded design files.
     pub files: nestcms_app::construction::Files,
+    /// Payments through the gateway.
+    pub payments: nestcms_app::payments::Payments,
+    /// Where the browser goes after paying (`?payment_id=…&state=…` is appended); the built-in
+    /// result page when absent.
+    pub payment_result_url: Option<String>,
 }
 
 /// Cheap-to-clone handle on [`App`], passed to every handler by axum.

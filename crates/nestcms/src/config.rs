@@ -84,6 +84,58 @@ impl Default for AuthSettings {
     }
 }
 
+/// `[paytabs]`: the payment gateway. Without a server key, a built-in simulator (a sandbox)
+/// is mounted at `/sim/paytabs`; production refuses to start that way.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaytabsSettings {
+    /// Merchant profile id.
+    pub profile_id: Option<u64>,
+    /// Server key (secret).
+    #[serde(serialize_with = "redact_opt")]
+    pub server_key: Option<SecretString>,
+    /// Region code (`SAU`, `ARE`, `KWT`, …) selecting the host.
+    pub region: String,
+    /// Overrides the region's host (e.g. an external simulator).
+    pub base_url: Option<String>,
+    /// This service's public URL, for callback and return URLs [default: http://LISTEN].
+    pub public_base_url: Option<String>,
+    /// Frontend page the browser lands on after paying (`payment_id` and `state` appended).
+    pub result_page_url: Option<String>,
+    /// Gateway call timeout.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Payments pending longer than this are asked about by the reconciler.
+    #[serde(with = "humantime_serde")]
+    pub reconcile_after: Duration,
+    /// A page without an outcome after this long is expired.
+    #[serde(with = "humantime_serde")]
+    pub page_ttl: Duration,
+    /// How often the reconciler runs.
+    #[serde(with = "humantime_serde")]
+    pub reconcile_interval: Duration,
+    /// Built-in simulator only: never deliver IPNs (to exercise reconciliation).
+    pub simulator_drop_ipns: bool,
+}
+
+impl Default for PaytabsSettings {
+    fn default() -> Self {
+        Self {
+            profile_id: None,
+            server_key: None,
+            region: "SAU".into(),
+            base_url: None,
+            public_base_url: None,
+            result_page_url: None,
+            timeout: Duration::from_secs(20),
+            reconcile_after: Duration::from_secs(600),
+            page_ttl: Duration::from_secs(1800),
+            reconcile_interval: Duration::from_secs(60),
+            simulator_drop_ipns: false,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -100,6 +152,8 @@ pub struct Config {
     pub database: DbSettings,
     /// `[auth]`.
     pub auth: AuthSettings,
+    /// `[paytabs]`.
+    pub paytabs: PaytabsSettings,
 }
 
 /// Values given on the command line, applied over everything else.
@@ -215,6 +269,7 @@ impl Default for Config {
             server: HttpSettings::default(),
             database: DbSettings::default(),
             auth: AuthSettings::default(),
+            paytabs: PaytabsSettings::default(),
         }
     }
 }

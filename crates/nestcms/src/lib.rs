@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod gateway;
 pub mod secrets;
 pub mod seed;
 pub mod sim;

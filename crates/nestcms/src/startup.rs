@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use nestcms_app::auth::{Auth, AuthConfig};
+use nestcms_app::payments::Payments;
 use nestcms_auth::jwt::Signer;
 use nestcms_auth::password::Hasher;
 use nestcms_http::{App, AppState, Application};
@@ -22,6 +23,8 @@ pub struct Service {
     pub store: Arc<Store>,
     /// Resolved secrets, for the features that sign things.
     pub secrets: Secrets,
+    /// Payments, for the reconciler.
+    pub payments: Payments,
 }
 
 /// The primary database URL: the configured one, or the SQLite file in the data directory.
@@ -65,6 +68,15 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         refresh_ttl: config.auth.refresh_token_ttl,
     };
     let identity: nestcms_app::Store = store.clone();
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
+    let public_base_url = match &config.paytabs.public_base_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
+    let (gateway, simulator) = crate::gateway::build(config, &public_base_url)?;
+    let payments = Payments::new(store.clone(), Arc::new(gateway));
     let state = AppState(Arc::new(App {
         system: store.clone(),
         http: config.server.clone(),
@@ -76,14 +88,19 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         files: Arc::new(nestcms_store::files::LocalFiles::new(
             config.data_dir.join("uploads"),
         )),
+        payments: payments.clone(),
+        payment_result_url: config.paytabs.result_page_url.clone(),
     }));
-    let app = Application::bind(config.server.listen, nestcms_http::router(state))
-        .await
-        .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
+    let mut router = nestcms_http::router(state);
+    if let Some(sim) = simulator {
+        router = router.nest_service(crate::gateway::SIM_PREFIX, nestcms_paytabs_sim::router(sim));
+    }
+    let app = Application::from_listener(listener, router);
     Ok(Service {
         app,
         store,
         secrets,
+        payments,
     })
 }
 
@@ -95,13 +112,35 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
+    let reconciler = spawn_reconciler(service.payments.clone(), config);
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
         .await?;
+    reconciler.abort();
     service.store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Settles payments whose callback never came, on `paytabs.reconcile_interval`.
+fn spawn_reconciler(payments: Payments, config: &Config) -> tokio::task::JoinHandle<()> {
+    let p = config.paytabs.clone();
+    tokio::spawn(async move {
+        let after =
+            chrono::Duration::from_std(p.reconcile_after).unwrap_or(chrono::Duration::minutes(10));
+        let ttl = chrono::Duration::from_std(p.page_ttl).unwrap_or(chrono::Duration::minutes(30));
+        let mut tick = tokio::time::interval(p.reconcile_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match payments.reconcile(after, ttl).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(payments.settled = n, "reconciler settled {n} payments"),
+                Err(e) => tracing::warn!(error = %e, "reconciliation failed; will retry"),
+            }
+        }
+    })
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 mod identity;
 pub mod migrate;
+mod payments;
 pub mod pool;
 pub mod replicas;
 pub mod seed;

@@ -16,6 +16,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<Store>,
     pub db: TestDatabase,
+    pub payments: nestcms_app::payments::Payments,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -169,6 +170,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<T
     let service = startup::build(&config).await?;
     let addr = service.app.local_addr()?;
     let store = service.store.clone();
+    let payments = service.payments.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = startup::run(service, &config, async {
@@ -184,6 +186,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<T
         client,
         store,
         db,
+        payments,
         stop: Some(stop),
     })
 }
@@ -214,4 +217,44 @@ pub async fn problem(
     assert_eq!(body["request_id"], header_id.as_str(), "{body}");
     assert!(!header_id.is_empty());
     Ok(body)
+}
+
+/// The server key of the test simulator (the published test-vector key).
+pub const SIM_KEY: &str = "SGJNZ96JLG-JDMKHGRWT9-RWRK2KJNRJ";
+
+/// A PayTabs simulator on its own port, with a known key.
+pub struct Sim {
+    pub sim: std::sync::Arc<nestcms_paytabs_sim::Simulator>,
+    pub url: String,
+}
+
+/// Starts a simulator with the given faults.
+pub async fn start_sim(faults: nestcms_paytabs_sim::Faults) -> anyhow::Result<Sim> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let sim = std::sync::Arc::new(nestcms_paytabs_sim::Simulator::new(
+        nestcms_paytabs_sim::SimConfig {
+            profile_id: 48214,
+            server_key: SIM_KEY.into(),
+            client_key: "CTEST".into(),
+            public_url: url.clone(),
+            duplicate_window: std::time::Duration::from_secs(60),
+            ipn_retry_step: std::time::Duration::from_millis(50),
+            faults,
+        },
+    ));
+    let app = nestcms_paytabs_sim::router(sim.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(Sim { sim, url })
+}
+
+/// The service configured to use `sim` as PayTabs.
+pub async fn spawn_app_with_sim(sim: &Sim) -> anyhow::Result<TestApp> {
+    let url = sim.url.clone();
+    spawn_app_with(move |c| {
+        c.paytabs.server_key = Some(SecretString::from(SIM_KEY));
+        c.paytabs.profile_id = Some(48214);
+        c.paytabs.base_url = Some(url);
+    })
+    .await
 }

@@ -9,5 +9,6 @@ mod identity;
 mod isolation;
 mod mfa;
 mod openapi;
+mod payments;
 mod secrets;
 mod story;

@@ -1,0 +1,139 @@
+//! The [`Gateway`] port implemented with the PayTabs connector.
+
+use nestcms_domain::payments::ports::{Gateway, GatewayError, GatewayPage, GatewayTransaction};
+use nestcms_domain::payments::{Payment, Refund};
+use nestcms_paytabs::wire::{FollowUp, PaymentRequest, TranType, Transaction};
+use nestcms_paytabs::{Amount, Client, Error, signature};
+use secrecy::{ExposeSecret, SecretString};
+
+/// PayTabs (or its simulator) as the payment gateway.
+pub struct PayTabs {
+    /// The API client.
+    pub client: Client,
+    /// Verifies callbacks and returns.
+    pub server_key: SecretString,
+    /// Absolute IPN URL.
+    pub callback_url: String,
+    /// Absolute browser return URL.
+    pub return_url: String,
+}
+
+fn map(e: Error) -> GatewayError {
+    match e {
+        Error::Gateway {
+            code,
+            message,
+            status,
+            ..
+        } if status < 500 && code != 5 => GatewayError::Refused { code, message },
+        other => GatewayError::Unavailable(other.to_string()),
+    }
+}
+
+fn amount(m: nestcms_domain::Money) -> Amount {
+    Amount::new(m.minor(), m.currency().exponent())
+}
+
+fn from_wire(t: Transaction) -> GatewayTransaction {
+    let status = t.status().letter().to_owned();
+    let message = t
+        .payment_result
+        .as_ref()
+        .map(|r| r.response_message.clone())
+        .unwrap_or_default();
+    let amount_text = if t.tran_total.is_empty() {
+        t.cart_amount.clone()
+    } else {
+        t.tran_total.clone()
+    };
+    let currency = if t.tran_currency.is_empty() {
+        t.cart_currency.clone()
+    } else {
+        t.tran_currency.clone()
+    };
+    GatewayTransaction {
+        tran_ref: t.tran_ref,
+        cart_id: t.cart_id,
+        amount_text,
+        currency,
+        status,
+        message,
+        trace: t.ipn_trace.or(t.trace),
+    }
+}
+
+#[async_trait::async_trait]
+impl Gateway for PayTabs {
+    async fn open_page(&self, p: &Payment) -> Result<GatewayPage, GatewayError> {
+        let req = PaymentRequest {
+            profile_id: 0,
+            tran_type: TranType::Sale,
+            tran_class: "ecom",
+            cart_id: p.id.0.to_string(),
+            cart_description: p.description.chars().take(128).collect(),
+            cart_currency: p.amount.currency().code().to_owned(),
+            cart_amount: amount(p.amount),
+            callback: Some(self.callback_url.clone()),
+            return_url: Some(self.return_url.clone()),
+            paypage_lang: None,
+            customer_details: None,
+            hide_shipping: Some(true),
+        };
+        let r = self.client.create_page(req).await.map_err(map)?;
+        Ok(GatewayPage {
+            tran_ref: r.tran_ref,
+            redirect_url: r.redirect_url,
+            trace: r.trace,
+        })
+    }
+
+    async fn lookup(&self, tran_ref: &str) -> Result<GatewayTransaction, GatewayError> {
+        self.client
+            .query(tran_ref)
+            .await
+            .map(from_wire)
+            .map_err(map)
+    }
+
+    async fn refund(&self, p: &Payment, r: &Refund) -> Result<GatewayTransaction, GatewayError> {
+        let tran_ref = p.tran_ref.clone().ok_or_else(|| GatewayError::Refused {
+            code: 0,
+            message: "the payment has no transaction".into(),
+        })?;
+        let req = FollowUp {
+            profile_id: 0,
+            tran_type: TranType::Refund,
+            tran_class: "ecom",
+            cart_id: r.id.0.to_string(),
+            cart_currency: r.amount.currency().code().to_owned(),
+            cart_amount: amount(r.amount),
+            cart_description: r.reason.chars().take(128).collect(),
+            tran_ref,
+            callback: None,
+        };
+        self.client.follow_up(req).await.map(from_wire).map_err(map)
+    }
+
+    fn verify_callback(&self, raw_body: &[u8], sig: &str) -> Option<(GatewayTransaction, String)> {
+        if !signature::verify_ipn(self.server_key.expose_secret(), raw_body, sig) {
+            return None;
+        }
+        let t: Transaction = serde_json::from_slice(raw_body).ok()?;
+        let ipn_trace = t
+            .ipn_trace
+            .clone()
+            .unwrap_or_else(|| format!("no-trace:{}", t.tran_ref));
+        Some((from_wire(t), ipn_trace))
+    }
+
+    fn verify_return(&self, fields: &[(String, String)]) -> Option<String> {
+        signature::verify_return(self.server_key.expose_secret(), fields, &[])
+            .then(|| {
+                fields
+                    .iter()
+                    .find(|(k, _)| k == "tranRef")
+                    .map(|(_, v)| v.clone())
+            })
+            .flatten()
+    }
+}

@@ -1,0 +1,112 @@
+//! Refunds: reserved inside the database (so concurrent refunds cannot exceed what was paid),
+//! then executed at the gateway and settled.
+
+use chrono::Utc;
+use nestcms_domain::identity::policy::Action;
+use nestcms_domain::payments::ports::Reservation;
+use nestcms_domain::payments::{PaymentEvent, PaymentId, Refund, RefundId, RefundState};
+use nestcms_domain::{DomainError, FieldError, Money};
+use serde_json::json;
+
+use super::Payments;
+use crate::construction::{Caller, text};
+use crate::port;
+
+impl Payments {
+    /// Refunds part or all of a paid payment (owners, admins, managers).
+    pub async fn refund(
+        &self,
+        c: &Caller,
+        id: PaymentId,
+        amount: Money,
+        reason: &str,
+    ) -> Result<Refund, DomainError> {
+        c.require(Action::ManageContracts)?;
+        let p = self.get(c, id).await?;
+        if amount.currency() != p.amount.currency() {
+            return Err(DomainError::invalid(
+                "/currency",
+                "currency_mismatch",
+                format!("the payment is in {}", p.amount.currency()),
+            ));
+        }
+        let r = Refund {
+            id: RefundId::new(),
+            payment_id: p.id,
+            amount,
+            reason: text(reason, "/reason", 128)?,
+            state: RefundState::Pending,
+            tran_ref: None,
+            created_by: c.user(),
+            created_at: Utc::now(),
+            settled_at: None,
+        };
+        let requested = PaymentEvent::new(
+            p.id,
+            "refund_requested",
+            "api",
+            Some(c.user()),
+            json!({ "refund_id": r.id, "amount": amount.amount_string() }),
+        );
+        match self
+            .store
+            .reserve_refund(&r, &requested)
+            .await
+            .map_err(port)?
+        {
+            Reservation::Reserved => {}
+            Reservation::Exceeds { remaining } => {
+                let left = Money::from_minor(remaining, amount.currency());
+                return Err(DomainError::Unprocessable {
+                    code: "refund_exceeds_remaining",
+                    errors: vec![FieldError::new(
+                        "/amount",
+                        "exceeds_remaining",
+                        format!("at most {} can still be refunded", left.amount_string()),
+                    )],
+                });
+            }
+            Reservation::NotRefundable(state) => {
+                return Err(DomainError::Conflict {
+                    code: "not_refundable",
+                    message: format!("a {} payment cannot be refunded", state.as_str()),
+                });
+            }
+        }
+        let (state, tran_ref, message) = match self.gateway.refund(&p, &r).await {
+            Ok(g) if g.status == "A" => (RefundState::Succeeded, Some(g.tran_ref), g.message),
+            Ok(g) if g.status == "P" => (RefundState::Pending, Some(g.tran_ref), g.message),
+            Ok(g) => (RefundState::Failed, Some(g.tran_ref), g.message),
+            Err(e) => {
+                tracing::warn!(refund.id = %r.id, error = %e, "refund not confirmed by the gateway; left pending");
+                (RefundState::Pending, None, e.to_string())
+            }
+        };
+        if state != RefundState::Pending {
+            let settled = PaymentEvent::new(
+                p.id,
+                "refund_settled",
+                "api",
+                Some(c.user()),
+                json!({ "refund_id": r.id, "state": state.as_str(), "message": message }),
+            );
+            self.store
+                .settle_refund(
+                    r.id,
+                    p.id,
+                    state == RefundState::Succeeded,
+                    tran_ref.as_deref(),
+                    Utc::now(),
+                    &[settled],
+                )
+                .await
+                .map_err(port)?;
+        }
+        Ok(Refund {
+            state,
+            tran_ref,
+            settled_at: (state != RefundState::Pending).then(Utc::now),
+            ..r
+        })
+    }
+}

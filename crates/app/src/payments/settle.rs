@@ -1,0 +1,257 @@
+//! Applying the gateway's outcome: callbacks, browser returns, reconciliation.
+
+use chrono::{Duration, Utc};
+use nestcms_domain::DomainError;
+use nestcms_domain::Money;
+use nestcms_domain::payments::ports::GatewayTransaction;
+use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, PaymentState};
+use serde_json::json;
+
+use super::Payments;
+use crate::port;
+
+/// Why a callback was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    /// The signature does not match the body: nothing changes.
+    #[error("the callback signature does not verify")]
+    Unverified,
+    /// The gateway or storage is unavailable: the gateway should retry.
+    #[error(transparent)]
+    Retry(#[from] DomainError),
+}
+
+/// Whether the gateway's record matches the payment: same cart, transaction, amount and currency.
+fn matches(p: &Payment, g: &GatewayTransaction) -> Result<(), String> {
+    if g.cart_id != p.id.0.to_string() {
+        return Err(format!("cart_id {} is not this payment", g.cart_id));
+    }
+    if p.tran_ref.as_deref() != Some(g.tran_ref.as_str()) {
+        return Err(format!(
+            "transaction {} is not the page issued for this payment",
+            g.tran_ref
+        ));
+    }
+    if !g.currency.eq_ignore_ascii_case(p.amount.currency().code()) {
+        return Err(format!(
+            "currency {} instead of {}",
+            g.currency,
+            p.amount.currency()
+        ));
+    }
+    match Money::parse(&g.amount_text, p.amount.currency()) {
+        Ok(m) if m == p.amount => Ok(()),
+        _ => Err(format!(
+            "amount {} instead of {}",
+            g.amount_text,
+            p.amount.amount_string()
+        )),
+    }
+}
+
+impl Payments {
+    /// Moves a payment according to the gateway's (confirmed) record, at most once.
+    pub(crate) async fn apply(
+        &self,
+        p: &Payment,
+        g: &GatewayTransaction,
+        source: &str,
+    ) -> Result<PaymentState, DomainError> {
+        let now = Utc::now();
+        if let Err(why) = matches(p, g) {
+            tracing::warn!(payment.id = %p.id, reason = %why, "gateway record does not match the payment; holding for review");
+            if p.state.can_move_to(PaymentState::OnHold) {
+                let events = [
+                    PaymentEvent::new(
+                        p.id,
+                        "held_for_review",
+                        source,
+                        None,
+                        json!({ "reason": why, "tran_ref": g.tran_ref }),
+                    )
+                    .traced(g.trace.clone()),
+                    PaymentEvent::new(
+                        p.id,
+                        "state_changed",
+                        source,
+                        None,
+                        json!({ "from": p.state.as_str(), "to": "on_hold" }),
+                    ),
+                ];
+                self.store
+                    .move_payment(p.id, p.state, PaymentState::OnHold, now, &events)
+                    .await
+                    .map_err(port)?;
+                return Ok(PaymentState::OnHold);
+            }
+            self.store
+                .record_payment_events(&[PaymentEvent::new(
+                    p.id,
+                    "mismatch_ignored",
+                    source,
+                    None,
+                    json!({ "reason": why }),
+                )])
+                .await
+                .map_err(port)?;
+            return Ok(p.state);
+        }
+        let Some(target) = PaymentState::from_gateway(&g.status) else {
+            return Ok(p.state);
+        };
+        if target == p.state || !p.state.can_move_to(target) {
+            return Ok(p.state);
+        }
+        let events = [
+            PaymentEvent::new(
+                p.id,
+                "verified",
+                source,
+                None,
+                json!({ "tran_ref": g.tran_ref, "status": g.status, "message": g.message }),
+            )
+            .traced(g.trace.clone()),
+            PaymentEvent::new(
+                p.id,
+                "state_changed",
+                source,
+                None,
+                json!({ "from": p.state.as_str(), "to": target.as_str() }),
+            ),
+        ];
+        // Conditional: if another delivery or the reconciler moved it first, nothing happens.
+        self.store
+            .move_payment(p.id, p.state, target, now, &events)
+            .await
+            .map_err(port)?;
+        Ok(target)
+    }
+
+    /// Handles a gateway callback: verify the signature over the exact bytes, confirm with a
+    /// lookup, apply once per (transaction, delivery).
+    pub async fn callback(&self, raw_body: &[u8], signature: &str) -> Result<(), CallbackError> {
+        let Some((hint, ipn_trace)) = self.gateway.verify_callback(raw_body, signature) else {
+            self.rejected_callbacks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!("payment callback with a bad signature rejected");
+            return Err(CallbackError::Unverified);
+        };
+        let Ok(id) = hint.cart_id.parse::<uuid::Uuid>() else {
+            return Ok(());
+        };
+        let Some(p) = self
+            .store
+            .payment_by_id(PaymentId(id))
+            .await
+            .map_err(port)?
+        else {
+            // Refund notifications carry the refund's id; refunds settle synchronously.
+            return Ok(());
+        };
+        let confirmed = self.gateway.lookup(&hint.tran_ref).await.map_err(|e| {
+            tracing::warn!(error = %e, "cannot confirm a callback with the gateway");
+            DomainError::Unavailable("payment gateway")
+        })?;
+        if !self
+            .store
+            .claim_ipn(&hint.tran_ref, &ipn_trace, Utc::now())
+            .await
+            .map_err(port)?
+        {
+            return Ok(()); // A redelivery: already handled.
+        }
+        let received = PaymentEvent::new(
+            p.id,
+            "ipn_received",
+            "ipn",
+            None,
+            json!({ "tran_ref": hint.tran_ref, "status": hint.status }),
+        )
+        .traced(Some(ipn_trace));
+        self.store
+            .record_payment_events(&[received])
+            .await
+            .map_err(port)?;
+        self.apply(&p, &confirmed, "ipn").await?;
+        Ok(())
+    }
+
+    /// Handles the browser's return: verified, never trusted for the outcome (that comes from a
+    /// lookup); returns the payment to show.
+    pub async fn browser_return(
+        &self,
+        fields: &[(String, String)],
+    ) -> Result<Payment, DomainError> {
+        let Some(tran_ref) = self.gateway.verify_return(fields) else {
+            return Err(DomainError::Unauthenticated {
+                code: "bad_signature",
+                message: "the return could not be verified".into(),
+            });
+        };
+        let cart = fields
+            .iter()
+            .find(|(k, _)| k == "cartId")
+            .and_then(|(_, v)| v.parse::<uuid::Uuid>().ok())
+            .ok_or(DomainError::NotFound("payment"))?;
+        let p = self
+            .store
+            .payment_by_id(PaymentId(cart))
+            .await
+            .map_err(port)?
+            .ok_or(DomainError::NotFound("payment"))?;
+        if let Ok(g) = self.gateway.lookup(&tran_ref).await {
+            self.apply(&p, &g, "return").await?;
+        }
+        self.store
+            .payment_by_id(p.id)
+            .await
+            .map_err(port)?
+            .ok_or(DomainError::NotFound("payment"))
+    }
+
+    /// Settles payments left pending longer than `after`: asks the gateway, applies its
+    /// outcome, and expires pages older than `page_ttl` that never got one. Returns how many
+    /// payments changed.
+    pub async fn reconcile(
+        &self,
+        after: Duration,
+        page_ttl: Duration,
+    ) -> Result<usize, DomainError> {
+        let now = Utc::now();
+        let mut changed = 0;
+        for p in self.store.unsettled(now - after, 100).await.map_err(port)? {
+            let Some(tran_ref) = p.tran_ref.clone() else {
+                continue;
+            };
+            let outcome = match self.gateway.lookup(&tran_ref).await {
+                Ok(g) if !g.status.is_empty() => self.apply(&p, &g, "reconciler").await?,
+                Ok(_)
+                    if p.page_issued_at.is_some_and(|t| t < now - page_ttl)
+                        && p.state.can_move_to(PaymentState::Expired) =>
+                {
+                    let events = [PaymentEvent::new(
+                        p.id,
+                        "state_changed",
+                        "reconciler",
+                        None,
+                        json!({ "from": p.state.as_str(), "to": "expired", "reason": "page validity over" }),
+                    )];
+                    self.store
+                        .move_payment(p.id, p.state, PaymentState::Expired, now, &events)
+                        .await
+                        .map_err(port)?;
+                    PaymentState::Expired
+                }
+                Ok(_) => p.state,
+                Err(e) => {
+                    tracing::warn!(payment.id = %p.id, error = %e, "reconciliation lookup failed; will retry");
+                    p.state
+                }
+            };
+            if outcome != p.state {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,158 @@
+//! Payment entities.
+
+use chrono::{DateTime, Utc};
+
+use super::PaymentState;
+use crate::construction::ContractId;
+use crate::identity::{OrgId, UserId};
+use crate::money::Money;
+
+crate::define_id!(
+    /// Identifies a payment; also its PayTabs `cart_id`.
+    PaymentId
+);
+crate::define_id!(
+    /// Identifies a refund; also its PayTabs follow-up `cart_id`.
+    RefundId
+);
+crate::define_id!(
+    /// Identifies a payment event.
+    PaymentEventId
+);
+
+/// A charge to a client: a contract instalment or an ad-hoc amount.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    /// Id (the PayTabs cart id).
+    pub id: PaymentId,
+    /// Organization.
+    pub org_id: OrgId,
+    /// Who pays.
+    pub client_id: UserId,
+    /// The contract, for an instalment.
+    pub contract_id: Option<ContractId>,
+    /// The instalment's position.
+    pub instalment_seq: Option<u32>,
+    /// Amount.
+    pub amount: Money,
+    /// Shown on the payment page.
+    pub description: String,
+    /// State.
+    pub state: PaymentState,
+    /// PayTabs transaction reference once a page is issued.
+    pub tran_ref: Option<String>,
+    /// The hosted page.
+    pub redirect_url: Option<String>,
+    /// When the page was issued.
+    pub page_issued_at: Option<DateTime<Utc>>,
+    /// Refunded so far (same currency).
+    pub refunded: Money,
+    /// Who created it.
+    pub created_by: UserId,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a refund stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// Reserved against the payment; the gateway has not answered.
+    Pending,
+    /// The gateway refunded it.
+    Succeeded,
+    /// The gateway refused it; the amount is free again.
+    Failed,
+}
+
+impl RefundState {
+    /// Stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Succeeded, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// Money going back to the client.
+#[derive(Debug, Clone)]
+pub struct Refund {
+    /// Id (the follow-up's cart id).
+    pub id: RefundId,
+    /// The payment.
+    pub payment_id: PaymentId,
+    /// Amount.
+    pub amount: Money,
+    /// Why.
+    pub reason: String,
+    /// State.
+    pub state: RefundState,
+    /// The gateway's refund transaction.
+    pub tran_ref: Option<String>,
+    /// Who asked.
+    pub created_by: UserId,
+    /// Asked.
+    pub created_at: DateTime<Utc>,
+    /// Settled.
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// One line of a payment's append-only history.
+#[derive(Debug, Clone)]
+pub struct PaymentEvent {
+    /// Id (time-ordered).
+    pub id: PaymentEventId,
+    /// The payment.
+    pub payment_id: PaymentId,
+    /// `created`, `page_issued`, `ipn_received`, `verified`, `state_changed`, `held_for_review`,
+    /// `refund_requested`, `refund_settled`, `reconciled`, …
+    pub kind: String,
+    /// Who acted, when a person did.
+    pub actor: Option<UserId>,
+    /// `api`, `ipn`, `return`, `reconciler`.
+    pub source: String,
+    /// PayTabs trace or IPN trace.
+    pub gateway_trace: Option<String>,
+    /// Facts of the event (states, amounts, references); never secrets.
+    pub detail: serde_json::Value,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl PaymentEvent {
+    /// An event stamped now.
+    pub fn new(
+        payment_id: PaymentId,
+        kind: &str,
+        source: &str,
+        actor: Option<UserId>,
+        detail: serde_json::Value,
+    ) -> Self {
+        Self {
+            id: PaymentEventId::new(),
+            payment_id,
+            kind: kind.to_owned(),
+            actor,
+            source: source.to_owned(),
+            gateway_trace: None,
+            detail,
+            at: Utc::now(),
+        }
+    }
+
+    /// With the gateway's trace.
+    pub fn traced(mut self, trace: Option<String>) -> Self {
+        self.gateway_trace = trace;
+        self
+    }
+}

@@ -1,0 +1,158 @@
+//! What the payment use cases need from storage.
+
+use chrono::{DateTime, Utc};
+
+use super::{Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId};
+use crate::identity::{OrgId, UserId};
+use crate::ports::PortError;
+
+/// Result of trying to reserve a refund against a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// Reserved (pending); the amount is no longer available to other refunds.
+    Reserved,
+    /// More than what remains refundable (minor units remaining given).
+    Exceeds {
+        /// What can still be refunded.
+        remaining: i64,
+    },
+    /// The payment is not paid (or already fully refunded).
+    NotRefundable(PaymentState),
+}
+
+/// Payments, refunds, IPN receipts and the event log.
+#[async_trait::async_trait]
+pub trait PaymentRepository: Send + Sync {
+    /// Stores a payment with its first event; [`PortError::Duplicate`] when the instalment
+    /// already has a live payment.
+    async fn insert_payment(&self, p: &Payment, event: &PaymentEvent) -> Result<(), PortError>;
+    /// One payment of an organization.
+    async fn payment(&self, org: OrgId, id: PaymentId) -> Result<Option<Payment>, PortError>;
+    /// One payment by id alone (gateway callbacks carry no organization).
+    async fn payment_by_id(&self, id: PaymentId) -> Result<Option<Payment>, PortError>;
+    /// Payments of an organization (optionally one client's), newest first.
+    async fn payments(
+        &self,
+        org: OrgId,
+        client: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<Payment>, PortError>;
+    /// `created → pending` with the page's reference, if still created; events in the same
+    /// transaction.
+    async fn issue_page(
+        &self,
+        id: PaymentId,
+        tran_ref: &str,
+        redirect_url: &str,
+        at: DateTime<Utc>,
+        events: &[PaymentEvent],
+    ) -> Result<bool, PortError>;
+    /// Moves the state if it is still `from`, with events, in one transaction; false otherwise.
+    async fn move_payment(
+        &self,
+        id: PaymentId,
+        from: PaymentState,
+        to: PaymentState,
+        at: DateTime<Utc>,
+        events: &[PaymentEvent],
+    ) -> Result<bool, PortError>;
+    /// Appends events.
+    async fn record_payment_events(&self, events: &[PaymentEvent]) -> Result<(), PortError>;
+    /// Records an IPN delivery; false when this (tran_ref, ipn_trace) was already received.
+    async fn claim_ipn(
+        &self,
+        tran_ref: &str,
+        ipn_trace: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
+    /// Reserves a refund: locks the payment, checks its state and that paid − (pending +
+    /// succeeded refunds) covers the amount, stores the refund as pending with its event.
+    async fn reserve_refund(
+        &self,
+        r: &Refund,
+        event: &PaymentEvent,
+    ) -> Result<Reservation, PortError>;
+    /// Settles a pending refund; on success adds it to the payment's refunded total and moves
+    /// the payment to partially refunded or refunded. Returns the payment after.
+    async fn settle_refund(
+        &self,
+        id: RefundId,
+        payment: PaymentId,
+        succeeded: bool,
+        tran_ref: Option<&str>,
+        at: DateTime<Utc>,
+        events: &[PaymentEvent],
+    ) -> Result<Payment, PortError>;
+    /// Refunds of a payment, oldest first.
+    async fn refunds(&self, payment: PaymentId) -> Result<Vec<Refund>, PortError>;
+    /// Events of a payment, oldest first.
+    async fn payment_events(&self, payment: PaymentId) -> Result<Vec<PaymentEvent>, PortError>;
+    /// Payments still pending (or on hold) whose page was issued before `before`.
+    async fn unsettled(&self, before: DateTime<Utc>, limit: u32)
+    -> Result<Vec<Payment>, PortError>;
+}
+
+/// A transaction as the gateway reports it (the source of truth for outcomes).
+#[derive(Debug, Clone)]
+pub struct GatewayTransaction {
+    /// The gateway's reference.
+    pub tran_ref: String,
+    /// Our reference (the payment or refund id).
+    pub cart_id: String,
+    /// Amount charged, as the gateway's decimal text.
+    pub amount_text: String,
+    /// Currency charged.
+    pub currency: String,
+    /// Outcome letter (`A`, `D`, …), empty when there is none yet.
+    pub status: String,
+    /// The gateway's message.
+    pub message: String,
+    /// Trace (API call or IPN delivery).
+    pub trace: Option<String>,
+}
+
+/// A hosted payment page.
+#[derive(Debug, Clone)]
+pub struct GatewayPage {
+    /// The gateway's reference.
+    pub tran_ref: String,
+    /// Where to send the client.
+    pub redirect_url: String,
+    /// Trace of the call.
+    pub trace: Option<String>,
+}
+
+/// Why a gateway call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The gateway refused the request (its code and message).
+    #[error("gateway refused: {code} {message}")]
+    Refused {
+        /// Gateway code (4 = duplicate request).
+        code: i64,
+        /// Gateway message.
+        message: String,
+    },
+    /// Not reachable, timed out, or answered 5xx: retry later.
+    #[error("gateway unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A payment gateway (PayTabs in production, its simulator locally).
+#[async_trait::async_trait]
+pub trait Gateway: Send + Sync {
+    /// Opens a hosted page for a payment.
+    async fn open_page(&self, p: &Payment) -> Result<GatewayPage, GatewayError>;
+    /// The gateway's view of a transaction.
+    async fn lookup(&self, tran_ref: &str) -> Result<GatewayTransaction, GatewayError>;
+    /// Refunds part or all of a paid payment.
+    async fn refund(&self, p: &Payment, r: &Refund) -> Result<GatewayTransaction, GatewayError>;
+    /// Checks a callback's signature over its exact bytes and decodes it; `None` if forged.
+    fn verify_callback(
+        &self,
+        raw_body: &[u8],
+        signature: &str,
+    ) -> Option<(GatewayTransaction, String)>;
+    /// Checks a browser return's signature; returns the transaction reference it names.
+    fn verify_return(&self, fields: &[(String, String)]) -> Option<String>;
+}

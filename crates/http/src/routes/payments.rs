@@ -1,0 +1,398 @@
+//! Payments: `/api/v1/orgs/{org_id}/payments…`, the PayTabs webhook, and the browser return.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use nestcms_app::payments::{CallbackError, NewPayment};
+use nestcms_domain::construction::ContractId;
+use nestcms_domain::identity::UserId;
+use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, Refund};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::common::{in_org, money_in, money_out};
+use crate::auth_extract::Authenticated;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath};
+use crate::routes::orgs::OrgPath;
+use crate::state::AppState;
+
+/// Path of one payment.
+#[derive(Deserialize)]
+pub struct PaymentPath {
+    org_id: uuid::Uuid,
+    payment_id: uuid::Uuid,
+}
+
+/// A payment to create: an instalment (`contract_id` + `instalment`) or an ad-hoc charge
+/// (`client_id` + `amount` + `currency`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePaymentRequest {
+    client_id: Option<uuid::Uuid>,
+    contract_id: Option<uuid::Uuid>,
+    /// 1-based instalment position.
+    instalment: Option<u32>,
+    /// Decimal text with at most the currency's decimals (`"150.000"` KWD).
+    amount: Option<String>,
+    currency: Option<String>,
+    description: String,
+}
+
+/// A refund to make.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Decimal text in the payment's currency.
+    amount: String,
+    reason: String,
+}
+
+/// A payment.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentResponse {
+    id: uuid::Uuid,
+    client_id: uuid::Uuid,
+    contract_id: Option<uuid::Uuid>,
+    instalment: Option<u32>,
+    amount: String,
+    currency: String,
+    description: String,
+    /// `created`, `pending`, `on_hold`, `paid`, `declined`, `cancelled`, `expired`, `failed`,
+    /// `partially_refunded`, `refunded`.
+    state: String,
+    tran_ref: Option<String>,
+    redirect_url: Option<String>,
+    refunded: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<&Payment> for PaymentResponse {
+    fn from(p: &Payment) -> Self {
+        Self {
+            id: p.id.0,
+            client_id: p.client_id.0,
+            contract_id: p.contract_id.map(|c| c.0),
+            instalment: p.instalment_seq,
+            amount: money_out(p.amount),
+            currency: p.amount.currency().code().to_owned(),
+            description: p.description.clone(),
+            state: p.state.as_str().to_owned(),
+            tran_ref: p.tran_ref.clone(),
+            redirect_url: p.redirect_url.clone(),
+            refunded: money_out(p.refunded),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A refund.
+#[derive(Serialize, ToSchema)]
+pub struct RefundResponse {
+    id: uuid::Uuid,
+    amount: String,
+    currency: String,
+    reason: String,
+    /// `pending`, `succeeded`, `failed`.
+    state: String,
+    tran_ref: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<&Refund> for RefundResponse {
+    fn from(r: &Refund) -> Self {
+        Self {
+            id: r.id.0,
+            amount: money_out(r.amount),
+            currency: r.amount.currency().code().to_owned(),
+            reason: r.reason.clone(),
+            state: r.state.as_str().to_owned(),
+            tran_ref: r.tran_ref.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// One line of a payment's history.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentEventResponse {
+    kind: String,
+    source: String,
+    actor_id: Option<uuid::Uuid>,
+    gateway_trace: Option<String>,
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+    at: DateTime<Utc>,
+}
+
+impl From<&PaymentEvent> for PaymentEventResponse {
+    fn from(e: &PaymentEvent) -> Self {
+        Self {
+            kind: e.kind.clone(),
+            source: e.source.clone(),
+            actor_id: e.actor.map(|a| a.0),
+            gateway_trace: e.gateway_trace.clone(),
+            detail: e.detail.clone(),
+            at: e.at,
+        }
+    }
+}
+
+/// A payment with its refunds and history.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentDetails {
+    #[serde(flatten)]
+    payment: PaymentResponse,
+    refunds: Vec<RefundResponse>,
+    events: Vec<PaymentEventResponse>,
+}
+
+/// Payments.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentList {
+    data: Vec<PaymentResponse>,
+}
+
+/// The hosted page to send the client to.
+#[derive(Serialize, ToSchema)]
+pub struct CheckoutResponse {
+    redirect_url: String,
+    tran_ref: String,
+    state: String,
+}
+
+/// Creates a payment (owners, admins, managers).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/payments", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), request_body = CreatePaymentRequest, responses(
+    (status = 201, description = "Created", body = PaymentResponse),
+    (status = 400, description = "Invalid field (amount with too many decimals, zero, negative…)", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role does not allow it", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The instalment already has a live payment", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<OrgPath>,
+    ApiJson(b): ApiJson<CreatePaymentRequest>,
+) -> Result<(StatusCode, Json<PaymentResponse>), ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let amount = match (&b.amount, &b.currency) {
+        (Some(a), Some(cur)) => Some(money_in(a, cur, "/amount", "/currency")?),
+        (Some(_), None) => {
+            return Err(ApiError::validation(vec![nestcms_domain::FieldError::new(
+                "/currency",
+                "required",
+                "give the currency of the amount",
+            )]));
+        }
+        _ => None,
+    };
+    let n = NewPayment {
+        client_id: b.client_id.map(UserId),
+        contract_id: b.contract_id.map(ContractId),
+        instalment: b.instalment,
+        amount,
+        description: b.description,
+    };
+    let p = state
+        .payments
+        .create(&state.identity, &state.construction, &c, n)
+        .await?;
+    Ok((StatusCode::CREATED, Json(PaymentResponse::from(&p))))
+}
+
+/// Payments (clients see their own), newest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "Payments", body = PaymentList),
+))]
+pub async fn list_payments(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<OrgPath>,
+) -> Result<Json<PaymentList>, ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    Ok(Json(PaymentList {
+        data: state
+            .payments
+            .list(&c)
+            .await?
+            .iter()
+            .map(PaymentResponse::from)
+            .collect(),
+    }))
+}
+
+/// A payment with its refunds and event history.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments/{payment_id}", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("payment_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "The payment", body = PaymentDetails),
+    (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<PaymentPath>,
+) -> Result<Json<PaymentDetails>, ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let (payment, refunds, events) = state.payments.details(&c, PaymentId(p.payment_id)).await?;
+    Ok(Json(PaymentDetails {
+        payment: PaymentResponse::from(&payment),
+        refunds: refunds.iter().map(RefundResponse::from).collect(),
+        events: events.iter().map(PaymentEventResponse::from).collect(),
+    }))
+}
+
+/// Issues the hosted payment page (the client, or managers); again returns the same page.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/payments/{payment_id}/checkout", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("payment_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "Send the client to redirect_url", body = CheckoutResponse),
+    (status = 409, description = "Not payable in its state", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Gateway unavailable", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<PaymentPath>,
+) -> Result<Json<CheckoutResponse>, ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let pay = state.payments.checkout(&c, PaymentId(p.payment_id)).await?;
+    Ok(Json(CheckoutResponse {
+        redirect_url: pay.redirect_url.unwrap_or_default(),
+        tran_ref: pay.tran_ref.unwrap_or_default(),
+        state: pay.state.as_str().to_owned(),
+    }))
+}
+
+/// Refunds part or all of a paid payment (owners, admins, managers).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/payments/{payment_id}/refunds", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("payment_id" = uuid::Uuid, Path)), request_body = RefundRequest, responses(
+    (status = 201, description = "Refunded, or pending at the gateway", body = RefundResponse),
+    (status = 409, description = "Not refundable in its state", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "More than what remains refundable", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn create_refund(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<PaymentPath>,
+    ApiJson(b): ApiJson<RefundRequest>,
+) -> Result<(StatusCode, Json<RefundResponse>), ApiError> {
+    let c = in_org(&state, who, p.org_id).await?;
+    let currency = state
+        .payments
+        .get(&c, PaymentId(p.payment_id))
+        .await?
+        .amount
+        .currency();
+    let amount = money_in(&b.amount, currency.code(), "/amount", "/currency")?;
+    let r = state
+        .payments
+        .refund(&c, PaymentId(p.payment_id), amount, &b.reason)
+        .await?;
+    Ok((StatusCode::CREATED, Json(RefundResponse::from(&r))))
+}
+
+/// The PayTabs IPN: verified over the exact bytes (`signature` header), confirmed with the
+/// gateway, applied once. Answers 200 quickly; a redelivery is harmless.
+#[utoipa::path(post, path = "/api/v1/webhooks/paytabs", tag = "payments", request_body(description = "The PayTabs IPN JSON, signed", content(("application/json"))), responses(
+    (status = 200, description = "Received"),
+    (status = 401, description = "Signature does not verify; nothing changed", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Cannot confirm now; retry", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn paytabs_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let signature = headers
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match state.payments.callback(&body, signature).await {
+        Ok(()) => Ok(Json(serde_json::json!({ "status": "received" }))),
+        Err(CallbackError::Unverified) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "the signature does not match the body",
+        )),
+        Err(CallbackError::Retry(e)) => Err(e.into()),
+    }
+}
+
+async fn finish_return(state: &AppState, fields: Vec<(String, String)>) -> Response {
+    match state.payments.browser_return(&fields).await {
+        Ok(p) => {
+            let target = match &state.payment_result_url {
+                Some(url) => format!(
+                    "{url}{}payment_id={}&state={}",
+                    if url.contains('?') { '&' } else { '?' },
+                    p.id,
+                    p.state.as_str()
+                ),
+                None => format!("/api/v1/payments/{}/result", p.id),
+            };
+            Redirect::to(&target).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The browser's return from the payment page (GET with a query string).
+#[utoipa::path(get, path = "/api/v1/payments/return/paytabs", tag = "payments", responses(
+    (status = 303, description = "To the result page"),
+    (status = 401, description = "The return could not be verified", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn paytabs_return_get(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let fields = url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    finish_return(&state, fields).await
+}
+
+/// The browser's return from the payment page (form POST).
+#[utoipa::path(post, path = "/api/v1/payments/return/paytabs", tag = "payments", request_body(description = "The signed return form", content(("application/x-www-form-urlencoded"))), responses(
+    (status = 303, description = "To the result page"),
+    (status = 401, description = "The return could not be verified", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn paytabs_return_post(State(state): State<AppState>, body: Bytes) -> Response {
+    let fields = url::form_urlencoded::parse(&body).into_owned().collect();
+    finish_return(&state, fields).await
+}
+
+/// Path of a result page.
+#[derive(Deserialize)]
+pub struct ResultPath {
+    payment_id: uuid::Uuid,
+}
+
+/// A plain page telling the client how their payment stands (the true state, from our records).
+#[utoipa::path(get, path = "/api/v1/payments/{payment_id}/result", tag = "payments", params(("payment_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "An HTML page", content_type = "text/html"),
+    (status = 404, description = "Unknown payment", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn payment_result(
+    State(state): State<AppState>,
+    ApiPath(p): ApiPath<ResultPath>,
+) -> Result<Response, ApiError> {
+    let pay = state
+        .payments
+        .store
+        .payment_by_id(PaymentId(p.payment_id))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "payment not found"))?;
+    let words = match pay.state.as_str() {
+        "paid" => "Thank you: your payment was received.",
+        "pending" | "on_hold" => {
+            "Your payment is being confirmed. This page does not need to stay open."
+        }
+        "declined" => "Your payment was declined. No money was taken.",
+        "cancelled" => "You cancelled the payment. No money was taken.",
+        _ => "This payment did not go through.",
+    };
+    let mut res = Html(format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>Payment</title></head><body><h1>{words}</h1><p>State: {}</p></body></html>", pay.state.as_str())).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}

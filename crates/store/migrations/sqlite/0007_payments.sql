@@ -1,0 +1,63 @@
+-- Payments through PayTabs: the payment, its refunds, the IPN receipts that make redelivery
+-- harmless, and the append-only event log.
+
+CREATE TABLE payments (
+    id BLOB PRIMARY KEY,
+    org_id BLOB NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    client_id BLOB NOT NULL REFERENCES users (id),
+    contract_id BLOB REFERENCES contracts (id),
+    instalment_seq INTEGER,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    currency TEXT NOT NULL,
+    description TEXT NOT NULL,
+    state TEXT NOT NULL,
+    tran_ref TEXT UNIQUE,
+    redirect_url TEXT,
+    page_issued_at TEXT,
+    refunded_minor INTEGER NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0 AND refunded_minor <= amount_minor),
+    created_by BLOB NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX payments_org_idx ON payments (org_id, id);
+CREATE INDEX payments_state_idx ON payments (state, page_issued_at);
+-- One live payment per instalment (failed attempts may be retried).
+CREATE UNIQUE INDEX payments_instalment_uq ON payments (contract_id, instalment_seq)
+    WHERE contract_id IS NOT NULL AND state NOT IN ('declined', 'cancelled', 'expired', 'failed');
+
+CREATE TABLE refunds (
+    id BLOB PRIMARY KEY,
+    payment_id BLOB NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
+    tran_ref TEXT,
+    created_by BLOB NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    settled_at TEXT
+) STRICT;
+CREATE INDEX refunds_payment_idx ON refunds (payment_id, id);
+
+CREATE TABLE ipn_receipts (
+    tran_ref TEXT NOT NULL,
+    ipn_trace TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (tran_ref, ipn_trace)
+) STRICT;
+
+CREATE TABLE payment_events (
+    id BLOB PRIMARY KEY,
+    payment_id BLOB NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    actor_id BLOB,
+    source TEXT NOT NULL,
+    gateway_trace TEXT,
+    detail TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX payment_events_payment_idx ON payment_events (payment_id, id);
+
+CREATE TRIGGER payment_events_no_update BEFORE UPDATE ON payment_events
+BEGIN
+    SELECT RAISE(ABORT, 'payment_events is append-only');
+END;
