@@ -14,7 +14,9 @@ mod settle;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use nestcms_domain::DomainError;
 use nestcms_domain::payments::ports::{Gateway, PaymentRepository};
+use nestcms_domain::payments::{PaymentEvent, PaymentState};
 
 pub use flow::NewPayment;
 pub use settle::CallbackError;
@@ -28,6 +30,10 @@ pub struct Payments {
     pub gateway: Arc<dyn Gateway>,
     /// Callbacks refused for a bad signature (exposed to metrics later).
     pub rejected_callbacks: Arc<AtomicU64>,
+    /// In-process publication of every recorded payment event, for later consumers
+    /// (notifications, earnings). Subscribers that fall behind miss events (broadcast
+    /// semantics); the event log in the database stays the source of truth.
+    pub events: tokio::sync::broadcast::Sender<PaymentEvent>,
 }
 
 impl Payments {
@@ -37,6 +43,49 @@ impl Payments {
             store,
             gateway,
             rejected_callbacks: Arc::default(),
+            events: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
+
+    /// Receives every payment event recorded from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PaymentEvent> {
+        self.events.subscribe()
+    }
+
+    /// A conditional state move; publishes its events when it happened.
+    pub(crate) async fn moved(
+        &self,
+        id: nestcms_domain::payments::PaymentId,
+        from: PaymentState,
+        to: PaymentState,
+        at: chrono::DateTime<chrono::Utc>,
+        events: &[PaymentEvent],
+    ) -> Result<bool, DomainError> {
+        let happened = self
+            .store
+            .move_payment(id, from, to, at, events)
+            .await
+            .map_err(crate::port)?;
+        if happened {
+            self.publish(events);
+        }
+        Ok(happened)
+    }
+
+    /// Appends events and publishes them.
+    pub(crate) async fn recorded(&self, events: &[PaymentEvent]) -> Result<(), DomainError> {
+        self.store
+            .record_payment_events(events)
+            .await
+            .map_err(crate::port)?;
+        self.publish(events);
+        Ok(())
+    }
+
+    /// Publishes events that were just committed (no subscriber is not an error).
+    pub(crate) fn publish(&self, events: &[PaymentEvent]) {
+        for e in events {
+            let _ = self.events.send(e.clone());
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod auth_extract;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod layers;
 pub mod problem;
 pub mod router;

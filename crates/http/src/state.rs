@@ -27,6 +27,8 @@ pub struct App {
     pub files: nestcms_app::construction::Files,
     /// Payments through the gateway.
     pub payments: nestcms_app::payments::Payments,
+    /// Idempotency keys of money-moving requests.
+    pub idempotency: Arc<dyn nestcms_domain::payments::ports::IdempotencyRepository>,
     /// Where the browser goes after paying (`?payment_id=…&state=…` is appended); the built-in
     /// result page when absent.
     pub payment_result_url: Option<String>,

@@ -89,6 +89,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
             config.data_dir.join("uploads"),
         )),
         payments: payments.clone(),
+        idempotency: store.clone(),
         payment_result_url: config.paytabs.result_page_url.clone(),
     }));
     let mut router = nestcms_http::router(state);
@@ -112,7 +113,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
-    let reconciler = spawn_reconciler(service.payments.clone(), config);
+    let reconciler = spawn_reconciler(service.payments.clone(), service.store.clone(), config);
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
@@ -124,7 +125,11 @@ pub async fn run(
 }
 
 /// Settles payments whose callback never came, on `paytabs.reconcile_interval`.
-fn spawn_reconciler(payments: Payments, config: &Config) -> tokio::task::JoinHandle<()> {
+fn spawn_reconciler(
+    payments: Payments,
+    store: Arc<Store>,
+    config: &Config,
+) -> tokio::task::JoinHandle<()> {
     let p = config.paytabs.clone();
     tokio::spawn(async move {
         let after =
@@ -138,6 +143,16 @@ fn spawn_reconciler(payments: Payments, config: &Config) -> tokio::task::JoinHan
                 Ok(0) => {}
                 Ok(n) => tracing::info!(payments.settled = n, "reconciler settled {n} payments"),
                 Err(e) => tracing::warn!(error = %e, "reconciliation failed; will retry"),
+            }
+            // Idempotency keys live at least 24 hours.
+            let expired = chrono::Utc::now() - chrono::Duration::hours(25);
+            if let Err(e) = nestcms_domain::payments::ports::IdempotencyRepository::purge(
+                store.as_ref(),
+                expired,
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "could not purge idempotency keys");
             }
         }
     })

@@ -128,15 +128,12 @@ impl Payments {
             updated_at: now,
         };
         let detail = json!({ "amount": amount.amount_string(), "currency": amount.currency().code(), "contract_id": contract.map(|k| k.0), "instalment": seq });
-        match self
-            .store
-            .insert_payment(
-                &p,
-                &PaymentEvent::new(p.id, "created", "api", Some(c.user()), detail),
-            )
-            .await
-        {
-            Ok(()) => Ok(p),
+        let created = PaymentEvent::new(p.id, "created", "api", Some(c.user()), detail);
+        match self.store.insert_payment(&p, &created).await {
+            Ok(()) => {
+                self.publish(std::slice::from_ref(&created));
+                Ok(p)
+            }
             Err(PortError::Duplicate) => Err(DomainError::Conflict {
                 code: "instalment_has_payment",
                 message: "this instalment already has a live payment".into(),
@@ -222,6 +219,7 @@ impl Payments {
         {
             return self.reload_pending(c, id).await;
         }
+        self.publish(&events);
         Ok(Payment {
             state: PaymentState::Pending,
             tran_ref: Some(page.tran_ref),

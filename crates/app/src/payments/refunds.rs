@@ -54,7 +54,7 @@ impl Payments {
             .await
             .map_err(port)?
         {
-            Reservation::Reserved => {}
+            Reservation::Reserved => self.publish(std::slice::from_ref(&requested)),
             Reservation::Exceeds { remaining } => {
                 let left = Money::from_minor(remaining, amount.currency());
                 return Err(DomainError::Unprocessable {
@@ -97,10 +97,11 @@ impl Payments {
                     state == RefundState::Succeeded,
                     tran_ref.as_deref(),
                     Utc::now(),
-                    &[settled],
+                    std::slice::from_ref(&settled),
                 )
                 .await
                 .map_err(port)?;
+            self.publish(std::slice::from_ref(&settled));
         }
         Ok(Refund {
             state,

@@ -78,22 +78,18 @@ impl Payments {
                         json!({ "from": p.state.as_str(), "to": "on_hold" }),
                     ),
                 ];
-                self.store
-                    .move_payment(p.id, p.state, PaymentState::OnHold, now, &events)
-                    .await
-                    .map_err(port)?;
+                self.moved(p.id, p.state, PaymentState::OnHold, now, &events)
+                    .await?;
                 return Ok(PaymentState::OnHold);
             }
-            self.store
-                .record_payment_events(&[PaymentEvent::new(
-                    p.id,
-                    "mismatch_ignored",
-                    source,
-                    None,
-                    json!({ "reason": why }),
-                )])
-                .await
-                .map_err(port)?;
+            self.recorded(&[PaymentEvent::new(
+                p.id,
+                "mismatch_ignored",
+                source,
+                None,
+                json!({ "reason": why }),
+            )])
+            .await?;
             return Ok(p.state);
         }
         let Some(target) = PaymentState::from_gateway(&g.status) else {
@@ -120,10 +116,7 @@ impl Payments {
             ),
         ];
         // Conditional: if another delivery or the reconciler moved it first, nothing happens.
-        self.store
-            .move_payment(p.id, p.state, target, now, &events)
-            .await
-            .map_err(port)?;
+        self.moved(p.id, p.state, target, now, &events).await?;
         Ok(target)
     }
 
@@ -168,10 +161,7 @@ impl Payments {
             json!({ "tran_ref": hint.tran_ref, "status": hint.status }),
         )
         .traced(Some(ipn_trace));
-        self.store
-            .record_payment_events(&[received])
-            .await
-            .map_err(port)?;
+        self.recorded(&[received]).await?;
         self.apply(&p, &confirmed, "ipn").await?;
         Ok(())
     }
@@ -236,10 +226,8 @@ impl Payments {
                         None,
                         json!({ "from": p.state.as_str(), "to": "expired", "reason": "page validity over" }),
                     )];
-                    self.store
-                        .move_payment(p.id, p.state, PaymentState::Expired, now, &events)
-                        .await
-                        .map_err(port)?;
+                    self.moved(p.id, p.state, PaymentState::Expired, now, &events)
+                        .await?;
                     PaymentState::Expired
                 }
                 Ok(_) => p.state,

@@ -156,3 +156,48 @@ pub trait Gateway: Send + Sync {
     /// Checks a browser return's signature; returns the transaction reference it names.
     fn verify_return(&self, fields: &[(String, String)]) -> Option<String>;
 }
+
+/// What a request carrying an `Idempotency-Key` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// First time (or an abandoned attempt): run it, then finish or release the key.
+    Run,
+    /// Done before with the same body: send the stored answer again.
+    Replay {
+        /// Stored HTTP status.
+        status: u16,
+        /// Stored body.
+        body: String,
+    },
+    /// The key was used with a different request (422).
+    Mismatch,
+    /// The first request with this key is still running (409).
+    InProgress,
+}
+
+/// Idempotency keys, per principal.
+#[async_trait::async_trait]
+pub trait IdempotencyRepository: Send + Sync {
+    /// Claims a key for a request hash. An `in_progress` claim locked before `stale_before` is
+    /// considered abandoned and taken over.
+    async fn begin(
+        &self,
+        principal: UserId,
+        key: &str,
+        hash: &str,
+        at: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<Idempotency, PortError>;
+    /// Stores the answer of a completed request.
+    async fn finish(
+        &self,
+        principal: UserId,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), PortError>;
+    /// Forgets a key whose request failed, so a retry runs again.
+    async fn release(&self, principal: UserId, key: &str) -> Result<(), PortError>;
+    /// Deletes keys created before `before` (they live at least 24 hours).
+    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, PortError>;
+}

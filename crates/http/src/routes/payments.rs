@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 use super::common::{in_org, money_in, money_out};
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiPath, json_body};
+use crate::idempotency::idempotent;
 use crate::routes::orgs::OrgPath;
 use crate::state::AppState;
 
@@ -177,9 +178,24 @@ pub async fn create_payment(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<OrgPath>,
-    ApiJson(b): ApiJson<CreatePaymentRequest>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let scope = format!("POST /orgs/{}/payments", p.org_id);
+    idempotent(&state, who, &headers, &scope, &raw, async {
+        let b: CreatePaymentRequest = json_body(&headers, &raw)?;
+        create_payment_inner(&state, who, p.org_id, b).await
+    })
+    .await
+}
+
+async fn create_payment_inner(
+    state: &AppState,
+    who: nestcms_app::Principal,
+    org: uuid::Uuid,
+    b: CreatePaymentRequest,
 ) -> Result<(StatusCode, Json<PaymentResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
+    let c = in_org(state, who, org).await?;
     let amount = match (&b.amount, &b.currency) {
         (Some(a), Some(cur)) => Some(money_in(a, cur, "/amount", "/currency")?),
         (Some(_), None) => {
@@ -255,14 +271,20 @@ pub async fn checkout(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<PaymentPath>,
-) -> Result<Json<CheckoutResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
-    let pay = state.payments.checkout(&c, PaymentId(p.payment_id)).await?;
-    Ok(Json(CheckoutResponse {
-        redirect_url: pay.redirect_url.unwrap_or_default(),
-        tran_ref: pay.tran_ref.unwrap_or_default(),
-        state: pay.state.as_str().to_owned(),
-    }))
+    headers: HeaderMap,
+) -> Response {
+    let scope = format!("POST /orgs/{}/payments/{}/checkout", p.org_id, p.payment_id);
+    idempotent(&state, who, &headers, &scope, &[], async {
+        let c = in_org(&state, who, p.org_id).await?;
+        let pay = state.payments.checkout(&c, PaymentId(p.payment_id)).await?;
+        let body = CheckoutResponse {
+            redirect_url: pay.redirect_url.unwrap_or_default(),
+            tran_ref: pay.tran_ref.unwrap_or_default(),
+            state: pay.state.as_str().to_owned(),
+        };
+        Ok((StatusCode::OK, Json(body)))
+    })
+    .await
 }
 
 /// Refunds part or all of a paid payment (owners, admins, managers).
@@ -275,21 +297,27 @@ pub async fn create_refund(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<PaymentPath>,
-    ApiJson(b): ApiJson<RefundRequest>,
-) -> Result<(StatusCode, Json<RefundResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
-    let currency = state
-        .payments
-        .get(&c, PaymentId(p.payment_id))
-        .await?
-        .amount
-        .currency();
-    let amount = money_in(&b.amount, currency.code(), "/amount", "/currency")?;
-    let r = state
-        .payments
-        .refund(&c, PaymentId(p.payment_id), amount, &b.reason)
-        .await?;
-    Ok((StatusCode::CREATED, Json(RefundResponse::from(&r))))
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let scope = format!("POST /orgs/{}/payments/{}/refunds", p.org_id, p.payment_id);
+    idempotent(&state, who, &headers, &scope, &raw, async {
+        let b: RefundRequest = json_body(&headers, &raw)?;
+        let c = in_org(&state, who, p.org_id).await?;
+        let currency = state
+            .payments
+            .get(&c, PaymentId(p.payment_id))
+            .await?
+            .amount
+            .currency();
+        let amount = money_in(&b.amount, currency.code(), "/amount", "/currency")?;
+        let r = state
+            .payments
+            .refund(&c, PaymentId(p.payment_id), amount, &b.reason)
+            .await?;
+        Ok((StatusCode::CREATED, Json(RefundResponse::from(&r))))
+    })
+    .await
 }
 
 /// The PayTabs IPN: verified over the exact bytes (`signature` header), confirmed with the

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub store: Arc<Store>,
     pub db: TestDatabase,
     pub payments: nestcms_app::payments::Payments,
+    config: Config,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -143,6 +144,21 @@ impl TestApp {
 /// A password that meets the policy.
 pub const PASSWORD: &str = "correct horse battery staple";
 
+impl TestApp {
+    /// Stops this process's service (as if it were killed) and starts a new one on the same
+    /// database and configuration.
+    pub async fn restart(mut self) -> anyhow::Result<TestApp> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.store.close().await;
+        let config = self.config.clone();
+        let db = std::mem::replace(&mut self.db, TestDatabase::create().await?);
+        drop(self);
+        start(db, config).await
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -167,7 +183,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<T
     config.database.url = Some(SecretString::from(db.url().to_owned()));
     config.database.max_connections = 4;
     tweak(&mut config);
+    start(db, config).await
+}
+
+/// Builds and runs the service on `db` with `config`.
+async fn start(db: TestDatabase, config: Config) -> anyhow::Result<TestApp> {
     let service = startup::build(&config).await?;
+    let kept = config.clone();
     let addr = service.app.local_addr()?;
     let store = service.store.clone();
     let payments = service.payments.clone();
@@ -187,6 +209,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<T
         store,
         db,
         payments,
+        config: kept,
         stop: Some(stop),
     })
 }

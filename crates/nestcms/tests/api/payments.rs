@@ -253,9 +253,21 @@ async fn a_declined_card_is_declined_and_never_paid() -> anyhow::Result<()> {
     let sim = start_sim(Faults::default()).await?;
     let app = spawn_app_with_sim(&sim).await?;
     let s = shop(&app).await?;
+    let mut events = app.payments.subscribe();
     let (path, co) = checked_out(&app, &s, "99.50", "SAR").await?;
     press(co["redirect_url"].as_str().unwrap_or_default(), "D").await?;
     wait_for(&app, &s, &path, "declined").await?;
+    let mut published = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        published.push((
+            e.kind,
+            e.detail["to"].as_str().unwrap_or_default().to_owned(),
+        ));
+    }
+    assert!(
+        published.contains(&("state_changed".into(), "declined".into())),
+        "events are published in-process too: {published:?}"
+    );
     problem(
         app.post(
             Some(&s.owner),
@@ -477,6 +489,8 @@ async fn the_reconciler_settles_a_payment_whose_ipn_never_came() -> anyhow::Resu
         "pending",
         "no IPN arrived"
     );
+    // The server goes down before any IPN and comes back: the reconciler settles.
+    let app = app.restart().await?;
     let settled = app
         .payments
         .reconcile(chrono::Duration::zero(), chrono::Duration::minutes(30))
@@ -563,5 +577,105 @@ async fn the_browser_return_is_verified_and_lands_on_the_true_state() -> anyhow:
         .send()
         .await?;
     assert_eq!(res.status(), 401, "a forged return is refused");
+    Ok(())
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_refuse_another_body_and_serialise_duplicates() -> anyhow::Result<()>
+{
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let url = app.url(&format!("/api/v1/orgs/{}/payments", s.org));
+    let body = json!({ "client_id": s.client_id, "amount": "12.50", "currency": "SAR", "description": "Keyed" });
+    let post = |key: &str, body: &Value| {
+        app.client
+            .post(&url)
+            .bearer_auth(&s.owner)
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+    };
+
+    let first = post("key-1", &body).await?;
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await?;
+    let replay = post("key-1", &body).await?;
+    assert_eq!(
+        (
+            replay.status().as_u16(),
+            replay
+                .headers()
+                .get("idempotent-replayed")
+                .and_then(|v| v.to_str().ok())
+        ),
+        (201, Some("true"))
+    );
+    let replay: Value = replay.json().await?;
+    assert_eq!(
+        replay["id"], first["id"],
+        "the stored answer, not a second payment"
+    );
+    let other = json!({ "client_id": s.client_id, "amount": "99.00", "currency": "SAR", "description": "Keyed" });
+    problem(post("key-1", &other).await?, 422, "idempotency_key_reused").await?;
+
+    // Five at once with a fresh key: one payment, the rest replay or are told to wait.
+    let sends = (0..5).map(|_| post("key-2", &body));
+    let mut codes: Vec<u16> = Vec::new();
+    for r in futures::future::join_all(sends).await {
+        codes.push(r?.status().as_u16());
+    }
+    assert!(codes.iter().all(|c| *c == 201 || *c == 409), "{codes:?}");
+    let listed = ok(
+        app.get_as(&s.owner, &format!("/api/v1/orgs/{}/payments", s.org))
+            .await?,
+        200,
+    )
+    .await?;
+    assert_eq!(
+        listed["data"].as_array().map(Vec::len),
+        Some(2),
+        "key-1 and key-2 made one payment each: {codes:?}"
+    );
+
+    // A failed request releases its key: the corrected retry runs.
+    let broken = json!({ "client_id": s.client_id, "amount": "1.001", "currency": "SAR", "description": "x" });
+    problem(post("key-3", &broken).await?, 400, "validation_failed").await?;
+    assert_eq!(post("key-3", &body).await?.status(), 201);
+
+    // Refunds with a key move money once.
+    let (path, co) = checked_out(&app, &s, "100.00", "SAR").await?;
+    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    wait_for(&app, &s, &path, "paid").await?;
+    let refund = json!({ "amount": "10.00", "reason": "Keyed refund" });
+    for _ in 0..3 {
+        let res = app
+            .client
+            .post(app.url(&format!("{path}/refunds")))
+            .bearer_auth(&s.owner)
+            .header("idempotency-key", "refund-1")
+            .json(&refund)
+            .send()
+            .await?;
+        assert_eq!(res.status(), 201);
+    }
+    assert_eq!(
+        state_of(&app, &s, &path).await?["refunded"],
+        "10.00",
+        "three identical requests, one refund"
+    );
+    problem(
+        app.client
+            .post(app.url(&format!("{path}/refunds")))
+            .bearer_auth(&s.owner)
+            .header("idempotency-key", "")
+            .json(&refund)
+            .send()
+            .await?,
+        400,
+        "invalid_idempotency_key",
+    )
+    .await?;
     Ok(())
 }

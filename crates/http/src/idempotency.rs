@@ -1,0 +1,122 @@
+//! `Idempotency-Key` for requests that create or move money (Stripe semantics, with the IETF
+//! draft's status codes).
+//!
+//! The same key with the same request replays the stored answer (header
+//! `Idempotent-Replayed: true`); with a different request it is a 422; while the first request
+//! is still running, a 409 with `Retry-After`. Keys are per user, kept at least 24 hours.
+//! Only successful answers are kept: a failed request releases its key so a retry runs again.
+//! An attempt that died mid-way (its claim older than a minute, twice the request timeout) is
+//! taken over.
+
+use std::future::Future;
+
+use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, Utc};
+use nestcms_app::Principal;
+use nestcms_domain::payments::ports::Idempotency;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Runs `work` at most once per (user, `Idempotency-Key`); without the header it just runs.
+pub async fn idempotent<T, F>(
+    state: &AppState,
+    who: Principal,
+    headers: &HeaderMap,
+    scope: &str,
+    body: &[u8],
+    work: F,
+) -> Response
+where
+    T: Serialize,
+    F: Future<Output = Result<(StatusCode, Json<T>), ApiError>>,
+{
+    let Some(raw) = headers.get("idempotency-key") else {
+        return work.await.into_response();
+    };
+    let key = match raw.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            k.to_owned()
+        }
+        _ => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+            .into_response();
+        }
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(scope.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    let hash = hex::encode(hasher.finalize());
+    let now = Utc::now();
+    let decision = match state
+        .idempotency
+        .begin(who.user, &key, &hash, now, now - Duration::seconds(60))
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match decision {
+        Idempotency::Run => match work.await {
+            Ok((status, Json(value))) => {
+                let text = serde_json::to_string(&value).unwrap_or_else(|_| "{}".to_owned());
+                if let Err(e) = state
+                    .idempotency
+                    .finish(who.user, &key, status.as_u16(), &text)
+                    .await
+                {
+                    tracing::error!(error = %e, "could not store an idempotent answer");
+                }
+                json_response(status, text, false)
+            }
+            Err(e) => {
+                if let Err(release) = state.idempotency.release(who.user, &key).await {
+                    tracing::error!(error = %release, "could not release an idempotency key");
+                }
+                e.into_response()
+            }
+        },
+        Idempotency::Replay { status, body } => json_response(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            body,
+            true,
+        ),
+        Idempotency::Mismatch => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request",
+        )
+        .into_response(),
+        Idempotency::InProgress => ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            "a request with this Idempotency-Key is still running; retry shortly",
+        )
+        .with_retry_after(1)
+        .into_response(),
+    }
+}
+
+fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if replayed {
+        res.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    res
+}
