@@ -79,6 +79,9 @@ pub struct SimArgs {
     /// Fault: never deliver IPNs.
     #[arg(long)]
     pub drop_ipns: bool,
+    /// Fault: answer the first N API calls with HTTP 503.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub burst_5xx: u64,
 }
 
 /// Flags of `seed`.

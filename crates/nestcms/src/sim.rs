@@ -31,6 +31,7 @@ pub async fn run(a: SimArgs) -> anyhow::Result<()> {
             latency: Duration::from_millis(a.latency_ms),
             error_rate: a.error_rate,
             drop_ipns: a.drop_ipns,
+            burst_5xx: a.burst_5xx,
         },
     }));
     tracing::warn!(listen = %addr, "PayTabs SANDBOX simulator on {public_url}: no real payment is made");

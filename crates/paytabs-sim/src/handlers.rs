@@ -43,6 +43,19 @@ pub(crate) async fn faults(sim: &Simulator) -> Option<Response> {
     if !f.latency.is_zero() {
         tokio::time::sleep(f.latency).await;
     }
+    let in_burst = sim
+        .burst_left
+        .fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |n| n.checked_sub(1),
+        )
+        .is_ok();
+    if in_burst {
+        return Some(
+            (StatusCode::SERVICE_UNAVAILABLE, "simulated burst of errors").into_response(),
+        );
+    }
     if f.error_rate > 0.0 && rand::rng().random_bool(f.error_rate.clamp(0.0, 1.0)) {
         return Some((StatusCode::INTERNAL_SERVER_ERROR, "simulated outage").into_response());
     }

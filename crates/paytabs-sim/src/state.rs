@@ -16,6 +16,8 @@ pub struct Faults {
     pub error_rate: f64,
     /// Never deliver IPNs.
     pub drop_ipns: bool,
+    /// Answer the first this-many API calls with HTTP 503 (a burst of errors, then recovery).
+    pub burst_5xx: u64,
 }
 
 /// Who the simulator pretends to be.
@@ -59,11 +61,14 @@ pub struct Simulator {
     pub(crate) http: reqwest::Client,
     /// IPN deliveries attempted (for tests and benchmarks).
     pub ipn_attempts: AtomicU64,
+    /// 5xx answers still to give in the configured burst.
+    pub(crate) burst_left: AtomicU64,
 }
 
 impl Simulator {
     /// A simulator with an empty ledger.
     pub fn new(config: SimConfig) -> Self {
+        let burst = config.faults.burst_5xx;
         Self {
             config,
             ledger: Mutex::new(HashMap::new()),
@@ -75,6 +80,7 @@ impl Simulator {
                 .build()
                 .unwrap_or_default(),
             ipn_attempts: AtomicU64::new(0),
+            burst_left: AtomicU64::new(burst),
         }
     }
 

@@ -449,5 +449,26 @@ async fn configured_faults_show_up_as_retryable_errors() -> anyhow::Result<()> {
     })?;
     assert!(matches!(impatient.query("TST1").await, Err(Error::Timeout)));
     let _ = slow.sim.config();
+    let bursty = fixture(
+        0,
+        Faults {
+            burst_5xx: 2,
+            ..Faults::default()
+        },
+    )
+    .await?;
+    for _ in 0..2 {
+        assert!(matches!(
+            bursty.client.query("TST1").await,
+            Err(Error::Unexpected { status: 503, .. })
+        ));
+    }
+    assert!(
+        matches!(
+            bursty.client.query("TST1").await,
+            Err(Error::Gateway { status: 400, .. })
+        ),
+        "recovered after the burst"
+    );
     Ok(())
 }

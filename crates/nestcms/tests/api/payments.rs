@@ -679,3 +679,24 @@ async fn idempotency_keys_replay_refuse_another_body_and_serialise_duplicates() 
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn without_credentials_the_built_in_sandbox_simulator_takes_the_payment() -> anyhow::Result<()>
+{
+    let app = crate::helpers::spawn_app().await?;
+    let s = shop(&app).await?;
+    let (path, co) = checked_out(&app, &s, "42.000", "KWD").await?;
+    let redirect = co["redirect_url"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        redirect.starts_with(&app.url("/sim/paytabs/payment/page/")),
+        "{redirect}"
+    );
+    let page = app.client.get(&redirect).send().await?.text().await?;
+    assert!(
+        page.contains("SANDBOX") && page.contains("42.000 KWD"),
+        "the page says it is a sandbox: {page}"
+    );
+    press(&redirect, "A").await?;
+    wait_for(&app, &s, &path, "paid").await?;
+    Ok(())
+}
