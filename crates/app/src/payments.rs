@@ -12,7 +12,6 @@ mod refunds;
 mod settle;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use nestcms_domain::DomainError;
 use nestcms_domain::payments::ports::{Gateway, PaymentRepository};
@@ -28,8 +27,6 @@ pub struct Payments {
     pub store: Arc<dyn PaymentRepository>,
     /// The gateway.
     pub gateway: Arc<dyn Gateway>,
-    /// Callbacks refused for a bad signature (exposed to metrics later).
-    pub rejected_callbacks: Arc<AtomicU64>,
     /// In-process publication of every recorded payment event, for later consumers
     /// (notifications, earnings). Subscribers that fall behind miss events (broadcast
     /// semantics); the event log in the database stays the source of truth.
@@ -42,7 +39,6 @@ impl Payments {
         Self {
             store,
             gateway,
-            rejected_callbacks: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
         }
     }
@@ -82,9 +78,12 @@ impl Payments {
         Ok(())
     }
 
-    /// Publishes events that were just committed (no subscriber is not an error).
+    /// Publishes events that were just committed (no subscriber is not an error), and counts
+    /// them by kind (`nestcms_payment_events_total{kind}`).
     pub(crate) fn publish(&self, events: &[PaymentEvent]) {
         for e in events {
+            metrics::counter!("nestcms_payment_events_total", "kind" => e.kind.clone())
+                .increment(1);
             let _ = self.events.send(e.clone());
         }
     }

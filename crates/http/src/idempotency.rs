@@ -6,7 +6,9 @@
 //! is still running, a 409 with `Retry-After`. Keys are per user, kept at least 24 hours.
 //! Only successful answers are kept: a failed request releases its key so a retry runs again.
 //! An attempt that died mid-way (its claim older than a minute, twice the request timeout) is
-//! taken over.
+//! taken over: if its effect (a payment, a refund) had committed — the store writes the effect's
+//! id onto the key in the effect's own transaction — the new attempt answers from that effect
+//! ([`Attempt::Resume`]) instead of doing it again.
 
 use std::future::Future;
 
@@ -16,28 +18,38 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use nestcms_app::Principal;
-use nestcms_domain::payments::ports::Idempotency;
+use nestcms_domain::payments::ports::{Idempotency, IdempotencyBinding};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// How `work` is to be carried out.
+pub enum Attempt {
+    /// Do it; pass the binding (if the request has a key) to the store call that commits the
+    /// effect.
+    Fresh(Option<IdempotencyBinding>),
+    /// An abandoned attempt already committed the effect with this id: answer from it.
+    Resume(String),
+}
+
 /// Runs `work` at most once per (user, `Idempotency-Key`); without the header it just runs.
-pub async fn idempotent<T, F>(
+pub async fn idempotent<T, W, F>(
     state: &AppState,
     who: Principal,
     headers: &HeaderMap,
     scope: &str,
     body: &[u8],
-    work: F,
+    work: W,
 ) -> Response
 where
     T: Serialize,
+    W: FnOnce(Attempt) -> F,
     F: Future<Output = Result<(StatusCode, Json<T>), ApiError>>,
 {
     let Some(raw) = headers.get("idempotency-key") else {
-        return work.await.into_response();
+        return work(Attempt::Fresh(None)).await.into_response();
     };
     let key = match raw.to_str() {
         Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
@@ -66,44 +78,59 @@ where
         Ok(d) => d,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    match decision {
-        Idempotency::Run => match work.await {
-            Ok((status, Json(value))) => {
-                let text = serde_json::to_string(&value).unwrap_or_else(|_| "{}".to_owned());
-                if let Err(e) = state
-                    .idempotency
-                    .finish(who.user, &key, status.as_u16(), &text)
-                    .await
-                {
-                    tracing::error!(error = %e, "could not store an idempotent answer");
-                }
-                json_response(status, text, false)
+    let attempt = match decision {
+        Idempotency::Run => Attempt::Fresh(Some(IdempotencyBinding {
+            principal: who.user,
+            key: key.clone(),
+        })),
+        Idempotency::Resume { effect } => {
+            tracing::warn!(
+                idempotency.effect = %effect,
+                "resuming a request whose effect committed before its answer was stored"
+            );
+            Attempt::Resume(effect)
+        }
+        Idempotency::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            return json_response(status, body, true);
+        }
+        Idempotency::Mismatch => {
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request",
+            )
+            .into_response();
+        }
+        Idempotency::InProgress => {
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_in_use",
+                "a request with this Idempotency-Key is still running; retry shortly",
+            )
+            .with_retry_after(1)
+            .into_response();
+        }
+    };
+    let resumed = matches!(attempt, Attempt::Resume(_));
+    match work(attempt).await {
+        Ok((status, Json(value))) => {
+            let text = serde_json::to_string(&value).unwrap_or_else(|_| "{}".to_owned());
+            if let Err(e) = state
+                .idempotency
+                .finish(who.user, &key, status.as_u16(), &text)
+                .await
+            {
+                tracing::error!(error = %e, "could not store an idempotent answer");
             }
-            Err(e) => {
-                if let Err(release) = state.idempotency.release(who.user, &key).await {
-                    tracing::error!(error = %release, "could not release an idempotency key");
-                }
-                e.into_response()
+            json_response(status, text, resumed)
+        }
+        Err(e) => {
+            if let Err(release) = state.idempotency.release(who.user, &key).await {
+                tracing::error!(error = %release, "could not release an idempotency key");
             }
-        },
-        Idempotency::Replay { status, body } => json_response(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-            body,
-            true,
-        ),
-        Idempotency::Mismatch => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request",
-        )
-        .into_response(),
-        Idempotency::InProgress => ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_in_use",
-            "a request with this Idempotency-Key is still running; retry shortly",
-        )
-        .with_retry_after(1)
-        .into_response(),
+            e.into_response()
+        }
     }
 }
 

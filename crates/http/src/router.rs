@@ -13,7 +13,7 @@ use crate::error::{ApiError, FieldProblem, Problem};
 use crate::layers;
 use crate::routes::{
     analytics, articles, audit, auth, contracts, design_files, earnings, grants, health, members,
-    offers, orgs, payments, project_parts, projects, schedules, users,
+    metrics, offers, orgs, payments, project_parts, projects, schedules, users,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -77,6 +77,7 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))

@@ -11,6 +11,7 @@ pub mod earnings;
 pub mod grants;
 pub mod health;
 pub mod members;
+pub mod metrics;
 pub mod offers;
 pub mod orgs;
 pub mod payments;

@@ -32,6 +32,17 @@ pub struct App {
     /// Where the browser goes after paying (`?payment_id=…&state=…` is appended); the built-in
     /// result page when absent.
     pub payment_result_url: Option<String>,
+    /// `GET /metrics`, when the operator configured a token for it.
+    pub metrics: Option<Metrics>,
+}
+
+/// The metrics endpoint: who may read it and how the text is rendered. The recorder lives in
+/// the binary; this layer only serves what it renders.
+pub struct Metrics {
+    /// Bearer token a scraper must present.
+    pub token: secrecy::SecretString,
+    /// Renders the Prometheus text exposition.
+    pub render: Arc<dyn Fn() -> String + Send + Sync>,
 }
 
 /// Cheap-to-clone handle on [`App`], passed to every handler by axum.

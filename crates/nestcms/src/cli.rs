@@ -82,6 +82,9 @@ pub struct SimArgs {
     /// Fault: answer the first N API calls with HTTP 503.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub burst_5xx: u64,
+    /// Fault: share of API calls left unanswered until the caller times out (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub timeout_rate: f64,
 }
 
 /// Flags of `seed`.

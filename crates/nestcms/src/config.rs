@@ -84,6 +84,16 @@ impl Default for AuthSettings {
     }
 }
 
+/// `[metrics]`: the Prometheus text endpoint `GET /metrics`, for an operator's scraper.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Bearer token the scraper sends (secret); without one, `/metrics` is not served (404),
+    /// since payment volumes are nobody else's business.
+    #[serde(serialize_with = "redact_opt")]
+    pub token: Option<SecretString>,
+}
+
 /// `[paytabs]`: the payment gateway. Without a server key, a built-in simulator (a sandbox)
 /// is mounted at `/sim/paytabs`; production refuses to start that way.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -154,6 +164,8 @@ pub struct Config {
     pub auth: AuthSettings,
     /// `[paytabs]`.
     pub paytabs: PaytabsSettings,
+    /// `[metrics]`.
+    pub metrics: MetricsSettings,
 }
 
 /// Values given on the command line, applied over everything else.
@@ -270,6 +282,7 @@ impl Default for Config {
             database: DbSettings::default(),
             auth: AuthSettings::default(),
             paytabs: PaytabsSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod gateway;
+pub mod metrics;
 pub mod secrets;
 pub mod seed;
 pub mod sim;

@@ -15,6 +15,10 @@ pub async fn run(a: SimArgs) -> anyhow::Result<()> {
         (0.0..=1.0).contains(&a.error_rate),
         "--error-rate: expected a number from 0.0 to 1.0"
     );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&a.timeout_rate),
+        "--timeout-rate: expected a number from 0.0 to 1.0"
+    );
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("--listen: cannot listen on {}", a.listen))?;
@@ -32,6 +36,7 @@ pub async fn run(a: SimArgs) -> anyhow::Result<()> {
             error_rate: a.error_rate,
             drop_ipns: a.drop_ipns,
             burst_5xx: a.burst_5xx,
+            timeout_rate: a.timeout_rate,
         },
     }));
     tracing::warn!(listen = %addr, "PayTabs SANDBOX simulator on {public_url}: no real payment is made");

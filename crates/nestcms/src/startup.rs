@@ -91,6 +91,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         payments: payments.clone(),
         idempotency: store.clone(),
         payment_result_url: config.paytabs.result_page_url.clone(),
+        metrics: crate::metrics::endpoint(config.metrics.token.as_ref()),
     }));
     let mut router = nestcms_http::router(state);
     if let Some(sim) = simulator {

@@ -37,7 +37,7 @@ pub(crate) fn failure(sim: &Simulator, status: StatusCode, code: i64, message: &
     }
 }
 
-/// Latency and random 500s, as configured.
+/// Latency, bursts, random 500s and timeouts, as configured.
 pub(crate) async fn faults(sim: &Simulator) -> Option<Response> {
     let f = &sim.config.faults;
     if !f.latency.is_zero() {
@@ -58,6 +58,10 @@ pub(crate) async fn faults(sim: &Simulator) -> Option<Response> {
     }
     if f.error_rate > 0.0 && rand::rng().random_bool(f.error_rate.clamp(0.0, 1.0)) {
         return Some((StatusCode::INTERNAL_SERVER_ERROR, "simulated outage").into_response());
+    }
+    if f.timeout_rate > 0.0 && rand::rng().random_bool(f.timeout_rate.clamp(0.0, 1.0)) {
+        tokio::time::sleep(crate::state::HANG).await;
+        return Some((StatusCode::GATEWAY_TIMEOUT, "simulated timeout").into_response());
     }
     None
 }

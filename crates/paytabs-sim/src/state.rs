@@ -18,7 +18,13 @@ pub struct Faults {
     pub drop_ipns: bool,
     /// Answer the first this-many API calls with HTTP 503 (a burst of errors, then recovery).
     pub burst_5xx: u64,
+    /// Share of API calls never answered in time (0.0–1.0): they hang for [`HANG`], so the
+    /// caller's own timeout fires.
+    pub timeout_rate: f64,
 }
+
+/// How long a call picked by [`Faults::timeout_rate`] hangs before a late 504.
+pub const HANG: Duration = Duration::from_secs(300);
 
 /// Who the simulator pretends to be.
 #[derive(Debug, Clone)]

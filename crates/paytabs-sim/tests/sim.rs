@@ -433,22 +433,31 @@ async fn configured_faults_show_up_as_retryable_errors() -> anyhow::Result<()> {
     .await?;
     let e = f.client.query("TST1").await.err();
     assert!(e.as_ref().is_some_and(Error::is_retryable), "{e:?}");
-    let slow = fixture(
-        0,
-        Faults {
-            latency: Duration::from_millis(300),
-            ..Faults::default()
-        },
-    )
+    // A client that gives up after 150 ms, against a simulator with `faults`.
+    let impatient = async |faults: Faults| -> anyhow::Result<Client> {
+        let f = fixture(0, faults).await?;
+        Ok(Client::new(ClientConfig {
+            base_url: f.base.parse()?,
+            profile_id: 48214,
+            server_key: SecretString::from(KEY),
+            timeout: Duration::from_millis(150),
+        })?)
+    };
+    let slow = impatient(Faults {
+        latency: Duration::from_millis(400),
+        ..Faults::default()
+    })
     .await?;
-    let impatient = Client::new(ClientConfig {
-        base_url: slow.base.parse()?,
-        profile_id: 48214,
-        server_key: SecretString::from(KEY),
-        timeout: Duration::from_millis(100),
-    })?;
-    assert!(matches!(impatient.query("TST1").await, Err(Error::Timeout)));
-    let _ = slow.sim.config();
+    assert!(matches!(slow.query("TST1").await, Err(Error::Timeout)));
+    let hanging = impatient(Faults {
+        timeout_rate: 1.0,
+        ..Faults::default()
+    })
+    .await?;
+    assert!(
+        matches!(hanging.query("TST1").await, Err(Error::Timeout)),
+        "a call picked to time out is never answered in time"
+    );
     let bursty = fixture(
         0,
         Faults {

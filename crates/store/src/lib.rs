@@ -11,6 +11,7 @@ mod construction;
 mod content;
 pub mod error;
 pub mod files;
+mod idempotency;
 mod identity;
 pub mod migrate;
 mod payments;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use nestcms_domain::construction::ContractId;
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::payments::model::PaymentEventId;
-use nestcms_domain::payments::ports::{PaymentRepository, Reservation};
+use nestcms_domain::payments::ports::{IdempotencyBinding, PaymentRepository, Reservation};
 use nestcms_domain::payments::{
     Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId, RefundState,
 };
@@ -91,6 +91,23 @@ macro_rules! insert_events {
     };
 }
 
+/// Records, inside an open transaction `$tx`, that the request under idempotency key `$key`
+/// produced `$id`; committed or rolled back with the effect itself.
+macro_rules! bind_effect {
+    ($tx:ident, $key:expr, $id:expr) => {
+        if let Some(k) = $key {
+            sqlx::query(
+                "UPDATE idempotency_keys SET effect_id = $3 WHERE principal = $1 AND key = $2",
+            )
+            .bind(k.principal.0)
+            .bind(&k.key)
+            .bind($id.to_string())
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
 impl Store {
     async fn payment_where(
         &self,
@@ -115,10 +132,16 @@ impl Store {
 
 #[async_trait::async_trait]
 impl PaymentRepository for Store {
-    async fn insert_payment(&self, p: &Payment, event: &PaymentEvent) -> Result<(), PortError> {
+    async fn insert_payment(
+        &self,
+        p: &Payment,
+        event: &PaymentEvent,
+        key: Option<&IdempotencyBinding>,
+    ) -> Result<(), PortError> {
         with_pool!(self.primary(), |pool| {
             async {
                 let mut tx = pool.begin().await?;
+                bind_effect!(tx, key, p.id.0);
                 sqlx::query(
                     "INSERT INTO payments (id, org_id, client_id, contract_id, instalment_seq, amount_minor, currency, description, state, \
                      refunded_minor, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $11)",
@@ -272,6 +295,7 @@ impl PaymentRepository for Store {
         &self,
         r: &Refund,
         event: &PaymentEvent,
+        key: Option<&IdempotencyBinding>,
     ) -> Result<Reservation, PortError> {
         with_pool!(self.primary(), |p| {
             async {
@@ -301,6 +325,7 @@ impl PaymentRepository for Store {
                     .execute(&mut *tx)
                     .await?;
                 insert_events!(tx, std::slice::from_ref(event));
+                bind_effect!(tx, key, r.id.0);
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(Reservation::Reserved)
             }
@@ -446,111 +471,5 @@ impl PaymentRepository for Store {
         .await)
         .map_err(port_err)?;
         rows.into_iter().map(Payment::try_from).collect()
-    }
-}
-
-#[async_trait::async_trait]
-impl nestcms_domain::payments::ports::IdempotencyRepository for Store {
-    async fn begin(
-        &self,
-        principal: UserId,
-        key: &str,
-        hash: &str,
-        at: DateTime<Utc>,
-        stale_before: DateTime<Utc>,
-    ) -> Result<nestcms_domain::payments::ports::Idempotency, PortError> {
-        use nestcms_domain::payments::ports::Idempotency;
-        let claimed = with_pool!(self.primary(), |p| sqlx::query(
-            "INSERT INTO idempotency_keys (principal, key, request_hash, state, created_at, locked_at) VALUES ($1, $2, $3, 'in_progress', $4, $4) ON CONFLICT DO NOTHING"
-        )
-        .bind(principal.0)
-        .bind(key)
-        .bind(hash)
-        .bind(Ts(at))
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected() == 1))
-        .map_err(port_err)?;
-        if claimed {
-            return Ok(Idempotency::Run);
-        }
-        let row: Option<(String, String, Option<i64>, Option<String>)> = with_pool!(self.primary(), |p| sqlx::query_as(
-            "SELECT request_hash, state, CAST(status AS BIGINT), response_body FROM idempotency_keys WHERE principal = $1 AND key = $2"
-        )
-        .bind(principal.0)
-        .bind(key)
-        .fetch_optional(p)
-        .await)
-        .map_err(port_err)?;
-        let Some((stored_hash, state, status, body)) = row else {
-            return Ok(Idempotency::InProgress);
-        };
-        if stored_hash != hash {
-            return Ok(Idempotency::Mismatch);
-        }
-        if state == "done" {
-            return Ok(Idempotency::Replay {
-                status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-                body: body.unwrap_or_default(),
-            });
-        }
-        // Still in progress: take it over only if the first attempt was abandoned (its lock is
-        // older than any request can live).
-        let taken = with_pool!(self.primary(), |p| sqlx::query(
-            "UPDATE idempotency_keys SET locked_at = $3 WHERE principal = $1 AND key = $2 AND state = 'in_progress' AND locked_at < $4"
-        )
-        .bind(principal.0)
-        .bind(key)
-        .bind(Ts(at))
-        .bind(Ts(stale_before))
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected() == 1))
-        .map_err(port_err)?;
-        Ok(if taken {
-            Idempotency::Run
-        } else {
-            Idempotency::InProgress
-        })
-    }
-
-    async fn finish(
-        &self,
-        principal: UserId,
-        key: &str,
-        status: u16,
-        body: &str,
-    ) -> Result<(), PortError> {
-        let sql = "UPDATE idempotency_keys SET state = 'done', status = $3, response_body = $4 WHERE principal = $1 AND key = $2";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(principal.0)
-            .bind(key)
-            .bind(i64::from(status))
-            .bind(body)
-            .execute(p)
-            .await
-            .map(|_| ()))
-        .map_err(port_err)
-    }
-
-    async fn release(&self, principal: UserId, key: &str) -> Result<(), PortError> {
-        let sql = "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND state = 'in_progress'";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(principal.0)
-            .bind(key)
-            .execute(p)
-            .await
-            .map(|_| ()))
-        .map_err(port_err)
-    }
-
-    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, PortError> {
-        let sql = "DELETE FROM idempotency_keys WHERE created_at < $1";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(Ts(before))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(port_err)
     }
 }

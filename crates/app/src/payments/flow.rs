@@ -4,7 +4,7 @@ use chrono::Utc;
 use nestcms_domain::construction::{ContractId, ContractStatus};
 use nestcms_domain::identity::policy::Action;
 use nestcms_domain::identity::{Role, UserId};
-use nestcms_domain::payments::ports::GatewayError;
+use nestcms_domain::payments::ports::{GatewayError, IdempotencyBinding};
 use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, PaymentState, Refund};
 use nestcms_domain::{DomainError, Money, PortError};
 use serde_json::json;
@@ -46,6 +46,7 @@ impl Payments {
         data: &Data,
         c: &Caller,
         n: NewPayment,
+        key: Option<&IdempotencyBinding>,
     ) -> Result<Payment, DomainError> {
         c.require(Action::ManageContracts)?;
         let (client, amount, contract, seq) = match (n.contract_id, n.instalment) {
@@ -129,7 +130,7 @@ impl Payments {
         };
         let detail = json!({ "amount": amount.amount_string(), "currency": amount.currency().code(), "contract_id": contract.map(|k| k.0), "instalment": seq });
         let created = PaymentEvent::new(p.id, "created", "api", Some(c.user()), detail);
-        match self.store.insert_payment(&p, &created).await {
+        match self.store.insert_payment(&p, &created, key).await {
             Ok(()) => {
                 self.publish(std::slice::from_ref(&created));
                 Ok(p)

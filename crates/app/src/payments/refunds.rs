@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use nestcms_domain::identity::policy::Action;
-use nestcms_domain::payments::ports::Reservation;
+use nestcms_domain::payments::ports::{IdempotencyBinding, Reservation};
 use nestcms_domain::payments::{PaymentEvent, PaymentId, Refund, RefundId, RefundState};
 use nestcms_domain::{DomainError, FieldError, Money};
 use serde_json::json;
@@ -13,6 +13,23 @@ use crate::construction::{Caller, text};
 use crate::port;
 
 impl Payments {
+    /// One refund of a payment the caller may see.
+    pub async fn refund_of(
+        &self,
+        c: &Caller,
+        payment: PaymentId,
+        id: RefundId,
+    ) -> Result<Refund, DomainError> {
+        let p = self.get(c, payment).await?;
+        self.store
+            .refunds(p.id)
+            .await
+            .map_err(port)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(DomainError::NotFound("refund"))
+    }
+
     /// Refunds part or all of a paid payment (owners, admins, managers).
     pub async fn refund(
         &self,
@@ -20,6 +37,7 @@ impl Payments {
         id: PaymentId,
         amount: Money,
         reason: &str,
+        key: Option<&IdempotencyBinding>,
     ) -> Result<Refund, DomainError> {
         c.require(Action::ManageContracts)?;
         let p = self.get(c, id).await?;
@@ -50,7 +68,7 @@ impl Payments {
         );
         match self
             .store
-            .reserve_refund(&r, &requested)
+            .reserve_refund(&r, &requested, key)
             .await
             .map_err(port)?
         {

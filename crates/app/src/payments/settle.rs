@@ -124,8 +124,7 @@ impl Payments {
     /// lookup, apply once per (transaction, delivery).
     pub async fn callback(&self, raw_body: &[u8], signature: &str) -> Result<(), CallbackError> {
         let Some((hint, ipn_trace)) = self.gateway.verify_callback(raw_body, signature) else {
-            self.rejected_callbacks
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            metrics::counter!("nestcms_paytabs_callbacks_rejected_total").increment(1);
             tracing::warn!("payment callback with a bad signature rejected");
             return Err(CallbackError::Unverified);
         };

@@ -25,7 +25,12 @@ pub enum Reservation {
 pub trait PaymentRepository: Send + Sync {
     /// Stores a payment with its first event; [`PortError::Duplicate`] when the instalment
     /// already has a live payment.
-    async fn insert_payment(&self, p: &Payment, event: &PaymentEvent) -> Result<(), PortError>;
+    async fn insert_payment(
+        &self,
+        p: &Payment,
+        event: &PaymentEvent,
+        key: Option<&IdempotencyBinding>,
+    ) -> Result<(), PortError>;
     /// One payment of an organization.
     async fn payment(&self, org: OrgId, id: PaymentId) -> Result<Option<Payment>, PortError>;
     /// One payment by id alone (gateway callbacks carry no organization).
@@ -71,6 +76,7 @@ pub trait PaymentRepository: Send + Sync {
         &self,
         r: &Refund,
         event: &PaymentEvent,
+        key: Option<&IdempotencyBinding>,
     ) -> Result<Reservation, PortError>;
     /// Settles a pending refund; on success adds it to the payment's refunded total and moves
     /// the payment to partially refunded or refunded. Returns the payment after.
@@ -173,6 +179,22 @@ pub enum Idempotency {
     Mismatch,
     /// The first request with this key is still running (409).
     InProgress,
+    /// An abandoned attempt had already committed its effect (a payment or refund id): answer
+    /// from that effect, never repeat it.
+    Resume {
+        /// The id of what the first attempt created.
+        effect: String,
+    },
+}
+
+/// The idempotency key a request runs under; stores write its effect's id in the effect's own
+/// transaction (see [`Idempotency::Resume`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyBinding {
+    /// Whose key it is.
+    pub principal: UserId,
+    /// The `Idempotency-Key` value.
+    pub key: String,
 }
 
 /// Idempotency keys, per principal.
@@ -196,7 +218,8 @@ pub trait IdempotencyRepository: Send + Sync {
         status: u16,
         body: &str,
     ) -> Result<(), PortError>;
-    /// Forgets a key whose request failed, so a retry runs again.
+    /// Forgets a key whose request failed, so a retry runs again; a key whose effect was
+    /// already committed is kept and handed to the next attempt as [`Idempotency::Resume`].
     async fn release(&self, principal: UserId, key: &str) -> Result<(), PortError>;
     /// Deletes keys created before `before` (they live at least 24 hours).
     async fn purge(&self, before: DateTime<Utc>) -> Result<u64, PortError>;

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use nestcms_app::payments::{CallbackError, NewPayment};
 use nestcms_domain::construction::ContractId;
 use nestcms_domain::identity::UserId;
-use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, Refund};
+use nestcms_domain::payments::ports::IdempotencyBinding;
+use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, Refund, RefundId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,7 +18,7 @@ use super::common::{in_org, money_in, money_out};
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, json_body};
-use crate::idempotency::idempotent;
+use crate::idempotency::{Attempt, idempotent};
 use crate::routes::orgs::OrgPath;
 use crate::state::AppState;
 
@@ -182,11 +183,25 @@ pub async fn create_payment(
     raw: Bytes,
 ) -> Response {
     let scope = format!("POST /orgs/{}/payments", p.org_id);
-    idempotent(&state, who, &headers, &scope, &raw, async {
+    idempotent(&state, who, &headers, &scope, &raw, |attempt| async {
+        let key = match attempt {
+            Attempt::Fresh(key) => key,
+            Attempt::Resume(effect) => {
+                let c = in_org(&state, who, p.org_id).await?;
+                let id = PaymentId(effect_id(&effect)?);
+                let pay = state.payments.get(&c, id).await?;
+                return Ok((StatusCode::CREATED, Json(PaymentResponse::from(&pay))));
+            }
+        };
         let b: CreatePaymentRequest = json_body(&headers, &raw)?;
-        create_payment_inner(&state, who, p.org_id, b).await
+        create_payment_inner(&state, who, p.org_id, b, key.as_ref()).await
     })
     .await
+}
+
+/// The id an abandoned keyed attempt recorded for its effect.
+fn effect_id(effect: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(effect).map_err(|_| ApiError::internal("unreadable idempotency effect"))
 }
 
 async fn create_payment_inner(
@@ -194,6 +209,7 @@ async fn create_payment_inner(
     who: nestcms_app::Principal,
     org: uuid::Uuid,
     b: CreatePaymentRequest,
+    key: Option<&IdempotencyBinding>,
 ) -> Result<(StatusCode, Json<PaymentResponse>), ApiError> {
     let c = in_org(state, who, org).await?;
     let amount = match (&b.amount, &b.currency) {
@@ -216,7 +232,7 @@ async fn create_payment_inner(
     };
     let p = state
         .payments
-        .create(&state.identity, &state.construction, &c, n)
+        .create(&state.identity, &state.construction, &c, n, key)
         .await?;
     Ok((StatusCode::CREATED, Json(PaymentResponse::from(&p))))
 }
@@ -274,7 +290,9 @@ pub async fn checkout(
     headers: HeaderMap,
 ) -> Response {
     let scope = format!("POST /orgs/{}/payments/{}/checkout", p.org_id, p.payment_id);
-    idempotent(&state, who, &headers, &scope, &[], async {
+    idempotent(&state, who, &headers, &scope, &[], |_| async {
+        // Checkout is idempotent by itself (the same live page comes back), so a resumed
+        // attempt simply runs again.
         let c = in_org(&state, who, p.org_id).await?;
         let pay = state.payments.checkout(&c, PaymentId(p.payment_id)).await?;
         let body = CheckoutResponse {
@@ -301,9 +319,20 @@ pub async fn create_refund(
     raw: Bytes,
 ) -> Response {
     let scope = format!("POST /orgs/{}/payments/{}/refunds", p.org_id, p.payment_id);
-    idempotent(&state, who, &headers, &scope, &raw, async {
-        let b: RefundRequest = json_body(&headers, &raw)?;
+    idempotent(&state, who, &headers, &scope, &raw, |attempt| async {
         let c = in_org(&state, who, p.org_id).await?;
+        let key = match attempt {
+            Attempt::Fresh(key) => key,
+            Attempt::Resume(effect) => {
+                let id = RefundId(effect_id(&effect)?);
+                let r = state
+                    .payments
+                    .refund_of(&c, PaymentId(p.payment_id), id)
+                    .await?;
+                return Ok((StatusCode::CREATED, Json(RefundResponse::from(&r))));
+            }
+        };
+        let b: RefundRequest = json_body(&headers, &raw)?;
         let currency = state
             .payments
             .get(&c, PaymentId(p.payment_id))
@@ -313,7 +342,7 @@ pub async fn create_refund(
         let amount = money_in(&b.amount, currency.code(), "/amount", "/currency")?;
         let r = state
             .payments
-            .refund(&c, PaymentId(p.payment_id), amount, &b.reason)
+            .refund(&c, PaymentId(p.payment_id), amount, &b.reason, key.as_ref())
             .await?;
         Ok((StatusCode::CREATED, Json(RefundResponse::from(&r))))
     })

@@ -1,0 +1,60 @@
+//! `GET /metrics`: off without a token, refused with a wrong one, and counting what an operator
+//! watches (here: forged PayTabs callbacks).
+
+use secrecy::SecretString;
+
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+
+const TOKEN: &str = "scrape-token-for-tests";
+
+async fn scrape(app: &TestApp) -> anyhow::Result<String> {
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == 200, "metrics answered {}", res.status());
+    Ok(res.text().await?)
+}
+
+/// The value of an unlabelled counter (0 before its first increment).
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .filter_map(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
+        .next()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn metrics_need_a_token_and_count_forged_callbacks() -> anyhow::Result<()> {
+    let off = spawn_app().await?;
+    problem(off.get("/metrics").await?, 404, "metrics_disabled").await?;
+
+    let app = spawn_app_with(|c| c.metrics.token = Some(SecretString::from(TOKEN))).await?;
+    problem(app.get("/metrics").await?, 401, "metrics_unauthorized").await?;
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-token-for-test")
+        .send()
+        .await?;
+    problem(wrong, 401, "metrics_unauthorized").await?;
+
+    let name = "nestcms_paytabs_callbacks_rejected_total";
+    let before = counter(&scrape(&app).await?, name);
+    let forged = app
+        .client
+        .post(app.url("/api/v1/webhooks/paytabs"))
+        .header("signature", "0".repeat(64))
+        .header("content-type", "application/json")
+        .body(r#"{"tran_ref":"TST0000000000001","cart_id":"x"}"#)
+        .send()
+        .await?;
+    problem(forged, 401, "invalid_signature").await?;
+    let after = counter(&scrape(&app).await?, name);
+    assert!(after > before, "{name}: {before} then {after}");
+    Ok(())
+}
