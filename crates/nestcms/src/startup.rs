@@ -145,6 +145,11 @@ fn spawn_reconciler(
                 Ok(n) => tracing::info!(payments.settled = n, "reconciler settled {n} payments"),
                 Err(e) => tracing::warn!(error = %e, "reconciliation failed; will retry"),
             }
+            match payments.reconcile_refunds(after).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(refunds.settled = n, "reconciler settled {n} refunds"),
+                Err(e) => tracing::warn!(error = %e, "refund reconciliation failed; will retry"),
+            }
             // Idempotency keys live at least 24 hours.
             let expired = chrono::Utc::now() - chrono::Duration::hours(25);
             if let Err(e) = nestcms_domain::payments::ports::IdempotencyRepository::purge(

@@ -106,6 +106,11 @@ impl Simulator {
         )
     }
 
+    /// Answers the next `n` API calls with HTTP 503 (a burst injected at run time).
+    pub fn fail_next(&self, n: u64) {
+        self.burst_left.store(n, Ordering::Relaxed);
+    }
+
     /// The configuration.
     pub fn config(&self) -> &SimConfig {
         &self.config

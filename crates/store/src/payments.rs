@@ -108,6 +108,40 @@ macro_rules! bind_effect {
     };
 }
 
+const SELECT_REFUND: &str = "SELECT r.id, r.payment_id, r.amount_minor, p.currency, r.reason, r.state, r.tran_ref, \
+     r.created_by, r.created_at, r.settled_at FROM refunds r JOIN payments p ON p.id = r.payment_id";
+
+type RefundRow = (
+    Uuid,
+    Uuid,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Uuid,
+    Ts,
+    Option<Ts>,
+);
+
+fn refund_from_row(row: RefundRow) -> Result<Refund, PortError> {
+    let (id, payment, amount, currency, reason, state, tran_ref, by, at, settled) = row;
+    let c: Currency = currency
+        .parse()
+        .map_err(|_| unknown("currency", &currency))?;
+    Ok(Refund {
+        id: RefundId(id),
+        payment_id: PaymentId(payment),
+        amount: Money::from_minor(amount, c),
+        reason,
+        state: RefundState::parse(&state).ok_or_else(|| unknown("refund state", &state))?,
+        tran_ref,
+        created_by: UserId(by),
+        created_at: at.0,
+        settled_at: settled.map(|t| t.0),
+    })
+}
+
 impl Store {
     async fn payment_where(
         &self,
@@ -368,7 +402,11 @@ impl PaymentRepository for Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                insert_events!(tx, events);
+                // Settled by someone else already (the request and the reconciler raced): no
+                // second `refund_settled`.
+                if amount.is_some() {
+                    insert_events!(tx, events);
+                }
                 tx.commit().await
             }
             .await
@@ -380,45 +418,34 @@ impl PaymentRepository for Store {
     }
 
     async fn refunds(&self, payment: PaymentId) -> Result<Vec<Refund>, PortError> {
-        let sql = "SELECT r.id, r.amount_minor, p.currency, r.reason, r.state, r.tran_ref, r.created_by, r.created_at, r.settled_at \
-                   FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.payment_id = $1 ORDER BY r.id";
-        type Row = (
-            Uuid,
-            i64,
-            String,
-            String,
-            String,
-            Option<String>,
-            Uuid,
-            Ts,
-            Option<Ts>,
-        );
-        let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
-            .bind(payment.0)
-            .fetch_all(p)
-            .await)
+        let sql = format!("{SELECT_REFUND} WHERE r.payment_id = $1 ORDER BY r.id");
+        let rows: Vec<RefundRow> = with_pool!(self.primary(), |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(payment.0)
+        .fetch_all(p)
+        .await)
         .map_err(port_err)?;
-        rows.into_iter()
-            .map(
-                |(id, amount, currency, reason, state, tran_ref, by, at, settled)| {
-                    let c: Currency = currency
-                        .parse()
-                        .map_err(|_| unknown("currency", &currency))?;
-                    Ok(Refund {
-                        id: RefundId(id),
-                        payment_id: payment,
-                        amount: Money::from_minor(amount, c),
-                        reason,
-                        state: RefundState::parse(&state)
-                            .ok_or_else(|| unknown("refund state", &state))?,
-                        tran_ref,
-                        created_by: UserId(by),
-                        created_at: at.0,
-                        settled_at: settled.map(|t| t.0),
-                    })
-                },
-            )
-            .collect()
+        rows.into_iter().map(refund_from_row).collect()
+    }
+
+    async fn pending_refunds(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Refund>, PortError> {
+        let sql = format!(
+            "{SELECT_REFUND} WHERE r.state = 'pending' AND r.created_at < $1 ORDER BY r.created_at LIMIT $2"
+        );
+        let rows: Vec<RefundRow> = with_pool!(self.primary(), |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(Ts(before))
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await)
+        .map_err(port_err)?;
+        rows.into_iter().map(refund_from_row).collect()
     }
 
     async fn payment_events(&self, payment: PaymentId) -> Result<Vec<PaymentEvent>, PortError> {

@@ -95,6 +95,11 @@ impl Gateway for PayTabs {
             .map_err(map)
     }
 
+    async fn lookup_cart(&self, cart_id: &str) -> Result<Vec<GatewayTransaction>, GatewayError> {
+        let found = self.client.query_cart(cart_id).await.map_err(map)?;
+        Ok(found.into_iter().map(from_wire).collect())
+    }
+
     async fn refund(&self, p: &Payment, r: &Refund) -> Result<GatewayTransaction, GatewayError> {
         let tran_ref = p.tran_ref.clone().ok_or_else(|| GatewayError::Refused {
             code: 0,

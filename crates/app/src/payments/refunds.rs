@@ -1,10 +1,13 @@
 //! Refunds: reserved inside the database (so concurrent refunds cannot exceed what was paid),
 //! then executed at the gateway and settled.
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
+use nestcms_domain::identity::UserId;
 use nestcms_domain::identity::policy::Action;
-use nestcms_domain::payments::ports::{IdempotencyBinding, Reservation};
-use nestcms_domain::payments::{PaymentEvent, PaymentId, Refund, RefundId, RefundState};
+use nestcms_domain::payments::ports::{
+    GatewayError, GatewayTransaction, IdempotencyBinding, Reservation,
+};
+use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, Refund, RefundId, RefundState};
 use nestcms_domain::{DomainError, FieldError, Money};
 use serde_json::json;
 
@@ -91,21 +94,71 @@ impl Payments {
                 });
             }
         }
-        let (state, tran_ref, message) = match self.gateway.refund(&p, &r).await {
+        let answer = self.gateway.refund(&p, &r).await;
+        self.finish_refund(&p, r, answer, "api", Some(c.user()))
+            .await
+    }
+
+    /// Asks the gateway about refunds left pending longer than `after` (its answer was lost, or
+    /// it said "pending") and settles them; one the gateway never received is sent now. Returns
+    /// how many were settled.
+    pub async fn reconcile_refunds(&self, after: Duration) -> Result<usize, DomainError> {
+        let mut settled = 0;
+        let due = self.store.pending_refunds(Utc::now() - after, 100);
+        for r in due.await.map_err(port)? {
+            let Some(p) = self.store.payment_by_id(r.payment_id).await.map_err(port)? else {
+                continue;
+            };
+            let known = match &r.tran_ref {
+                Some(t) => self.gateway.lookup(t).await.map(Some),
+                None => self
+                    .gateway
+                    .lookup_cart(&r.id.0.to_string())
+                    .await
+                    .map(|found| found.into_iter().next()),
+            };
+            let answer = match known {
+                Ok(Some(g)) => Ok(g),
+                Ok(None) => self.gateway.refund(&p, &r).await,
+                Err(e) => Err(e),
+            };
+            if self
+                .finish_refund(&p, r, answer, "reconciler", None)
+                .await?
+                .state
+                != RefundState::Pending
+            {
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Settles a refund from the gateway's answer; no clear answer leaves it pending for the
+    /// reconciler.
+    async fn finish_refund(
+        &self,
+        p: &Payment,
+        r: Refund,
+        answer: Result<GatewayTransaction, GatewayError>,
+        source: &str,
+        actor: Option<UserId>,
+    ) -> Result<Refund, DomainError> {
+        let (state, tran_ref, message) = match answer {
             Ok(g) if g.status == "A" => (RefundState::Succeeded, Some(g.tran_ref), g.message),
             Ok(g) if g.status == "P" => (RefundState::Pending, Some(g.tran_ref), g.message),
             Ok(g) => (RefundState::Failed, Some(g.tran_ref), g.message),
             Err(e) => {
                 tracing::warn!(refund.id = %r.id, error = %e, "refund not confirmed by the gateway; left pending");
-                (RefundState::Pending, None, e.to_string())
+                (RefundState::Pending, r.tran_ref.clone(), e.to_string())
             }
         };
         if state != RefundState::Pending {
             let settled = PaymentEvent::new(
                 p.id,
                 "refund_settled",
-                "api",
-                Some(c.user()),
+                source,
+                actor,
                 json!({ "refund_id": r.id, "state": state.as_str(), "message": message }),
             );
             self.store

@@ -93,6 +93,12 @@ pub trait PaymentRepository: Send + Sync {
     async fn refunds(&self, payment: PaymentId) -> Result<Vec<Refund>, PortError>;
     /// Events of a payment, oldest first.
     async fn payment_events(&self, payment: PaymentId) -> Result<Vec<PaymentEvent>, PortError>;
+    /// Refunds still pending that were requested before `before`, oldest first.
+    async fn pending_refunds(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Refund>, PortError>;
     /// Payments still pending (or on hold) whose page was issued before `before`.
     async fn unsettled(&self, before: DateTime<Utc>, limit: u32)
     -> Result<Vec<Payment>, PortError>;
@@ -151,6 +157,8 @@ pub trait Gateway: Send + Sync {
     async fn open_page(&self, p: &Payment) -> Result<GatewayPage, GatewayError>;
     /// The gateway's view of a transaction.
     async fn lookup(&self, tran_ref: &str) -> Result<GatewayTransaction, GatewayError>;
+    /// Every transaction the gateway holds under a cart id (empty if it never saw it).
+    async fn lookup_cart(&self, cart_id: &str) -> Result<Vec<GatewayTransaction>, GatewayError>;
     /// Refunds part or all of a paid payment.
     async fn refund(&self, p: &Payment, r: &Refund) -> Result<GatewayTransaction, GatewayError>;
     /// Checks a callback's signature over its exact bytes and decodes it; `None` if forged.

@@ -521,6 +521,64 @@ async fn the_reconciler_settles_a_payment_whose_ipn_never_came() -> anyhow::Resu
 }
 
 #[tokio::test]
+async fn a_refund_the_gateway_never_confirmed_is_settled_by_the_reconciler() -> anyhow::Result<()> {
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let (path, co) = checked_out(&app, &s, "80.00", "SAR").await?;
+    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    wait_for(&app, &s, &path, "paid").await?;
+
+    // The gateway is down when the refund is asked for: it stays pending, the money reserved.
+    sim.sim.fail_next(1);
+    let refund = app
+        .post(
+            Some(&s.owner),
+            &format!("{path}/refunds"),
+            &json!({ "amount": "30.00", "reason": "Gateway down" }),
+        )
+        .await?;
+    let refund = ok(refund, 201).await?;
+    assert_eq!(refund["state"], "pending");
+    problem(
+        app.post(
+            Some(&s.owner),
+            &format!("{path}/refunds"),
+            &json!({ "amount": "60.00", "reason": "Too much" }),
+        )
+        .await?,
+        422,
+        "refund_exceeds_remaining",
+    )
+    .await?;
+
+    // The reconciler finds the gateway never got it, sends it, and settles it; once.
+    assert_eq!(
+        app.payments
+            .reconcile_refunds(chrono::Duration::zero())
+            .await?,
+        1
+    );
+    assert_eq!(
+        app.payments
+            .reconcile_refunds(chrono::Duration::zero())
+            .await?,
+        0
+    );
+    let p = state_of(&app, &s, &path).await?;
+    assert_eq!(
+        (p["state"].as_str(), p["refunded"].as_str()),
+        (Some("partially_refunded"), Some("30.00"))
+    );
+    assert_eq!(p["refunds"][0]["state"], "succeeded");
+    assert_eq!(
+        kinds(&p).iter().filter(|k| *k == "refund_settled").count(),
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_browser_return_is_verified_and_lands_on_the_true_state() -> anyhow::Result<()> {
     let sim = start_sim(Faults {
         drop_ipns: true,
