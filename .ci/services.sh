@@ -18,3 +18,11 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
 fi
 wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432 -q
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if ! port_open 5672; then
+    echo "RabbitMQ: starting"
+    rabbitmq-server -detached
+fi
+wait_for RabbitMQ port_open 5672

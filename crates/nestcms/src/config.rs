@@ -84,6 +84,16 @@ impl Default for AuthSettings {
     }
 }
 
+/// `[bus]`: the message broker several instances share (RabbitMQ). Without one, events are
+/// published in-process only (the embedded mode).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusSettings {
+    /// AMQP URL, e.g. `amqp://user:password@rabbit:5672/%2f` (secret: it holds a password).
+    #[serde(serialize_with = "redact_opt")]
+    pub url: Option<SecretString>,
+}
+
 /// `[metrics]`: the Prometheus text endpoint `GET /metrics`, for an operator's scraper.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -166,6 +176,8 @@ pub struct Config {
     pub paytabs: PaytabsSettings,
     /// `[metrics]`.
     pub metrics: MetricsSettings,
+    /// `[bus]`.
+    pub bus: BusSettings,
 }
 
 /// Values given on the command line, applied over everything else.
@@ -283,6 +295,7 @@ impl Default for Config {
             auth: AuthSettings::default(),
             paytabs: PaytabsSettings::default(),
             metrics: MetricsSettings::default(),
+            bus: BusSettings::default(),
         }
     }
 }

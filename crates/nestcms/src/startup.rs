@@ -8,6 +8,7 @@ use nestcms_app::auth::{Auth, AuthConfig};
 use nestcms_app::payments::Payments;
 use nestcms_auth::jwt::Signer;
 use nestcms_auth::password::Hasher;
+use nestcms_domain::payments::ports::EventOutbox;
 use nestcms_http::{App, AppState, Application};
 use nestcms_store::{Store, redact_url};
 use secrecy::{ExposeSecret, SecretString};
@@ -115,11 +116,24 @@ pub async fn run(
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
     let reconciler = spawn_reconciler(service.payments.clone(), service.store.clone(), config);
+    let relay = config.bus.url.clone().map(|url| {
+        tracing::info!("relaying payment events to the message broker");
+        let outbox: Arc<dyn EventOutbox> = service.store.clone();
+        tokio::spawn(nestcms_bus::relay(
+            url,
+            outbox,
+            service.payments.subscribe(),
+            std::future::pending(),
+        ))
+    });
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
         .await?;
     reconciler.abort();
+    if let Some(relay) = relay {
+        relay.abort();
+    }
     service.store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

@@ -14,6 +14,7 @@ pub mod files;
 mod idempotency;
 mod identity;
 pub mod migrate;
+mod outbox;
 mod payments;
 pub mod pool;
 pub mod replicas;

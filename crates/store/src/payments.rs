@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use nestcms_domain::construction::ContractId;
 use nestcms_domain::identity::{OrgId, UserId};
-use nestcms_domain::payments::model::PaymentEventId;
 use nestcms_domain::payments::ports::{IdempotencyBinding, PaymentRepository, Reservation};
 use nestcms_domain::payments::{
     Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId, RefundState,
@@ -16,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::port_err;
 use crate::identity::unknown;
+use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
 use crate::time::Ts;
 use crate::{Store, with_pool};
 
@@ -449,36 +449,15 @@ impl PaymentRepository for Store {
     }
 
     async fn payment_events(&self, payment: PaymentId) -> Result<Vec<PaymentEvent>, PortError> {
-        let sql = "SELECT id, kind, actor_id, source, gateway_trace, detail, created_at FROM payment_events WHERE payment_id = $1 ORDER BY id";
-        type Row = (
-            Uuid,
-            String,
-            Option<Uuid>,
-            String,
-            Option<String>,
-            Json<serde_json::Value>,
-            Ts,
-        );
-        let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
-            .bind(payment.0)
-            .fetch_all(p)
-            .await)
+        let sql = format!("{SELECT_EVENT} WHERE e.payment_id = $1 ORDER BY e.id");
+        let rows: Vec<EventRow> = with_pool!(self.primary(), |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(payment.0)
+        .fetch_all(p)
+        .await)
         .map_err(port_err)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, kind, actor, source, trace, detail, at)| PaymentEvent {
-                    id: PaymentEventId(id),
-                    payment_id: payment,
-                    kind,
-                    actor: actor.map(UserId),
-                    source,
-                    gateway_trace: trace,
-                    detail: detail.0,
-                    at: at.0,
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(event_from_row).collect())
     }
 
     async fn unsettled(

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::model::PaymentEventId;
 use super::{Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId};
 use crate::identity::{OrgId, UserId};
 use crate::ports::PortError;
@@ -231,4 +232,13 @@ pub trait IdempotencyRepository: Send + Sync {
     async fn release(&self, principal: UserId, key: &str) -> Result<(), PortError>;
     /// Deletes keys created before `before` (they live at least 24 hours).
     async fn purge(&self, before: DateTime<Utc>) -> Result<u64, PortError>;
+}
+
+/// The payment event log read as an outbox: events not yet handed to the message broker.
+#[async_trait::async_trait]
+pub trait EventOutbox: Send + Sync {
+    /// Up to `limit` undelivered events, oldest first.
+    async fn undelivered(&self, limit: u32) -> Result<Vec<PaymentEvent>, PortError>;
+    /// Records that the broker confirmed these events.
+    async fn delivered(&self, ids: &[PaymentEventId], at: DateTime<Utc>) -> Result<(), PortError>;
 }

@@ -1,0 +1,108 @@
+//! At scale, payment events reach RabbitMQ through the outbox relay. Runs when
+//! `NESTCMS_TEST_AMQP_URL` names a broker (CI sets it for the PostgreSQL run); the embedded
+//! mode has no broker.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties};
+use nestcms_bus::EXCHANGE;
+use nestcms_domain::payments::ports::EventOutbox;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app_with;
+use crate::payments::{ok, shop};
+
+#[tokio::test]
+async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyhow::Result<()> {
+    let Ok(url) = std::env::var("NESTCMS_TEST_AMQP_URL") else {
+        eprintln!("NESTCMS_TEST_AMQP_URL not set: the broker relay is tested in CI's at-scale run");
+        return Ok(());
+    };
+    // A private queue bound to every payment event, declared before anything is published.
+    let conn = Connection::connect(&url, ConnectionProperties::default()).await?;
+    let ch = conn.create_channel().await?;
+    nestcms_bus::declare_exchange(&ch).await?;
+    let q = ch
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    ch.queue_bind(
+        q.name().clone(),
+        EXCHANGE.into(),
+        "payment.#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
+    let mut consumer = ch
+        .basic_consume(
+            q.name().clone(),
+            "relay-test".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+
+    let app = spawn_app_with(|c| c.bus.url = Some(SecretString::from(url.clone()))).await?;
+    let s = shop(&app).await?;
+    let created = app
+        .post(
+            Some(&s.owner),
+            &format!("/api/v1/orgs/{}/payments", s.org),
+            &json!({ "client_id": s.client_id, "amount": "9.500", "currency": "KWD", "description": "Relayed" }),
+        )
+        .await?;
+    let payment = ok(created, 201).await?;
+
+    let seen = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(delivery) = consumer.next().await {
+            let d = delivery?;
+            let body: Value = serde_json::from_slice(&d.data)?;
+            if body["payment_id"] == payment["id"] {
+                return Ok::<_, anyhow::Error>(Some((d, body)));
+            }
+        }
+        Ok(None)
+    })
+    .await??;
+    let Some((delivery, body)) = seen else {
+        anyhow::bail!("the consumer stopped before the event arrived");
+    };
+    assert_eq!(delivery.routing_key.as_str(), "payment.created");
+    assert_eq!(body["kind"], "created");
+    assert_eq!(body["detail"]["amount"], "9.500");
+    assert_eq!(
+        delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| m.as_str().to_owned()),
+        body["id"].as_str().map(str::to_owned),
+        "the event id is the message id consumers deduplicate on"
+    );
+    // Confirmed deliveries are recorded: the outbox drains to empty.
+    let mut left = usize::MAX;
+    for _ in 0..50 {
+        left = app.store.undelivered(100).await?.len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "every event marked delivered");
+    Ok(())
+}

@@ -1,0 +1,7 @@
+-- Which payment events the relay has handed to the message broker (the event log itself is
+-- append-only, so delivery is recorded beside it).
+CREATE TABLE event_deliveries (
+    event_id BLOB PRIMARY KEY,
+    delivered_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX payment_events_created_idx ON payment_events (created_at, id);
