@@ -26,3 +26,10 @@ if ! port_open 5672; then
     rabbitmq-server -detached
 fi
 wait_for RabbitMQ port_open 5672
+
+if ! port_open 6379; then
+    echo "Redis: starting"
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+        --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+wait_for Redis port_open 6379

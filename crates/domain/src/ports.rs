@@ -73,6 +73,20 @@ pub trait FileStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<Vec<u8>, PortError>;
 }
 
+/// A shared cache of rendered answers: in memory for one instance, Redis for several. A cache
+/// failure must never fail a request; callers fall back to the source.
+#[async_trait::async_trait]
+pub trait Cache: Send + Sync {
+    /// The value under `key`, if present and fresh.
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError>;
+    /// Stores `value` under `key` for `ttl`.
+    async fn put(&self, key: &str, value: &str, ttl: std::time::Duration) -> Result<(), PortError>;
+    /// The current generation of a namespace (0 before the first bump).
+    async fn generation(&self, namespace: &str) -> Result<u64, PortError>;
+    /// Starts a new generation of a namespace, orphaning every key built with the old one.
+    async fn bump(&self, namespace: &str) -> Result<u64, PortError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::SchemaStatus;

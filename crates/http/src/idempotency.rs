@@ -134,7 +134,8 @@ where
     }
 }
 
-fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
+/// A JSON body already serialized, optionally marked as a replay.
+pub(crate) fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     let mut res = Response::new(Body::from(body));
     *res.status_mut() = status;
     res.headers_mut().insert(

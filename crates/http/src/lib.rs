@@ -6,6 +6,7 @@
 //! ([`server`]). Business rules stay in `nestcms-domain`; SQL stays in `nestcms-store`.
 
 pub mod auth_extract;
+pub mod cached;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -32,6 +32,8 @@ pub struct App {
     /// Where the browser goes after paying (`?payment_id=…&state=…` is appended); the built-in
     /// result page when absent.
     pub payment_result_url: Option<String>,
+    /// Cache of public answers (memory for one instance, Redis for several).
+    pub cache: Arc<dyn nestcms_domain::ports::Cache>,
     /// `GET /metrics`, when the operator configured a token for it.
     pub metrics: Option<Metrics>,
 }

@@ -84,6 +84,27 @@ impl Default for AuthSettings {
     }
 }
 
+/// `[cache]`: where cached public answers live. Without a URL, in this process's memory (one
+/// instance); with one, in Redis, shared by every instance.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Redis URL, e.g. `redis://:password@cache:6379/0` (secret: it may hold a password).
+    #[serde(serialize_with = "redact_opt")]
+    pub url: Option<SecretString>,
+    /// Start of every Redis key, so deployments can share one Redis.
+    pub prefix: String,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: "nestcms".into(),
+        }
+    }
+}
+
 /// `[bus]`: the message broker several instances share (RabbitMQ). Without one, events are
 /// published in-process only (the embedded mode).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -178,6 +199,8 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// `[bus]`.
     pub bus: BusSettings,
+    /// `[cache]`.
+    pub cache: CacheSettings,
 }
 
 /// Values given on the command line, applied over everything else.
@@ -296,6 +319,7 @@ impl Default for Config {
             paytabs: PaytabsSettings::default(),
             metrics: MetricsSettings::default(),
             bus: BusSettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }

@@ -78,6 +78,14 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     };
     let (gateway, simulator) = crate::gateway::build(config, &public_base_url)?;
     let payments = Payments::new(store.clone(), Arc::new(gateway));
+    let cache: Arc<dyn nestcms_domain::ports::Cache> = match &config.cache.url {
+        Some(url) => Arc::new(
+            nestcms_cache::RedisCache::connect(url, &config.cache.prefix)
+                .await
+                .context("cache.url: cannot reach Redis")?,
+        ),
+        None => Arc::new(nestcms_cache::MemoryCache::new(10_000)),
+    };
     let state = AppState(Arc::new(App {
         system: store.clone(),
         http: config.server.clone(),
@@ -93,6 +101,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         idempotency: store.clone(),
         payment_result_url: config.paytabs.result_page_url.clone(),
         metrics: crate::metrics::endpoint(config.metrics.token.as_ref()),
+        cache,
     }));
     let mut router = nestcms_http::router(state);
     if let Some(sim) = simulator {

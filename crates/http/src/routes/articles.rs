@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use nestcms_app::content::{self, ArticleInput};
 use nestcms_domain::content::{Article, ArticleId, ArticleStatus};
@@ -12,10 +13,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::common::{List, in_org};
 use crate::auth_extract::Authenticated;
+use crate::cached::{cached, invalidate};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
 use crate::state::AppState;
+
+/// Cache namespace of the public article answers.
+const ARTICLES: &str = "articles";
 
 /// Path of one article of an organization.
 #[derive(Deserialize)]
@@ -104,15 +109,24 @@ impl From<&Article> for ArticleResponse {
 pub async fn public_articles(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ArticleQuery>,
-) -> Result<Json<List<ArticleResponse>>, ApiError> {
-    let found = content::search(
-        &state.articles,
-        q.q.as_deref(),
-        q.starting_after,
-        q.limit.unwrap_or(50),
-    )
-    .await?;
-    Ok(Json(List::from_paged(found)))
+) -> Result<Response, ApiError> {
+    let key = format!(
+        "list:{}:{}:{}",
+        q.q.as_deref().unwrap_or_default(),
+        q.starting_after.map(|a| a.to_string()).unwrap_or_default(),
+        q.limit.unwrap_or(50)
+    );
+    cached(&state, ARTICLES, &key, async {
+        let found = content::search(
+            &state.articles,
+            q.q.as_deref(),
+            q.starting_after,
+            q.limit.unwrap_or(50),
+        )
+        .await?;
+        Ok(List::<ArticleResponse>::from_paged(found))
+    })
+    .await
 }
 
 /// One published article (no login needed).
@@ -123,10 +137,13 @@ pub async fn public_articles(
 pub async fn public_article(
     State(state): State<AppState>,
     ApiPath(p): ApiPath<SlugPath>,
-) -> Result<Json<ArticleResponse>, ApiError> {
-    Ok(Json(ArticleResponse::from(
-        &content::by_slug(&state.articles, &p.slug).await?,
-    )))
+) -> Result<Response, ApiError> {
+    cached(&state, ARTICLES, &format!("slug:{}", p.slug), async {
+        Ok(ArticleResponse::from(
+            &content::by_slug(&state.articles, &p.slug).await?,
+        ))
+    })
+    .await
 }
 
 /// Writes an article (owners, admins, managers).
@@ -144,6 +161,7 @@ pub async fn create_article(
 ) -> Result<(StatusCode, Json<ArticleResponse>), ApiError> {
     let c = in_org(&state, who, p.org_id).await?;
     let a = content::create(&state.articles, &c, b.into()).await?;
+    invalidate(&state, ARTICLES).await;
     Ok((StatusCode::CREATED, Json(ArticleResponse::from(&a))))
 }
 
@@ -176,7 +194,7 @@ pub async fn update_article(
     ApiJson(b): ApiJson<ArticleRequest>,
 ) -> Result<Json<ArticleResponse>, ApiError> {
     let c = in_org(&state, who, p.org_id).await?;
-    Ok(Json(ArticleResponse::from(
-        &content::update(&state.articles, &c, ArticleId(p.article_id), b.into()).await?,
-    )))
+    let a = content::update(&state.articles, &c, ArticleId(p.article_id), b.into()).await?;
+    invalidate(&state, ARTICLES).await;
+    Ok(Json(ArticleResponse::from(&a)))
 }

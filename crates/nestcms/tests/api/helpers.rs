@@ -159,6 +159,30 @@ impl TestApp {
     }
 }
 
+/// A second instance of the same service: same database, same configuration (as at scale).
+pub struct Twin {
+    /// Its base URL.
+    pub base: String,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Starts another instance beside this one.
+    pub async fn twin(&self) -> anyhow::Result<Twin> {
+        let config = self.config.clone();
+        let service = startup::build(&config).await?;
+        let base = format!("http://{}", service.app.local_addr()?);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = startup::run(service, &config, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Ok(Twin { base, _stop: stop })
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when `NESTCMS_TEST_DATABASE_URL` is set).
 
 mod bus;
+mod cache;
 mod errors;
 mod extras;
 mod health;

@@ -1,0 +1,144 @@
+//! The [`Cache`] port's adapters. [`MemoryCache`] (moka) serves the embedded single-instance
+//! mode; [`RedisCache`] is shared by every instance at scale, so an invalidation made by one
+//! instance (a namespace [`Cache::bump`]) is seen by all.
+//!
+//! Invalidation is by generation: keys embed their namespace's current generation, and a
+//! write bumps it, orphaning the old keys until their TTL ends. This avoids scanning for keys.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use moka::Expiry;
+use moka::future::Cache as Moka;
+use nestcms_domain::ports::{Cache, PortError};
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Per-entry time to live for moka.
+struct EntryTtl;
+
+impl Expiry<String, (String, Duration)> for EntryTtl {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &(String, Duration),
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.1)
+    }
+}
+
+/// In-process cache, bounded in entries.
+pub struct MemoryCache {
+    entries: Moka<String, (String, Duration)>,
+    generations: Mutex<HashMap<String, u64>>,
+}
+
+impl MemoryCache {
+    /// A cache holding at most `capacity` entries.
+    pub fn new(capacity: u64) -> Self {
+        Self {
+            entries: Moka::builder()
+                .max_capacity(capacity)
+                .expire_after(EntryTtl)
+                .build(),
+            generations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn with_generations<T>(&self, f: impl FnOnce(&mut HashMap<String, u64>) -> T) -> T {
+        // A poisoned lock only means another task panicked mid-update of a counter; the map
+        // itself is still usable.
+        let mut g = self
+            .generations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut g)
+    }
+}
+
+#[async_trait::async_trait]
+impl Cache for MemoryCache {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        Ok(self.entries.get(key).await.map(|(v, _)| v))
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), PortError> {
+        self.entries
+            .insert(key.to_owned(), (value.to_owned(), ttl))
+            .await;
+        Ok(())
+    }
+
+    async fn generation(&self, namespace: &str) -> Result<u64, PortError> {
+        Ok(self.with_generations(|g| g.get(namespace).copied().unwrap_or(0)))
+    }
+
+    async fn bump(&self, namespace: &str) -> Result<u64, PortError> {
+        Ok(self.with_generations(|g| {
+            let n = g.entry(namespace.to_owned()).or_insert(0);
+            *n += 1;
+            *n
+        }))
+    }
+}
+
+/// Redis, shared by every instance of one deployment; every key starts with its prefix.
+#[derive(Clone)]
+pub struct RedisCache {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl RedisCache {
+    /// Connects (the manager reconnects by itself afterwards); keys start with `prefix:`.
+    pub async fn connect(url: &SecretString, prefix: &str) -> Result<Self, PortError> {
+        let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
+        let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    fn key(&self, kind: &str, key: &str) -> String {
+        format!("{}:{kind}:{key}", self.prefix)
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> PortError {
+    PortError::Unavailable(format!("redis: {e}"))
+}
+
+#[async_trait::async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        let mut c = self.conn.clone();
+        c.get(self.key("v", key)).await.map_err(unavailable)
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), PortError> {
+        let mut c = self.conn.clone();
+        c.set_ex(self.key("v", key), value, ttl.as_secs().max(1))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn generation(&self, namespace: &str) -> Result<u64, PortError> {
+        let mut c = self.conn.clone();
+        let n: Option<u64> = c
+            .get(self.key("gen", namespace))
+            .await
+            .map_err(unavailable)?;
+        Ok(n.unwrap_or(0))
+    }
+
+    async fn bump(&self, namespace: &str) -> Result<u64, PortError> {
+        let mut c = self.conn.clone();
+        c.incr(self.key("gen", namespace), 1_u64)
+            .await
+            .map_err(unavailable)
+    }
+}
