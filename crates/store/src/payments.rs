@@ -429,6 +429,24 @@ impl PaymentRepository for Store {
         rows.into_iter().map(refund_from_row).collect()
     }
 
+    async fn lease_refund(
+        &self,
+        id: RefundId,
+        at: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<bool, PortError> {
+        let sql = "UPDATE refunds SET reconciling_since = $2 WHERE id = $1 AND state = 'pending' \
+                   AND (reconciling_since IS NULL OR reconciling_since < $3)";
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(id.0)
+            .bind(Ts(at))
+            .bind(Ts(stale_before))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1))
+        .map_err(port_err)
+    }
+
     async fn pending_refunds(
         &self,
         before: DateTime<Utc>,

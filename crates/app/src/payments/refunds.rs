@@ -106,6 +106,15 @@ impl Payments {
         let mut settled = 0;
         let due = self.store.pending_refunds(Utc::now() - after, 100);
         for r in due.await.map_err(port)? {
+            // Another instance's reconciler may be on it: only the lease holder asks the
+            // gateway, so a refund is never executed twice.
+            let now = Utc::now();
+            let held = self
+                .store
+                .lease_refund(r.id, now, now - Duration::minutes(5));
+            if !held.await.map_err(port)? {
+                continue;
+            }
             let Some(p) = self.store.payment_by_id(r.payment_id).await.map_err(port)? else {
                 continue;
             };

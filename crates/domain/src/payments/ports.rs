@@ -100,6 +100,14 @@ pub trait PaymentRepository: Send + Sync {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Refund>, PortError>;
+    /// Takes a pending refund in hand for reconciliation unless another reconciler did so after
+    /// `stale_before`; true when this caller holds it.
+    async fn lease_refund(
+        &self,
+        id: RefundId,
+        at: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
     /// Payments still pending (or on hold) whose page was issued before `before`.
     async fn unsettled(&self, before: DateTime<Utc>, limit: u32)
     -> Result<Vec<Payment>, PortError>;

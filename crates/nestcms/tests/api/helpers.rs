@@ -277,6 +277,15 @@ pub struct Sim {
 
 /// Starts a simulator with the given faults.
 pub async fn start_sim(faults: nestcms_paytabs_sim::Faults) -> anyhow::Result<Sim> {
+    start_sim_deduping(faults, std::time::Duration::from_secs(60)).await
+}
+
+/// Starts a simulator that refuses identical requests only within `window` (zero: never, like
+/// a gateway without duplicate detection).
+pub async fn start_sim_deduping(
+    faults: nestcms_paytabs_sim::Faults,
+    window: std::time::Duration,
+) -> anyhow::Result<Sim> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let sim = std::sync::Arc::new(nestcms_paytabs_sim::Simulator::new(
@@ -285,7 +294,7 @@ pub async fn start_sim(faults: nestcms_paytabs_sim::Faults) -> anyhow::Result<Si
             server_key: SIM_KEY.into(),
             client_key: "CTEST".into(),
             public_url: url.clone(),
-            duplicate_window: std::time::Duration::from_secs(60),
+            duplicate_window: window,
             ipn_retry_step: std::time::Duration::from_millis(50),
             faults,
         },

@@ -522,7 +522,8 @@ async fn the_reconciler_settles_a_payment_whose_ipn_never_came() -> anyhow::Resu
 
 #[tokio::test]
 async fn a_refund_the_gateway_never_confirmed_is_settled_by_the_reconciler() -> anyhow::Result<()> {
-    let sim = start_sim(Faults::default()).await?;
+    // A gateway that would execute the same refund twice: only our lease prevents it.
+    let sim = crate::helpers::start_sim_deduping(Faults::default(), Duration::ZERO).await?;
     let app = spawn_app_with_sim(&sim).await?;
     let s = shop(&app).await?;
     let (path, co) = checked_out(&app, &s, "80.00", "SAR").await?;
@@ -552,19 +553,29 @@ async fn a_refund_the_gateway_never_confirmed_is_settled_by_the_reconciler() -> 
     )
     .await?;
 
-    // The reconciler finds the gateway never got it, sends it, and settles it; once.
-    assert_eq!(
-        app.payments
-            .reconcile_refunds(chrono::Duration::zero())
-            .await?,
-        1
+    // Two reconcilers (two instances) find the gateway never got it: one sends it and settles
+    // it, the other keeps off.
+    let (one, two) = tokio::join!(
+        app.payments.reconcile_refunds(chrono::Duration::zero()),
+        app.payments.reconcile_refunds(chrono::Duration::zero())
     );
+    assert_eq!(one? + two?, 1);
     assert_eq!(
         app.payments
             .reconcile_refunds(chrono::Duration::zero())
             .await?,
         0
     );
+    let gateway = nestcms_paytabs::Client::new(nestcms_paytabs::ClientConfig {
+        base_url: sim.url.parse()?,
+        profile_id: 48214,
+        server_key: secrecy::SecretString::from(SIM_KEY),
+        timeout: Duration::from_secs(5),
+    })?;
+    let at_gateway = gateway
+        .query_cart(refund["id"].as_str().unwrap_or_default())
+        .await?;
+    assert_eq!(at_gateway.len(), 1, "the gateway refunded once");
     let p = state_of(&app, &s, &path).await?;
     assert_eq!(
         (p["state"].as_str(), p["refunded"].as_str()),
