@@ -34,6 +34,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DataDirArg),
+    /// Run the background work (payment reconciliation, the broker relay) without serving HTTP.
+    Worker(DataDirArg),
     /// Print the effective configuration as TOML, secrets redacted.
     PrintConfig(ServeArgs),
     /// Print the OpenAPI 3.1 document of this build as JSON.
@@ -147,6 +149,11 @@ impl Cli {
                 tracing::info!("migrations applied");
                 store.close().await;
                 Ok(())
+            }
+            Command::Worker(args) => {
+                let config = Config::load(self.config.as_deref(), &overrides(None, args.data_dir))?;
+                telemetry::init(&config.log);
+                startup::worker(&config, startup::shutdown_signal()).await
             }
             Command::PrintConfig(args) => {
                 let config = Config::load(

@@ -124,28 +124,68 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
-    let reconciler = spawn_reconciler(service.payments.clone(), service.store.clone(), config);
-    let relay = config.bus.url.clone().map(|url| {
-        tracing::info!("relaying payment events to the message broker");
-        let outbox: Arc<dyn EventOutbox> = service.store.clone();
-        tokio::spawn(nestcms_bus::relay(
-            url,
-            outbox,
-            service.payments.subscribe(),
-            std::future::pending(),
-        ))
-    });
+    let background = spawn_background(&service.payments, &service.store, config);
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
         .await?;
-    reconciler.abort();
-    if let Some(relay) = relay {
-        relay.abort();
+    for task in background {
+        task.abort();
     }
     service.store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// `nestcms worker`: the background work of `serve` without the HTTP server (the reconciler,
+/// and the broker relay when `bus.url` is set), until `shutdown`.
+pub async fn worker(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.paytabs.server_key.is_some(),
+        "worker: paytabs.server_key is required (the built-in PayTabs simulator lives inside `serve`)"
+    );
+    let store = Arc::new(connect_store(config).await?);
+    if config.database.auto_migrate {
+        store.migrate().await.context("applying migrations")?;
+    }
+    let public_base_url = match &config.paytabs.public_base_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", config.server.listen),
+    };
+    let (gateway, _) = crate::gateway::build(config, &public_base_url)?;
+    let payments = Payments::new(store.clone(), Arc::new(gateway));
+    tracing::info!("worker running");
+    let background = spawn_background(&payments, &store, config);
+    shutdown.await;
+    for task in background {
+        task.abort();
+    }
+    store.close().await;
+    tracing::info!("worker stopped cleanly");
+    Ok(())
+}
+
+/// The reconciler, and the broker relay when `bus.url` is set.
+fn spawn_background(
+    payments: &Payments,
+    store: &Arc<Store>,
+    config: &Config,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![spawn_reconciler(payments.clone(), store.clone(), config)];
+    if let Some(url) = config.bus.url.clone() {
+        tracing::info!("relaying payment events to the message broker");
+        let outbox: Arc<dyn EventOutbox> = store.clone();
+        tasks.push(tokio::spawn(nestcms_bus::relay(
+            url,
+            outbox,
+            payments.subscribe(),
+            std::future::pending(),
+        )));
+    }
+    tasks
 }
 
 /// Settles payments whose callback never came, on `paytabs.reconcile_interval`.

@@ -17,7 +17,7 @@ pub struct TestApp {
     pub store: Arc<Store>,
     pub db: TestDatabase,
     pub payments: nestcms_app::payments::Payments,
-    config: Config,
+    pub config: Config,
     stop: Option<oneshot::Sender<()>>,
 }
 

@@ -521,6 +521,43 @@ async fn the_reconciler_settles_a_payment_whose_ipn_never_came() -> anyhow::Resu
 }
 
 #[tokio::test]
+async fn a_separate_worker_settles_payments_whose_ipn_never_came() -> anyhow::Result<()> {
+    let sim = start_sim(Faults {
+        drop_ipns: true,
+        ..Faults::default()
+    })
+    .await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let (path, co) = checked_out(&app, &s, "64.000", "BHD").await?;
+    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+
+    let mut config = app.config.clone();
+    config.paytabs.reconcile_after = Duration::ZERO;
+    config.paytabs.reconcile_interval = Duration::from_millis(100);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(async move {
+        nestcms::startup::worker(&config, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let settled = wait_for(&app, &s, &path, "paid").await;
+    let _ = stop.send(());
+    worker.await??;
+    settled?;
+
+    let mut bare = app.config.clone();
+    bare.paytabs.server_key = None;
+    let refused = nestcms::startup::worker(&bare, async {}).await.err();
+    assert!(
+        refused.is_some_and(|e| e.to_string().contains("paytabs.server_key")),
+        "a worker without a gateway says what is missing"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_refund_the_gateway_never_confirmed_is_settled_by_the_reconciler() -> anyhow::Result<()> {
     // A gateway that would execute the same refund twice: only our lease prevents it.
     let sim = crate::helpers::start_sim_deduping(Faults::default(), Duration::ZERO).await?;
