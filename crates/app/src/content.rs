@@ -8,7 +8,7 @@ use nestcms_domain::identity::policy::Action;
 use nestcms_domain::{DomainError, PortError};
 
 use crate::construction::{Caller, Paged, text};
-use crate::port;
+use crate::{conflict_if_duplicate, port};
 
 /// Article storage.
 pub type Articles = Arc<dyn ArticleRepository>;
@@ -49,14 +49,12 @@ pub async fn create(
         published_at: (status == ArticleStatus::Published).then_some(now),
         created_at: now,
     };
-    match articles.insert_article(&a).await {
-        Ok(()) => Ok(a),
-        Err(PortError::Duplicate) => Err(DomainError::Conflict {
-            code: "slug_taken",
-            message: format!("the slug {:?} is taken; choose another", a.slug),
-        }),
-        Err(e) => Err(port(e)),
-    }
+    let taken = format!("the slug {:?} is taken; choose another", a.slug);
+    articles
+        .insert_article(&a)
+        .await
+        .map_err(conflict_if_duplicate("slug_taken", taken))?;
+    Ok(a)
 }
 
 /// Edits or publishes an article.

@@ -54,6 +54,20 @@ pub(crate) async fn user(
         .ok_or(DomainError::NotFound("user"))
 }
 
+/// Maps a port error, turning a uniqueness refusal into a 409 with `code` and `message`.
+pub(crate) fn conflict_if_duplicate(
+    code: &'static str,
+    message: impl Into<String>,
+) -> impl FnOnce(PortError) -> DomainError {
+    move |e| match e {
+        PortError::Duplicate => DomainError::Conflict {
+            code,
+            message: message.into(),
+        },
+        other => port(other),
+    }
+}
+
 /// Storage failures are ours, not the caller's: unavailable stays retryable, the rest is internal.
 pub(crate) fn port(e: PortError) -> DomainError {
     match e {

@@ -19,7 +19,7 @@ use nestcms_domain::identity::policy::Action;
 use nestcms_domain::{DomainError, FieldError, Money, PortError};
 
 use super::{Caller, Data, Paged, STAFF, member_with, paged, projects, text};
-use crate::{Store, port};
+use crate::{Store, conflict_if_duplicate, port};
 
 /// A new earning.
 pub struct NewEarning {
@@ -131,14 +131,13 @@ pub async fn set_commission(
         rate_bp,
         created_at: Utc::now(),
     };
-    match data.insert_commission(&k).await {
-        Ok(()) => Ok(k),
-        Err(PortError::Duplicate) => Err(DomainError::Conflict {
-            code: "already_commissioned",
-            message: "this employee already has a commission on the project".into(),
-        }),
-        Err(e) => Err(port(e)),
-    }
+    data.insert_commission(&k)
+        .await
+        .map_err(conflict_if_duplicate(
+            "already_commissioned",
+            "this employee already has a commission on the project",
+        ))?;
+    Ok(k)
 }
 
 /// The result of a distribution.

@@ -13,7 +13,7 @@ use nestcms_domain::{DomainError, PortError};
 use nestcms_domain::construction::upload::{check_upload, safe_file_name};
 
 use super::{Caller, Data, Files, Paged, STAFF, member_with, paged, text};
-use crate::{Store, port};
+use crate::{Store, conflict_if_duplicate, port};
 
 /// A new project.
 pub struct NewProject {
@@ -163,17 +163,12 @@ pub async fn add_step(
     let p = get(data, c, id).await?;
     require_on_project(data, c, &p).await?;
     let title = text(title, "/title", 200)?;
-    match data
-        .append_step(p.id, StepId::new(), &title, start, end)
+    data.append_step(p.id, StepId::new(), &title, start, end)
         .await
-    {
-        Ok(step) => Ok(step),
-        Err(PortError::Duplicate) => Err(DomainError::Conflict {
-            code: "changed_meanwhile",
-            message: "another step was added at the same time; retry".into(),
-        }),
-        Err(e) => Err(port(e)),
-    }
+        .map_err(conflict_if_duplicate(
+            "changed_meanwhile",
+            "another step was added at the same time; retry",
+        ))
 }
 
 /// Steps in order.
@@ -335,14 +330,11 @@ pub async fn add_worker(
         role: text(role, "/role", 100)?,
         added_at: Utc::now(),
     };
-    match data.insert_worker(&w).await {
-        Ok(()) => Ok(w),
-        Err(PortError::Duplicate) => Err(DomainError::Conflict {
-            code: "already_on_project",
-            message: "this member already works on the project".into(),
-        }),
-        Err(e) => Err(port(e)),
-    }
+    data.insert_worker(&w).await.map_err(conflict_if_duplicate(
+        "already_on_project",
+        "this member already works on the project",
+    ))?;
+    Ok(w)
 }
 
 /// Workers of a project.

@@ -6,12 +6,12 @@ use nestcms_domain::identity::policy::Action;
 use nestcms_domain::identity::{Role, UserId};
 use nestcms_domain::payments::ports::{GatewayError, IdempotencyBinding};
 use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, PaymentState, Refund};
-use nestcms_domain::{DomainError, Money, PortError};
+use nestcms_domain::{DomainError, Money};
 use serde_json::json;
 
 use super::Payments;
 use crate::construction::{Caller, Data, member_with, text};
-use crate::{Store, port};
+use crate::{Store, conflict_if_duplicate, port};
 
 /// A payment to create: a contract instalment, or an ad-hoc charge to a client.
 pub struct NewPayment {
@@ -130,17 +130,15 @@ impl Payments {
         };
         let detail = json!({ "amount": amount.amount_string(), "currency": amount.currency().code(), "contract_id": contract.map(|k| k.0), "instalment": seq });
         let created = PaymentEvent::new(p.id, "created", "api", Some(c.user()), detail);
-        match self.store.insert_payment(&p, &created, key).await {
-            Ok(()) => {
-                self.publish(std::slice::from_ref(&created));
-                Ok(p)
-            }
-            Err(PortError::Duplicate) => Err(DomainError::Conflict {
-                code: "instalment_has_payment",
-                message: "this instalment already has a live payment".into(),
-            }),
-            Err(e) => Err(port(e)),
-        }
+        self.store
+            .insert_payment(&p, &created, key)
+            .await
+            .map_err(conflict_if_duplicate(
+                "instalment_has_payment",
+                "this instalment already has a live payment",
+            ))?;
+        self.publish(std::slice::from_ref(&created));
+        Ok(p)
     }
 
     /// A payment the caller may see (staff, or its client).

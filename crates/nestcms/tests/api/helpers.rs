@@ -169,18 +169,44 @@ pub struct Twin {
 impl TestApp {
     /// Starts another instance beside this one.
     pub async fn twin(&self) -> anyhow::Result<Twin> {
-        let config = self.config.clone();
-        let service = startup::build(&config).await?;
-        let base = format!("http://{}", service.app.local_addr()?);
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = startup::run(service, &config, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        Ok(Twin { base, _stop: stop })
+        let running = launch(self.config.clone()).await?;
+        Ok(Twin {
+            base: format!("http://{}", running.addr),
+            _stop: running.stop,
+        })
     }
+}
+
+/// A service running on its own task until `stop` fires or drops.
+struct Running {
+    addr: SocketAddr,
+    store: Arc<Store>,
+    payments: nestcms_app::payments::Payments,
+    stop: oneshot::Sender<()>,
+}
+
+/// Builds the service for `config` and runs it on its own task.
+async fn launch(config: Config) -> anyhow::Result<Running> {
+    let service = startup::build(&config).await?;
+    let running = (
+        service.app.local_addr()?,
+        service.store.clone(),
+        service.payments.clone(),
+    );
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = startup::run(service, &config, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    let (addr, store, payments) = running;
+    Ok(Running {
+        addr,
+        store,
+        payments,
+        stop,
+    })
 }
 
 impl Drop for TestApp {
@@ -212,29 +238,18 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<T
 
 /// Builds and runs the service on `db` with `config`.
 async fn start(db: TestDatabase, config: Config) -> anyhow::Result<TestApp> {
-    let service = startup::build(&config).await?;
-    let kept = config.clone();
-    let addr = service.app.local_addr()?;
-    let store = service.store.clone();
-    let payments = service.payments.clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = startup::run(service, &config, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
+    let running = launch(config.clone()).await?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     Ok(TestApp {
-        addr,
+        addr: running.addr,
         client,
-        store,
+        store: running.store,
         db,
-        payments,
-        config: kept,
-        stop: Some(stop),
+        payments: running.payments,
+        config,
+        stop: Some(running.stop),
     })
 }
 
@@ -273,6 +288,20 @@ pub const SIM_KEY: &str = "SGJNZ96JLG-JDMKHGRWT9-RWRK2KJNRJ";
 pub struct Sim {
     pub sim: std::sync::Arc<nestcms_paytabs_sim::Simulator>,
     pub url: String,
+}
+
+impl Sim {
+    /// A PayTabs connector pointed at this simulator, as the merchant's own tools would use.
+    pub fn client(&self) -> anyhow::Result<nestcms_paytabs::Client> {
+        Ok(nestcms_paytabs::Client::new(
+            nestcms_paytabs::ClientConfig {
+                base_url: self.url.parse()?,
+                profile_id: 48214,
+                server_key: SecretString::from(SIM_KEY),
+                timeout: std::time::Duration::from_secs(5),
+            },
+        )?)
+    }
 }
 
 /// Starts a simulator with the given faults.

@@ -103,6 +103,23 @@ pub(crate) async fn press(redirect_url: &str, status: &str) -> anyhow::Result<()
 }
 
 /// A genuine IPN body for a transaction, as the simulator would send it, with a given trace.
+/// A payment approved on the hosted page whose IPN never arrives (the simulator drops them).
+pub(crate) async fn approved_without_ipn(
+    amount: &str,
+    currency: &str,
+) -> anyhow::Result<(Sim, TestApp, Shop, String, Value)> {
+    let sim = start_sim(Faults {
+        drop_ipns: true,
+        ..Faults::default()
+    })
+    .await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let (path, co) = checked_out(&app, &s, amount, currency).await?;
+    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    Ok((sim, app, s, path, co))
+}
+
 async fn genuine_ipn(sim: &Sim, tran_ref: &str, trace: &str) -> anyhow::Result<Vec<u8>> {
     let mut t = sim
         .sim
@@ -290,16 +307,8 @@ async fn a_declined_card_is_declined_and_never_paid() -> anyhow::Result<()> {
 #[tokio::test]
 async fn forged_ipns_change_nothing_and_ten_genuine_redeliveries_apply_once() -> anyhow::Result<()>
 {
-    let sim = start_sim(Faults {
-        drop_ipns: true,
-        ..Faults::default()
-    })
-    .await?;
-    let app = spawn_app_with_sim(&sim).await?;
-    let s = shop(&app).await?;
-    let (path, co) = checked_out(&app, &s, "1500.50", "SAR").await?;
+    let (sim, app, s, path, co) = approved_without_ipn("1500.50", "SAR").await?;
     let tran_ref = co["tran_ref"].as_str().unwrap_or_default().to_owned();
-    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
 
     let body = genuine_ipn(&sim, &tran_ref, "IPNS0101.TEST.0001").await?;
     let signature = ipn_signature(SIM_KEY, &body);
@@ -354,12 +363,7 @@ async fn a_signed_callback_for_a_different_amount_holds_the_payment_for_review()
     let (path, _) = checked_out(&app, &s, "500.00", "SAR").await?;
     let payment_id = path.rsplit('/').next().unwrap_or_default().to_owned();
     // Someone opens a second page for the same cart with a smaller amount and pays that.
-    let client = nestcms_paytabs::Client::new(nestcms_paytabs::ClientConfig {
-        base_url: sim.url.parse()?,
-        profile_id: 48214,
-        server_key: secrecy::SecretString::from(SIM_KEY),
-        timeout: Duration::from_secs(5),
-    })?;
+    let client = sim.client()?;
     let rogue = client
         .create_page(nestcms_paytabs::wire::PaymentRequest {
             profile_id: 0,
@@ -479,15 +483,7 @@ async fn refunds_never_exceed_what_was_paid_even_concurrently() -> anyhow::Resul
 
 #[tokio::test]
 async fn the_reconciler_settles_a_payment_whose_ipn_never_came() -> anyhow::Result<()> {
-    let sim = start_sim(Faults {
-        drop_ipns: true,
-        ..Faults::default()
-    })
-    .await?;
-    let app = spawn_app_with_sim(&sim).await?;
-    let s = shop(&app).await?;
-    let (path, co) = checked_out(&app, &s, "250.00", "AED").await?;
-    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    let (_sim, app, s, path, _) = approved_without_ipn("250.00", "AED").await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         state_of(&app, &s, &path).await?["state"],
@@ -522,15 +518,7 @@ async fn the_reconciler_settles_a_payment_whose_ipn_never_came() -> anyhow::Resu
 
 #[tokio::test]
 async fn a_separate_worker_settles_payments_whose_ipn_never_came() -> anyhow::Result<()> {
-    let sim = start_sim(Faults {
-        drop_ipns: true,
-        ..Faults::default()
-    })
-    .await?;
-    let app = spawn_app_with_sim(&sim).await?;
-    let s = shop(&app).await?;
-    let (path, co) = checked_out(&app, &s, "64.000", "BHD").await?;
-    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    let (_sim, app, s, path, _) = approved_without_ipn("64.000", "BHD").await?;
 
     let mut config = app.config.clone();
     config.paytabs.reconcile_after = Duration::ZERO;
@@ -603,13 +591,8 @@ async fn a_refund_the_gateway_never_confirmed_is_settled_by_the_reconciler() -> 
             .await?,
         0
     );
-    let gateway = nestcms_paytabs::Client::new(nestcms_paytabs::ClientConfig {
-        base_url: sim.url.parse()?,
-        profile_id: 48214,
-        server_key: secrecy::SecretString::from(SIM_KEY),
-        timeout: Duration::from_secs(5),
-    })?;
-    let at_gateway = gateway
+    let at_gateway = sim
+        .client()?
         .query_cart(refund["id"].as_str().unwrap_or_default())
         .await?;
     assert_eq!(at_gateway.len(), 1, "the gateway refunded once");
