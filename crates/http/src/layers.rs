@@ -9,7 +9,12 @@
 //! 7. compression;
 //! 8. problem rendering for every error response (see [`crate::problem`]);
 //! 9. a panic becomes a 500 problem instead of a dropped connection;
-//! 10. the request timeout; 11. the body size limit (enforced by the extractors).
+//! 10. the request deadline: a request still running after `server.request_timeout` is
+//!     abandoned with 503 `request_timeout` (never 408, which tells clients *they* were slow
+//!     and makes them retry automatically);
+//! 11. the body size limit: a declared `Content-Length` over the route's limit is refused with
+//!     413 before any byte of the body is read (uploads have their own, larger limit); bodies
+//!     without a declared length are cut by the extractors at the same limit.
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -22,7 +27,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -71,12 +75,77 @@ pub fn apply(router: Router, s: &HttpSettings) -> Router {
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(render_problems))
         .layer(CatchPanicLayer::custom(on_panic))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(middleware::from_fn_with_state(
             s.request_timeout,
+            request_deadline,
         ))
+        // The default for any route; route groups set their own with [`body_limit`].
         .layer(DefaultBodyLimit::max(s.body_limit_bytes));
     router.layer(stack)
+}
+
+/// The body limit for one group of routes: the extractors' limit, and the up-front refusal of a
+/// declared length over it. Applied per group, so uploads can have a larger limit.
+pub fn body_limit<S: Clone + Send + Sync + 'static>(
+    router: utoipa_axum::router::OpenApiRouter<S>,
+    limit: usize,
+) -> utoipa_axum::router::OpenApiRouter<S> {
+    router
+        .layer(middleware::from_fn_with_state(
+            limit,
+            refuse_declared_oversize,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+}
+
+async fn refuse_declared_oversize(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let mut res = Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than the {limit} bytes this route accepts"),
+        )
+        .into_response_with(StatusCode::PAYLOAD_TOO_LARGE);
+        // The unread body stays on the socket: do not reuse the connection.
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
+    next.run(req).await
+}
+
+async fn request_deadline(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = limit.as_millis() as u64,
+                "request abandoned at server.request_timeout"
+            );
+            let mut res = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request_timeout",
+                "the request took longer than the server allows and was abandoned; it may be retried",
+            )
+            .into_response_with(StatusCode::SERVICE_UNAVAILABLE);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            res
+        }
+    }
 }
 
 fn make_span(req: &Request) -> tracing::Span {

@@ -20,6 +20,6 @@ pub mod state;
 
 pub use error::ApiError;
 pub use router::{openapi, router};
-pub use server::Application;
+pub use server::{Application, ConnectionLimits};
 pub use settings::HttpSettings;
 pub use state::{App, AppState};

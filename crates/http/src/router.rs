@@ -69,12 +69,11 @@ impl utoipa::Modify for BearerAuth {
 
 /// Every documented route. Adding a route here is what puts it in the OpenAPI document.
 fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
-    let uploads = OpenApiRouter::new()
-        .routes(routes!(design_files::upload_design_file))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            http.upload_limit_bytes,
-        ));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let uploads = layers::body_limit(
+        OpenApiRouter::new().routes(routes!(design_files::upload_design_file)),
+        http.upload_limit_bytes,
+    );
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(metrics::metrics))
@@ -154,8 +153,8 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
             payments::paytabs_return_get,
             payments::paytabs_return_post
         ))
-        .routes(routes!(payments::payment_result))
-        .merge(uploads)
+        .routes(routes!(payments::payment_result));
+    layers::body_limit(api, http.body_limit_bytes).merge(uploads)
 }
 
 /// The OpenAPI 3.1 document of this build.

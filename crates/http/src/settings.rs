@@ -11,13 +11,24 @@ use serde::{Deserialize, Serialize};
 pub struct HttpSettings {
     /// Address and port to listen on.
     pub listen: SocketAddr,
-    /// A request that takes longer than this is answered with 408 and abandoned.
+    /// A request that takes longer than this is answered with 503 `request_timeout` and
+    /// abandoned (not 408, which clients retry as their own fault).
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
     /// Largest accepted request body, in bytes; larger bodies get 413.
     pub body_limit_bytes: usize,
     /// Largest accepted design upload, in bytes; larger uploads get 413.
     pub upload_limit_bytes: usize,
+    /// A connection must deliver a complete request head within this of being accepted (or of
+    /// sending the first bytes of its next request); otherwise it is closed.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight is closed after this long.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Connections open at once; a new one beyond this is closed at once (keep it well under
+    /// the process's open-file limit).
+    pub max_connections: usize,
     /// After SIGTERM, how long in-flight requests may run before the process exits anyway.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
@@ -37,6 +48,9 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 20 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
             shutdown_grace: Duration::from_secs(30),
             cors_allowed_origins: Vec::new(),
             behind_tls: false,

@@ -197,15 +197,19 @@ async fn a_panicking_handler_becomes_a_500_problem_without_its_message() -> anyh
 }
 
 #[tokio::test]
-async fn a_request_over_the_timeout_is_abandoned_with_a_408() -> anyhow::Result<()> {
+async fn a_request_over_the_timeout_is_abandoned_with_a_503_not_a_408() -> anyhow::Result<()> {
     let settings = HttpSettings {
         request_timeout: Duration::from_millis(100),
         ..HttpSettings::default()
     };
     let (status, headers, body) =
         call(probe(&settings), Request::get("/slow").body(Body::empty())?).await?;
-    assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
-    assert_problem(&headers, &body, 408, "request_timeout");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_problem(&headers, &body, 503, "request_timeout");
+    assert_eq!(
+        headers.get(header::RETRY_AFTER).map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
     Ok(())
 }
 

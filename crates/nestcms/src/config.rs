@@ -15,6 +15,8 @@ use nestcms_store::DbSettings;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
+mod ranges;
+
 /// Deployment mode: production refuses to invent secrets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -258,6 +260,7 @@ impl Config {
         self.database
             .validate()
             .map_err(|e| ConfigError(e.to_string()))?;
+        ranges::check(self)?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError("data_dir: expected a directory path".into()));
         }

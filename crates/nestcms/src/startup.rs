@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use nestcms_app::auth::{Auth, AuthConfig};
+use nestcms_app::background::{Stop, Supervisor, TaskHealth};
 use nestcms_app::payments::Payments;
 use nestcms_auth::jwt::Signer;
 use nestcms_auth::password::Hasher;
@@ -26,6 +27,8 @@ pub struct Service {
     pub secrets: Secrets,
     /// Payments, for the reconciler.
     pub payments: Payments,
+    /// Health of the background work, shared with readiness.
+    pub tasks: Arc<TaskHealth>,
 }
 
 /// The primary database URL: the configured one, or the SQLite file in the data directory.
@@ -86,7 +89,9 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         ),
         None => Arc::new(nestcms_cache::MemoryCache::new(10_000)),
     };
+    let tasks = Arc::new(TaskHealth::default());
     let state = AppState(Arc::new(App {
+        tasks: tasks.clone(),
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),
@@ -107,16 +112,19 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     if let Some(sim) = simulator {
         router = router.nest_service(crate::gateway::SIM_PREFIX, nestcms_paytabs_sim::router(sim));
     }
-    let app = Application::from_listener(listener, router);
+    let app = Application::from_listener(listener, router)
+        .with_limits(nestcms_http::ConnectionLimits::from(&config.server));
     Ok(Service {
         app,
         store,
         secrets,
         payments,
+        tasks,
     })
 }
 
-/// Runs a built service until `shutdown`, then drains and closes the pools.
+/// Runs a built service until `shutdown`, then stops the background work, drains and closes
+/// the pools.
 pub async fn run(
     service: Service,
     config: &Config,
@@ -124,14 +132,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
-    let background = spawn_background(&service.payments, &service.store, config);
+    let background = spawn_background(&service.payments, &service.store, config, service.tasks);
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
         .await?;
-    for task in background {
-        task.abort();
-    }
+    background.shutdown(config.server.shutdown_grace).await;
     service.store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
@@ -158,73 +164,77 @@ pub async fn worker(
     let (gateway, _) = crate::gateway::build(config, &public_base_url)?;
     let payments = Payments::new(store.clone(), Arc::new(gateway));
     tracing::info!("worker running");
-    let background = spawn_background(&payments, &store, config);
+    let background = spawn_background(&payments, &store, config, Arc::default());
     shutdown.await;
-    for task in background {
-        task.abort();
-    }
+    background.shutdown(config.server.shutdown_grace).await;
     store.close().await;
     tracing::info!("worker stopped cleanly");
     Ok(())
 }
 
-/// The reconciler, and the broker relay when `bus.url` is set.
+/// The reconciler, and the broker relay when `bus.url` is set, each under supervision.
 fn spawn_background(
     payments: &Payments,
     store: &Arc<Store>,
     config: &Config,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks = vec![spawn_reconciler(payments.clone(), store.clone(), config)];
+    health: Arc<TaskHealth>,
+) -> Supervisor {
+    let mut supervisor = Supervisor::new(health);
+    let (p, s) = (payments.clone(), store.clone());
+    let settings = config.paytabs.clone();
+    supervisor.spawn("reconciler", move |stop| {
+        Box::pin(reconcile_loop(p.clone(), s.clone(), settings.clone(), stop))
+    });
     if let Some(url) = config.bus.url.clone() {
         tracing::info!("relaying payment events to the message broker");
-        let outbox: Arc<dyn EventOutbox> = store.clone();
-        tasks.push(tokio::spawn(nestcms_bus::relay(
-            url,
-            outbox,
-            payments.subscribe(),
-            std::future::pending(),
-        )));
+        let (p, outbox) = (payments.clone(), store.clone() as Arc<dyn EventOutbox>);
+        supervisor.spawn("relay", move |stop| {
+            let relay =
+                nestcms_bus::relay(url.clone(), outbox.clone(), p.subscribe(), stop.stopped());
+            Box::pin(async move {
+                relay.await;
+                Ok(())
+            })
+        });
     }
-    tasks
+    supervisor
 }
 
-/// Settles payments whose callback never came, on `paytabs.reconcile_interval`.
-fn spawn_reconciler(
+/// Settles payments whose callback never came, every `paytabs.reconcile_interval`, until
+/// shutdown. An error ends the round (the supervisor restarts it after a backoff).
+async fn reconcile_loop(
     payments: Payments,
     store: Arc<Store>,
-    config: &Config,
-) -> tokio::task::JoinHandle<()> {
-    let p = config.paytabs.clone();
-    tokio::spawn(async move {
-        let after =
-            chrono::Duration::from_std(p.reconcile_after).unwrap_or(chrono::Duration::minutes(10));
-        let ttl = chrono::Duration::from_std(p.page_ttl).unwrap_or(chrono::Duration::minutes(30));
-        let mut tick = tokio::time::interval(p.reconcile_interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match payments.reconcile(after, ttl).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(payments.settled = n, "reconciler settled {n} payments"),
-                Err(e) => tracing::warn!(error = %e, "reconciliation failed; will retry"),
-            }
-            match payments.reconcile_refunds(after).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(refunds.settled = n, "reconciler settled {n} refunds"),
-                Err(e) => tracing::warn!(error = %e, "refund reconciliation failed; will retry"),
-            }
-            // Idempotency keys live at least 24 hours.
-            let expired = chrono::Utc::now() - chrono::Duration::hours(25);
-            if let Err(e) = nestcms_domain::payments::ports::IdempotencyRepository::purge(
-                store.as_ref(),
-                expired,
-            )
-            .await
-            {
-                tracing::warn!(error = %e, "could not purge idempotency keys");
-            }
+    p: crate::config::PaytabsSettings,
+    stop: Stop,
+) -> Result<(), String> {
+    // The configured ranges (30 days at most) always fit chrono's durations.
+    let after = chrono::Duration::from_std(p.reconcile_after).map_err(|e| e.to_string())?;
+    let ttl = chrono::Duration::from_std(p.page_ttl).map_err(|e| e.to_string())?;
+    let mut tick = tokio::time::interval(p.reconcile_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.clone().stopped() => return Ok(()),
+            _ = tick.tick() => {}
         }
-    })
+        match payments.reconcile(after, ttl).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(payments.settled = n, "reconciler settled {n} payments"),
+            Err(e) => return Err(format!("reconciliation failed: {e}")),
+        }
+        match payments.reconcile_refunds(after).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(refunds.settled = n, "reconciler settled {n} refunds"),
+            Err(e) => return Err(format!("refund reconciliation failed: {e}")),
+        }
+        // Idempotency keys live at least 24 hours.
+        let expired = chrono::Utc::now() - chrono::Duration::hours(25);
+        nestcms_domain::payments::ports::IdempotencyRepository::purge(store.as_ref(), expired)
+            .await
+            .map_err(|e| format!("could not purge idempotency keys: {e}"))?;
+        stop.ok();
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -63,6 +63,12 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, Api
         Ok(Err(_)) => return Err(not_ready("database", "unreachable".into())),
         Err(_) => return Err(not_ready("database", "timed out".into())),
     }
+    if let Some((task, why)) = state.tasks.failing().into_iter().next() {
+        return Err(not_ready(
+            "background",
+            format!("task {task} keeps failing: {why}"),
+        ));
+    }
     let schema = state
         .system
         .schema_status()

@@ -1,98 +1,12 @@
-//! The `nestcms` executable as an operator runs it.
+//! Starting, configuring and stopping the executable.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use nestcms_testkit::TestDatabase;
 
-const BIN: &str = env!("CARGO_BIN_EXE_nestcms");
-
-/// A `nestcms` command in `dir` with no inherited NestCMS settings.
-fn nestcms(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("NESTCMS_CONFIG");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("NESTCMS__") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
-
-fn run(cmd: &mut Command) -> anyhow::Result<Output> {
-    Ok(cmd.stdin(Stdio::null()).output()?)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A running `nestcms serve`, killed on drop if a test fails midway.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    /// Starts `serve --listen 127.0.0.1:0` and waits for the "serving on" log line.
-    fn start(mut cmd: Command) -> anyhow::Result<Self> {
-        let mut child = cmd
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let pipe = child
-            .stderr
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("\"listen\":\"").nth(1) {
-                    let _ = tx.send(rest.split('"').next().unwrap_or_default().to_owned());
-                }
-            }
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(30))?;
-        Ok(Self { child, addr })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Sends SIGTERM and waits for the exit code.
-    fn terminate(self) -> anyhow::Result<Option<i32>> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()?;
-        anyhow::ensure!(status.success(), "kill failed");
-        self.terminate_after_signal()
-    }
-
-    /// Waits for the exit code of a process already signalled.
-    fn terminate_after_signal(mut self) -> anyhow::Result<Option<i32>> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status.code());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        anyhow::bail!("did not exit within 15 s of SIGTERM")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::{Server, nestcms, run, stderr};
 
 #[tokio::test]
 async fn serve_with_no_configuration_creates_the_sqlite_file_and_exits_0_on_sigterm()

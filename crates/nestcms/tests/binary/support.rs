@@ -1,0 +1,93 @@
+//! Running `nestcms` as an operator would: a clean environment, a server on a free port.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_nestcms");
+
+/// A `nestcms` command in `dir` with no inherited NestCMS settings.
+pub fn nestcms(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("NESTCMS_CONFIG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NESTCMS__") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> anyhow::Result<Output> {
+    Ok(cmd.stdin(Stdio::null()).output()?)
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A running `nestcms serve`, killed on drop if a test fails midway.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `serve --listen 127.0.0.1:0` and waits for the "serving on" log line.
+    pub fn start(mut cmd: Command) -> anyhow::Result<Self> {
+        let mut child = cmd
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let pipe = child
+            .stderr
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("\"listen\":\"").nth(1) {
+                    let _ = tx.send(rest.split('"').next().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30))?;
+        Ok(Self { child, addr })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    pub fn terminate(self) -> anyhow::Result<Option<i32>> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill failed");
+        self.terminate_after_signal()
+    }
+
+    /// Waits for the exit code of a process already signalled.
+    pub fn terminate_after_signal(mut self) -> anyhow::Result<Option<i32>> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status.code());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        anyhow::bail!("did not exit within 15 s of SIGTERM")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
