@@ -24,6 +24,8 @@ pub struct AuthConfig {
     pub access_ttl: Duration,
     /// Refresh token lifetime.
     pub refresh_ttl: Duration,
+    /// Accounts one client address may register per hour (`auth.registrations_per_hour`).
+    pub registrations_per_hour: u32,
 }
 
 /// What `POST /auth/register` carries once parsed.
@@ -113,6 +115,13 @@ impl Auth {
         let Some(email) = email.filter(|_| errors.is_empty()) else {
             return Err(DomainError::Validation(errors));
         };
+        throttle::registration(
+            &self.store,
+            client.ip.as_deref(),
+            self.config.registrations_per_hour,
+            Utc::now(),
+        )
+        .await?;
         let password_hash = self
             .hasher
             .hash(&r.password)

@@ -77,6 +77,16 @@ pub(crate) fn port(e: PortError) -> DomainError {
             DomainError::Unavailable("database")
         }
         PortError::NotFound => DomainError::NotFound("record"),
+        PortError::Constraint(c) if c == nestcms_domain::money::SUM_OVERFLOW => {
+            DomainError::Unprocessable {
+                code: "amount_too_large",
+                errors: vec![nestcms_domain::FieldError::new(
+                    "",
+                    "amount_too_large",
+                    "the total of these amounts is beyond what can be represented",
+                )],
+            }
+        }
         other => DomainError::Internal(other.to_string()),
     }
 }

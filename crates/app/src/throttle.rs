@@ -75,6 +75,8 @@ pub(crate) async fn check(
     if wait > Duration::zero() {
         let secs = u64::try_from(wait.num_seconds()).unwrap_or(0).max(1);
         return Err(DomainError::RateLimited {
+            code: "too_many_attempts",
+            message: "too many failed attempts",
             retry_after_secs: secs,
         });
     }
@@ -94,6 +96,37 @@ pub(crate) async fn record_failure(
             .await
             .map_err(port)?;
     }
+    Ok(())
+}
+
+/// Admits a registration from `ip` unless it already registered `per_hour` accounts within the
+/// hour; the hour restarts one hour after the last admitted registration. Refusals are 429 with
+/// the wait, and are not counted.
+pub(crate) async fn registration(
+    store: &Store,
+    ip: Option<&str>,
+    per_hour: u32,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let key = format!("register:{}", ip.unwrap_or("unknown"));
+    let hour = Duration::hours(1);
+    if let Some((count, last)) = store.failures(&key).await.map_err(port)?
+        && last > now - hour
+        && count >= per_hour
+    {
+        let secs = u64::try_from((last + hour - now).num_seconds())
+            .unwrap_or(0)
+            .max(1);
+        return Err(DomainError::RateLimited {
+            code: "too_many_registrations",
+            message: "too many accounts registered from this address",
+            retry_after_secs: secs,
+        });
+    }
+    store
+        .record_failure(&key, now, now - hour)
+        .await
+        .map_err(port)?;
     Ok(())
 }
 

@@ -16,7 +16,7 @@ pub mod upload;
 pub use allocate::allocate;
 pub use lifecycle::{ContractStatus, OfferStatus, ProjectStatus, StepStatus};
 pub use model::*;
-pub use rules::{check_instalments, progress_permille};
+pub use rules::{COMMISSION_CAP_BP, check_instalments, commission_fits, progress_permille};
 pub use schedule::{
     Salary, SalaryId, SalaryPeriod, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
 };

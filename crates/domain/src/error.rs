@@ -66,6 +66,11 @@ pub enum DomainError {
     /// Too many attempts; retry after the given number of seconds.
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited {
+        /// Stable machine code, e.g. `too_many_attempts` (failed logins) or
+        /// `too_many_registrations`.
+        code: &'static str,
+        /// Human explanation, without the wait (the API adds it).
+        message: &'static str,
         /// Seconds until the next attempt is considered.
         retry_after_secs: u64,
     },

@@ -6,6 +6,7 @@
 //! RabbitMQ) implement the traits in [`ports`]; the HTTP layer translates [`error::DomainError`]
 //! into responses.
 
+pub mod calendar;
 pub mod construction;
 pub mod content;
 pub mod error;

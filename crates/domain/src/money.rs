@@ -9,6 +9,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// The constraint a storage port reports when a total of stored amounts does not fit in 64
+/// bits; the use cases answer it as 422 `amount_too_large`.
+pub const SUM_OVERFLOW: &str = "amount_sum_overflow";
+
 /// A currency NestCMS can price and charge in, with its ISO 4217 minor-unit exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Currency {
@@ -121,6 +125,9 @@ pub enum MoneyError {
     /// Beyond what 64-bit minor units hold.
     #[error("amount is too large")]
     Overflow,
+    /// Above the largest amount any money field accepts ([`Money::MAX_MAJOR`] major units).
+    #[error("amount must be less than 1000000000000 (one trillion) units of the currency")]
+    AboveMaximum,
     /// Arithmetic between two currencies.
     #[error("cannot combine {0} with {1}")]
     CurrencyMismatch(Currency, Currency),
@@ -134,7 +141,7 @@ impl MoneyError {
             Self::Malformed => "malformed_amount",
             Self::TooManyDecimals { .. } => "too_many_decimals",
             Self::NotPositive => "amount_not_positive",
-            Self::Overflow => "amount_too_large",
+            Self::Overflow | Self::AboveMaximum => "amount_too_large",
             Self::CurrencyMismatch(..) => "currency_mismatch",
         }
     }
@@ -148,6 +155,11 @@ pub struct Money {
 }
 
 impl Money {
+    /// Every money field accepts amounts below this many major units (10^12: far above any
+    /// real contract, far below overflow). At most 10^15 minor units (three decimals) each, so
+    /// at least 9,223 of them add up without leaving 64 bits, and sums are checked anyway.
+    pub const MAX_MAJOR: i64 = 1_000_000_000_000;
+
     /// An amount from minor units (e.g. `150050` SAR halalas is 1500.50 SAR).
     pub const fn from_minor(minor: i64, currency: Currency) -> Self {
         Self { minor, currency }
@@ -194,7 +206,10 @@ impl Money {
             return Err(MoneyError::TooManyDecimals { currency, max: exp });
         }
         let scale = 10_i64.pow(exp);
-        let whole: i64 = whole.parse().map_err(|_| MoneyError::Overflow)?;
+        let whole: i64 = whole.parse().map_err(|_| MoneyError::AboveMaximum)?;
+        if whole >= Self::MAX_MAJOR {
+            return Err(MoneyError::AboveMaximum);
+        }
         let mut frac_minor: i64 = if frac.is_empty() {
             0
         } else {
@@ -231,6 +246,17 @@ impl Money {
             .ok_or(MoneyError::Overflow)
     }
 
+    /// Adds up amounts of one currency; `Overflow` instead of wrapping, `CurrencyMismatch` if
+    /// they are not all in `currency`.
+    pub fn checked_sum(
+        currency: Currency,
+        amounts: impl IntoIterator<Item = Money>,
+    ) -> Result<Self, MoneyError> {
+        amounts
+            .into_iter()
+            .try_fold(Self::zero(currency), Self::checked_add)
+    }
+
     /// Subtracts an amount of the same currency.
     pub fn checked_sub(self, other: Self) -> Result<Self, MoneyError> {
         self.same_currency(other)?;
@@ -250,10 +276,16 @@ impl Money {
 
     /// The amount as a decimal string with exactly the currency's decimals, without the code.
     pub fn amount_string(self) -> String {
-        let exp = self.currency.exponent();
-        let scale = 10_u64.pow(exp);
-        let magnitude = self.minor.unsigned_abs();
-        let sign = if self.minor < 0 { "-" } else { "" };
+        Self::format_wide(i128::from(self.minor), self.currency)
+    }
+
+    /// Like [`Money::amount_string`] for a 128-bit count of minor units (a difference of two
+    /// totals, which may not fit in 64 bits).
+    pub fn format_wide(minor: i128, currency: Currency) -> String {
+        let exp = currency.exponent();
+        let scale = 10_u128.pow(exp);
+        let magnitude = minor.unsigned_abs();
+        let sign = if minor < 0 { "-" } else { "" };
         format!(
             "{sign}{}.{:0width$}",
             magnitude / scale,

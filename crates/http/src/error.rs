@@ -228,10 +228,14 @@ impl From<DomainError> for ApiError {
             DomainError::Unauthenticated { code, message } => {
                 Self::new(StatusCode::UNAUTHORIZED, code, message)
             }
-            DomainError::RateLimited { retry_after_secs } => Self::new(
+            DomainError::RateLimited {
+                code,
+                message,
+                retry_after_secs,
+            } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!("too many failed attempts; retry in {retry_after_secs} s"),
+                code,
+                format!("{message}; retry in {retry_after_secs} s"),
             )
             .with_retry_after(retry_after_secs),
             DomainError::Unavailable(what) => {

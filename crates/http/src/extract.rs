@@ -66,6 +66,13 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
+        if crate::text_guard::nul_in_path(parts.uri.path()) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no resource at this path",
+            ));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))
@@ -95,6 +102,9 @@ where
         _: &S,
     ) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some(field) = crate::text_guard::nul_in_query(query) {
+            return Err(crate::text_guard::nul_error(field));
+        }
         let de = serde_urlencoded_de(query);
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -137,6 +147,9 @@ pub fn json_body<T: DeserializeOwned>(
 
 /// Deserialises a JSON document, mapping failures to problem errors.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some(field) = crate::text_guard::nul_in_json(bytes) {
+        return Err(crate::text_guard::nul_error(field));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());

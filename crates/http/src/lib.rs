@@ -7,6 +7,7 @@
 
 pub mod auth_extract;
 pub mod cached;
+pub mod dates;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod routes;
 pub mod server;
 pub mod settings;
 pub mod state;
+pub mod text_guard;
 
 pub use error::ApiError;
 pub use router::{openapi, router};

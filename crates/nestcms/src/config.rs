@@ -73,6 +73,8 @@ pub struct AuthSettings {
     pub refresh_token_ttl: Duration,
     /// Password hashes computed at once; 0 means one less than the number of cores.
     pub hash_parallelism: usize,
+    /// Accounts one client address may register per hour; more get 429.
+    pub registrations_per_hour: u32,
 }
 
 impl Default for AuthSettings {
@@ -82,6 +84,7 @@ impl Default for AuthSettings {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             hash_parallelism: 0,
+            registrations_per_hour: 20,
         }
     }
 }

@@ -67,6 +67,7 @@ pub async fn demo(config: &Config, store: Arc<Store>) -> anyhow::Result<()> {
         AuthConfig {
             access_ttl: config.auth.access_token_ttl,
             refresh_ttl: config.auth.refresh_token_ttl,
+            registrations_per_hour: config.auth.registrations_per_hour,
         },
     );
     let client_info = ClientInfo::default();

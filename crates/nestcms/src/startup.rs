@@ -70,6 +70,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let auth_config = AuthConfig {
         access_ttl: config.auth.access_token_ttl,
         refresh_ttl: config.auth.refresh_token_ttl,
+        registrations_per_hour: config.auth.registrations_per_hour,
     };
     let identity: nestcms_app::Store = store.clone();
     let listener = tokio::net::TcpListener::bind(config.server.listen)

@@ -21,6 +21,7 @@ pub mod replicas;
 pub mod seed;
 pub mod settings;
 mod store;
+mod sums;
 mod system;
 pub mod time;
 

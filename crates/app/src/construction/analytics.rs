@@ -109,11 +109,13 @@ pub struct ProjectDetail {
     pub steps_total: u32,
     /// Progress in tenths of a percent.
     pub progress_permille: u32,
-    /// Earnings per currency.
-    pub earnings: Vec<CurrencyTotals>,
+    /// Earnings per currency; `None` for callers who may not read the analytics (clients and
+    /// employees must not learn the firm's profit and loss).
+    pub earnings: Option<Vec<CurrencyTotals>>,
 }
 
-/// Progress and earnings of one project (anyone who sees the project).
+/// Progress of one project (anyone who sees the project), and its earnings for those who may
+/// read the analytics.
 pub async fn project_detail(
     data: &Data,
     c: &Caller,
@@ -129,17 +131,20 @@ pub async fn project_detail(
             .count(),
     )
     .unwrap_or(0);
-    let earnings = data
-        .earning_totals(
-            Window {
-                org: c.org(),
-                from: None,
-                to: None,
-            },
-            Some(id),
+    let earnings = if c.require(Action::ViewAnalytics).is_ok() {
+        let all_time = Window {
+            org: c.org(),
+            from: None,
+            to: None,
+        };
+        Some(
+            data.earning_totals(all_time, Some(id))
+                .await
+                .map_err(port)?,
         )
-        .await
-        .map_err(port)?;
+    } else {
+        None
+    };
     Ok(ProjectDetail {
         project,
         steps_completed: done,

@@ -11,8 +11,8 @@ use chrono::{NaiveDate, Utc};
 use nestcms_domain::construction::CompoundEarning;
 use nestcms_domain::construction::ports::Page;
 use nestcms_domain::construction::{
-    Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod, Payout, ProjectId,
-    allocate,
+    COMMISSION_CAP_BP, Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod,
+    Payout, ProjectId, allocate, commission_fits,
 };
 use nestcms_domain::identity::UserId;
 use nestcms_domain::identity::policy::Action;
@@ -93,35 +93,12 @@ pub async fn set_commission(
         "staff (not a client)",
     )
     .await?;
-    if rate_bp == 0 || rate_bp > 10_000 {
+    if !commission_fits(0, rate_bp) {
         return Err(DomainError::invalid(
             "/percentage",
             "out_of_range",
             "between 0.01 and 100",
         ));
-    }
-    let existing: u32 = data
-        .commissions(p.id)
-        .await
-        .map_err(port)?
-        .iter()
-        .map(|k| k.rate_bp)
-        .sum();
-    if existing + rate_bp > 10_000 {
-        let e = FieldError::new(
-            "/percentage",
-            "over_100_percent",
-            format!(
-                "the project's commissions would total {}",
-                nestcms_domain::percent::format_percent(
-                    i32::try_from(existing + rate_bp).unwrap_or(i32::MAX)
-                )
-            ),
-        );
-        return Err(DomainError::Unprocessable {
-            code: "commissions_exceed_total",
-            errors: vec![e],
-        });
     }
     let k = Commission {
         id: CommissionId::new(),
@@ -131,13 +108,32 @@ pub async fn set_commission(
         rate_bp,
         created_at: Utc::now(),
     };
-    data.insert_commission(&k)
+    let refused = data
+        .insert_commission(&k, COMMISSION_CAP_BP)
         .await
         .map_err(conflict_if_duplicate(
             "already_commissioned",
             "this employee already has a commission on the project",
         ))?;
+    if let Some(existing) = refused {
+        return Err(over_cap(existing.saturating_add(rate_bp)));
+    }
     Ok(k)
+}
+
+fn over_cap(total_bp: u32) -> DomainError {
+    let e = FieldError::new(
+        "/percentage",
+        "over_100_percent",
+        format!(
+            "the project's commissions would total {}",
+            nestcms_domain::percent::format_percent(i32::try_from(total_bp).unwrap_or(i32::MAX))
+        ),
+    );
+    DomainError::Unprocessable {
+        code: "commissions_exceed_total",
+        errors: vec![e],
+    }
 }
 
 /// The result of a distribution.
@@ -187,7 +183,12 @@ pub async fn distribute(
         ));
     }
     let rates: Vec<u32> = commissions.iter().map(|k| k.rate_bp).collect();
-    let total_bp: i128 = rates.iter().map(|&r| i128::from(r)).sum();
+    // Checked again here: payouts must never exceed the profit, whatever storage holds.
+    let total: u32 = rates.iter().fold(0_u32, |acc, &r| acc.saturating_add(r));
+    if !commission_fits(0, total) {
+        return Err(over_cap(total));
+    }
+    let total_bp = i128::from(total);
     let pool = i64::try_from(i128::from(e.amount.minor()) * total_bp / 10_000).unwrap_or(0);
     let currency = e.amount.currency();
     let payouts: Vec<Payout> = commissions

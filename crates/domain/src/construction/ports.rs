@@ -180,8 +180,15 @@ pub trait EarningRepository: Send + Sync {
         project: Option<ProjectId>,
         page: Page,
     ) -> Result<Vec<Earning>, PortError>;
-    /// Stores a commission; [`PortError::Duplicate`] when the employee already has one on the project.
-    async fn insert_commission(&self, c: &Commission) -> Result<(), PortError>;
+    /// Stores a commission if the project's commissions, this one included, stay within
+    /// `cap_bp`: checked and written in one transaction serialised per project, so concurrent
+    /// requests cannot together exceed it. `Some(existing_bp)`, with nothing written, when it
+    /// would not fit; [`PortError::Duplicate`] when the employee already has one on the project.
+    async fn insert_commission(
+        &self,
+        c: &Commission,
+        cap_bp: u32,
+    ) -> Result<Option<u32>, PortError>;
     /// Commissions of a project.
     async fn commissions(&self, project: ProjectId) -> Result<Vec<Commission>, PortError>;
     /// In one transaction: marks the earning distributed (only if it was not) and stores the

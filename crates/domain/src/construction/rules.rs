@@ -66,6 +66,15 @@ pub fn check_instalments(
     }
 }
 
+/// The most a project's commissions may add up to, in basis points (100 %).
+pub const COMMISSION_CAP_BP: u32 = 10_000;
+
+/// Whether a new commission of `new_bp` fits beside commissions totalling `existing_bp`.
+/// Storage enforces this under a per-project lock, so concurrent requests cannot both pass.
+pub const fn commission_fits(existing_bp: u32, new_bp: u32) -> bool {
+    new_bp > 0 && existing_bp.saturating_add(new_bp) <= COMMISSION_CAP_BP
+}
+
 /// Progress in tenths of a percent (667 = 66.7 %), rounded half up; 0 when there are no steps.
 pub fn progress_permille(completed: u32, total: u32) -> u32 {
     if total == 0 {

@@ -97,13 +97,36 @@ fn positive_parse_rejects_zero_and_negatives() {
 }
 
 #[test]
-fn overflow_is_an_error_not_a_wrap() {
+fn amounts_above_the_documented_maximum_are_refused_and_sums_never_wrap() {
+    for text in [
+        "50000000000000000.00",
+        "92233720368547758.08",
+        "99999999999999999999999",
+        "1000000000000",
+    ] {
+        assert_eq!(
+            Money::parse(text, Currency::Sar),
+            Err(MoneyError::AboveMaximum),
+            "{text}"
+        );
+    }
     assert_eq!(
-        Money::parse("92233720368547758.08", Currency::Usd),
-        Err(MoneyError::Overflow)
+        Money::parse("-1000000000000.000", Currency::Kwd),
+        Err(MoneyError::AboveMaximum)
+    );
+    let largest = Money::parse("999999999999.999", Currency::Kwd);
+    assert_eq!(
+        largest,
+        Ok(Money::from_minor(999_999_999_999_999, Currency::Kwd))
     );
     assert_eq!(
-        Money::parse("99999999999999999999999", Currency::Usd),
+        Money::checked_sum(
+            Currency::Sar,
+            [
+                Money::from_minor(i64::MAX - 1, Currency::Sar),
+                Money::from_minor(2, Currency::Sar)
+            ]
+        ),
         Err(MoneyError::Overflow)
     );
     let max = Money::from_minor(i64::MAX, Currency::Usd);
@@ -149,9 +172,35 @@ fn currency_codes_round_trip_and_unknown_codes_fail() {
 #[test]
 fn every_text_form_parses_back_to_the_same_amount() {
     for c in Currency::ALL {
-        for minor in [0, 1, 9, 10, 99, 100, 101, 123_456_789, -7, i64::MAX] {
+        let largest = Money::MAX_MAJOR * 10_i64.pow(c.exponent()) - 1;
+        for minor in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            123_456_789,
+            -7,
+            largest,
+            -largest,
+        ] {
             let m = Money::from_minor(minor, c);
             assert_eq!(Money::parse(&m.amount_string(), c), Ok(m));
         }
+        let beyond = Money::from_minor(largest + 1, c);
+        assert_eq!(
+            Money::parse(&beyond.amount_string(), c),
+            Err(MoneyError::AboveMaximum)
+        );
+        assert_eq!(
+            Money::from_minor(i64::MIN, c)
+                .amount_string()
+                .trim_start_matches('-')
+                .len(),
+            Money::from_minor(i64::MAX, c).amount_string().len(),
+            "the widest amounts still format"
+        );
     }
 }

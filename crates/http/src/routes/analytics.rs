@@ -23,8 +23,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct AnalyticsQuery {
     /// First day (earning period start), `YYYY-MM-DD`.
+    #[serde(default, deserialize_with = "crate::dates::opt_date")]
     from: Option<NaiveDate>,
     /// Last day.
+    #[serde(default, deserialize_with = "crate::dates::opt_date")]
     to: Option<NaiveDate>,
     /// ISO 4217; required by trend and rankings (amounts are never summed across currencies).
     currency: Option<String>,

@@ -1,7 +1,7 @@
 //! `/api/v1/orgs/{org_id}/audit`: the security audit log, newest first, cursor-paginated.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use nestcms_app::audit;
 use nestcms_domain::identity::{EventId, OrgId, SecurityEvent};
@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
 use crate::state::AppState;
 
@@ -72,7 +72,7 @@ pub async fn list_audit(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<OrgPath>,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<EventPage>, ApiError> {
     let (events, has_more) = audit::list(
         &state.identity,

@@ -29,6 +29,7 @@ pub struct InstalmentDto {
     /// Decimal text, e.g. `"500.000"` for KWD.
     amount: String,
     /// `YYYY-MM-DD`.
+    #[serde(deserialize_with = "crate::dates::date")]
     due_date: NaiveDate,
 }
 

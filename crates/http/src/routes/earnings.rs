@@ -41,6 +41,7 @@ pub struct CreateEarningRequest {
     #[schema(value_type = String, example = "monthly")]
     period: EarningPeriod,
     /// First day of the period.
+    #[serde(deserialize_with = "crate::dates::date")]
     period_start: NaiveDate,
     /// Positive decimal text; `kind` gives the sign.
     amount: String,
@@ -250,6 +251,7 @@ pub struct RollUpRequest {
     /// `monthly`, `four_monthly`, `quarterly`, `yearly`.
     #[schema(value_type = String, example = "monthly")]
     period: EarningPeriod,
+    #[serde(deserialize_with = "crate::dates::date")]
     period_start: NaiveDate,
     currency: String,
 }

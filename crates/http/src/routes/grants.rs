@@ -1,7 +1,7 @@
 //! `/api/v1/orgs/{org_id}/grants`: per-object permissions.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use nestcms_app::grants;
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth_extract::{Authenticated, Client};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
 use crate::state::AppState;
 
@@ -120,7 +120,7 @@ pub async fn list_grants(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<OrgPath>,
-    Query(f): Query<GrantFilter>,
+    ApiQuery(f): ApiQuery<GrantFilter>,
 ) -> Result<Json<GrantList>, ApiError> {
     let all = grants::list(&state.identity, who, OrgId(p.org_id), f.user_id.map(UserId)).await?;
     Ok(Json(GrantList {

@@ -38,6 +38,7 @@ pub struct CreateOfferRequest {
     /// ISO 4217, e.g. `SAR`, `KWD`.
     currency: String,
     /// Last day to accept (`YYYY-MM-DD`).
+    #[serde(deserialize_with = "crate::dates::date")]
     valid_until: NaiveDate,
 }
 

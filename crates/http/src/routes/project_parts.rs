@@ -32,7 +32,9 @@ pub struct PartPath {
 #[serde(deny_unknown_fields)]
 pub struct CreateStepRequest {
     title: String,
+    #[serde(default, deserialize_with = "crate::dates::opt_date")]
     start_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::dates::opt_date")]
     end_date: Option<NaiveDate>,
 }
 

@@ -40,7 +40,9 @@ pub struct CreateProjectRequest {
     contract_id: Option<uuid::Uuid>,
     /// A staff member.
     manager_id: uuid::Uuid,
+    #[serde(deserialize_with = "crate::dates::date")]
     start_date: NaiveDate,
+    #[serde(default, deserialize_with = "crate::dates::opt_date")]
     end_date: Option<NaiveDate>,
 }
 
@@ -91,7 +93,7 @@ impl From<&CurrencyTotals> for CurrencyEarnings {
             currency: t.currency.code().to_owned(),
             profit: m(t.profit),
             loss: m(t.loss),
-            net: m(t.profit - t.loss),
+            net: Money::format_wide(i128::from(t.profit) - i128::from(t.loss), t.currency),
             count: t.count,
         }
     }
@@ -154,7 +156,10 @@ impl From<&ProjectDetail> for ProjectResponse {
             )),
             steps_completed: Some(d.steps_completed),
             steps_total: Some(d.steps_total),
-            earnings: Some(d.earnings.iter().map(CurrencyEarnings::from).collect()),
+            earnings: d
+                .earnings
+                .as_ref()
+                .map(|e| e.iter().map(CurrencyEarnings::from).collect()),
             ..Self::from(&d.project)
         }
     }

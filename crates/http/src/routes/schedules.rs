@@ -32,8 +32,10 @@ pub struct CreateScheduleRequest {
     client_id: Option<uuid::Uuid>,
     employee_id: Option<uuid::Uuid>,
     /// RFC 3339.
+    #[serde(deserialize_with = "crate::dates::datetime")]
     starts_at: DateTime<Utc>,
     /// RFC 3339, after `starts_at`.
+    #[serde(deserialize_with = "crate::dates::datetime")]
     ends_at: DateTime<Utc>,
 }
 
@@ -42,8 +44,10 @@ pub struct CreateScheduleRequest {
 #[into_params(parameter_in = Query)]
 pub struct ScheduleRange {
     /// Items starting at or after (RFC 3339).
+    #[serde(deserialize_with = "crate::dates::datetime")]
     from: DateTime<Utc>,
     /// Items starting before (at most 92 days after `from`).
+    #[serde(deserialize_with = "crate::dates::datetime")]
     to: DateTime<Utc>,
     /// Only this person's items (as client or employee).
     person_id: Option<uuid::Uuid>,
@@ -97,6 +101,7 @@ pub struct CreateSalaryRequest {
     /// `monthly` or `yearly`.
     #[schema(value_type = String, example = "monthly")]
     period: SalaryPeriod,
+    #[serde(deserialize_with = "crate::dates::date")]
     next_payout_date: NaiveDate,
 }
 

@@ -98,6 +98,12 @@ pub fn check(c: &Config) -> Result<(), ConfigError> {
         400 * DAY,
     )?;
     count("auth.hash_parallelism", a.hash_parallelism as u64, 0, 64)?;
+    count(
+        "auth.registrations_per_hour",
+        u64::from(a.registrations_per_hour),
+        1,
+        1_000_000,
+    )?;
     let p = &c.paytabs;
     duration("paytabs.timeout", p.timeout, SEC, 5 * MIN)?;
     duration(

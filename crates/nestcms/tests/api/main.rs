@@ -5,6 +5,8 @@ mod bus;
 mod cache;
 mod errors;
 mod extras;
+mod fixtures;
+mod hardening;
 mod health;
 mod helpers;
 mod idempotency;

@@ -13,11 +13,10 @@ use uuid::Uuid;
 
 use crate::error::port_err;
 use crate::identity::unknown;
-use crate::{Store, with_pool};
+use crate::{Store, sums, with_pool};
 
 /// Net amount of an earning row: profits add, losses subtract.
-const NET: &str =
-    "CAST(SUM(CASE WHEN kind = 'profit' THEN amount_minor ELSE -amount_minor END) AS BIGINT)";
+const NET: &str = "CASE WHEN kind = 'profit' THEN amount_minor ELSE -amount_minor END";
 
 fn currency(code: &str) -> Result<Currency, PortError> {
     code.parse().map_err(|_| unknown("currency", code))
@@ -56,25 +55,30 @@ impl AnalyticsRepository for Store {
         w: Window,
         project: Option<ProjectId>,
     ) -> Result<Vec<CurrencyTotals>, PortError> {
-        let sql = "SELECT currency, \
-                   CAST(COALESCE(SUM(CASE WHEN kind = 'profit' THEN amount_minor ELSE 0 END), 0) AS BIGINT), \
-                   CAST(COALESCE(SUM(CASE WHEN kind = 'loss' THEN amount_minor ELSE 0 END), 0) AS BIGINT), COUNT(*) \
-                   FROM earnings WHERE org_id = $1 AND ($2 IS NULL OR period_start >= $2) AND ($3 IS NULL OR period_start <= $3) \
-                   AND ($4 IS NULL OR project_id = $4) GROUP BY currency ORDER BY currency";
-        let rows: Vec<(String, i64, i64, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
-            .bind(w.org.0)
-            .bind(w.from)
-            .bind(w.to)
-            .bind(project.map(|p| p.0))
-            .fetch_all(&p)
-            .await)
+        let sql = format!(
+            "SELECT currency, {}, {}, COUNT(*) \
+             FROM earnings WHERE org_id = $1 AND ($2 IS NULL OR period_start >= $2) AND ($3 IS NULL OR period_start <= $3) \
+             AND ($4 IS NULL OR project_id = $4) GROUP BY currency ORDER BY currency",
+            sums::halves("CASE WHEN kind = 'profit' THEN amount_minor ELSE 0 END"),
+            sums::halves("CASE WHEN kind = 'loss' THEN amount_minor ELSE 0 END"),
+        );
+        type Row = (String, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .bind(w.org.0)
+        .bind(w.from)
+        .bind(w.to)
+        .bind(project.map(|p| p.0))
+        .fetch_all(&p)
+        .await)
         .map_err(port_err)?;
         rows.into_iter()
-            .map(|(c, profit, loss, count)| {
+            .map(|(c, profit_hi, profit_lo, loss_hi, loss_lo, count)| {
                 Ok(CurrencyTotals {
                     currency: currency(&c)?,
-                    profit,
-                    loss,
+                    profit: sums::join(profit_hi, profit_lo)?,
+                    loss: sums::join(loss_hi, loss_lo)?,
                     count,
                 })
             })
@@ -85,11 +89,12 @@ impl AnalyticsRepository for Store {
         // CAST(date AS TEXT) is ISO `YYYY-MM-DD` on both backends, so its first 7 characters are
         // the month on both.
         let sql = format!(
-            "SELECT substr(CAST(period_start AS TEXT), 1, 7) AS month, {NET} FROM earnings \
+            "SELECT substr(CAST(period_start AS TEXT), 1, 7) AS month, {} FROM earnings \
              WHERE org_id = $1 AND currency = $2 AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_start <= $4) \
-             GROUP BY substr(CAST(period_start AS TEXT), 1, 7) ORDER BY month"
+             GROUP BY substr(CAST(period_start AS TEXT), 1, 7) ORDER BY month",
+            sums::halves(NET)
         );
-        let rows: Vec<(String, i64)> =
+        let rows: Vec<(String, i64, i64)> =
             with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(w.org.0)
                 .bind(cur.code())
@@ -98,14 +103,15 @@ impl AnalyticsRepository for Store {
                 .fetch_all(&p)
                 .await)
             .map_err(port_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(month, net)| Ranked {
-                key: month.clone(),
-                label: month,
-                net,
+        rows.into_iter()
+            .map(|(month, hi, lo)| {
+                Ok(Ranked {
+                    key: month.clone(),
+                    label: month,
+                    net: sums::join(hi, lo)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn top_projects(
@@ -115,13 +121,15 @@ impl AnalyticsRepository for Store {
         limit: u32,
     ) -> Result<Vec<Ranked>, PortError> {
         let sql = format!(
-            "SELECT t.project_id, p.title, t.net FROM ( \
-               SELECT project_id, {NET} AS net FROM earnings \
+            "SELECT t.project_id, p.title, t.hi, t.lo FROM ( \
+               SELECT project_id, {halves}, {key} AS rank FROM earnings \
                WHERE org_id = $1 AND currency = $2 AND project_id IS NOT NULL AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_start <= $4) \
-               GROUP BY project_id ORDER BY net DESC, project_id LIMIT $5 \
-             ) t JOIN projects p ON p.id = t.project_id ORDER BY t.net DESC, t.project_id"
+               GROUP BY project_id ORDER BY rank DESC, project_id LIMIT $5 \
+             ) t JOIN projects p ON p.id = t.project_id ORDER BY t.rank DESC, t.project_id",
+            halves = sums::halves_as(NET, "hi", "lo"),
+            key = sums::order_key(NET),
         );
-        let rows: Vec<(Uuid, String, i64)> =
+        let rows: Vec<(Uuid, String, i64, i64)> =
             with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(w.org.0)
                 .bind(cur.code())
@@ -131,14 +139,15 @@ impl AnalyticsRepository for Store {
                 .fetch_all(&p)
                 .await)
             .map_err(port_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, title, net)| Ranked {
-                key: id.to_string(),
-                label: title,
-                net,
+        rows.into_iter()
+            .map(|(id, title, hi, lo)| {
+                Ok(Ranked {
+                    key: id.to_string(),
+                    label: title,
+                    net: sums::join(hi, lo)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn top_employees(
@@ -148,28 +157,35 @@ impl AnalyticsRepository for Store {
         limit: u32,
     ) -> Result<Vec<Ranked>, PortError> {
         // Only public fields of users are read: id and name (the original leaked passwords here).
-        let sql = "SELECT t.employee_id, u.full_name, t.total FROM ( \
-               SELECT employee_id, CAST(SUM(amount_minor) AS BIGINT) AS total FROM commission_payouts \
+        let sql = format!(
+            "SELECT t.employee_id, u.full_name, t.hi, t.lo FROM ( \
+               SELECT employee_id, {halves}, {key} AS rank FROM commission_payouts \
                WHERE org_id = $1 AND currency = $2 AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_start <= $4) \
-               GROUP BY employee_id ORDER BY total DESC, employee_id LIMIT $5 \
-             ) t JOIN users u ON u.id = t.employee_id ORDER BY t.total DESC, t.employee_id";
-        let rows: Vec<(Uuid, String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
-            .bind(w.org.0)
-            .bind(cur.code())
-            .bind(w.from)
-            .bind(w.to)
-            .bind(i64::from(limit))
-            .fetch_all(&p)
-            .await)
+               GROUP BY employee_id ORDER BY rank DESC, employee_id LIMIT $5 \
+             ) t JOIN users u ON u.id = t.employee_id ORDER BY t.rank DESC, t.employee_id",
+            halves = sums::halves_as("amount_minor", "hi", "lo"),
+            key = sums::order_key("amount_minor"),
+        );
+        let rows: Vec<(Uuid, String, i64, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql.clone())
+        )
+        .bind(w.org.0)
+        .bind(cur.code())
+        .bind(w.from)
+        .bind(w.to)
+        .bind(i64::from(limit))
+        .fetch_all(&p)
+        .await)
         .map_err(port_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, net)| Ranked {
-                key: id.to_string(),
-                label: name,
-                net,
+        rows.into_iter()
+            .map(|(id, name, hi, lo)| {
+                Ok(Ranked {
+                    key: id.to_string(),
+                    label: name,
+                    net: sums::join(hi, lo)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn contracts_of(&self, org: OrgId, user: UserId) -> Result<Vec<StatusCount>, PortError> {
@@ -192,15 +208,20 @@ impl AnalyticsRepository for Store {
         org: OrgId,
         user: UserId,
     ) -> Result<Vec<(Currency, i64)>, PortError> {
-        let sql = "SELECT currency, CAST(SUM(amount_minor) AS BIGINT) FROM commission_payouts WHERE org_id = $1 AND employee_id = $2 GROUP BY currency ORDER BY currency";
-        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
-            .bind(org.0)
-            .bind(user.0)
-            .fetch_all(&p)
-            .await)
+        let sql = format!(
+            "SELECT currency, {} FROM commission_payouts WHERE org_id = $1 AND employee_id = $2 GROUP BY currency ORDER BY currency",
+            sums::halves("amount_minor")
+        );
+        let rows: Vec<(String, i64, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql.clone())
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .fetch_all(&p)
+        .await)
         .map_err(port_err)?;
         rows.into_iter()
-            .map(|(c, total)| Ok((currency(&c)?, total)))
+            .map(|(c, hi, lo)| Ok((currency(&c)?, sums::join(hi, lo)?)))
             .collect()
     }
 }

@@ -113,18 +113,40 @@ impl EarningRepository for Store {
         rows.into_iter().map(Earning::try_from).collect()
     }
 
-    async fn insert_commission(&self, c: &Commission) -> Result<(), PortError> {
+    async fn insert_commission(
+        &self,
+        c: &Commission,
+        cap_bp: u32,
+    ) -> Result<Option<u32>, PortError> {
         let sql = "INSERT INTO commissions (id, org_id, project_id, employee_id, rate_bp, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(c.id.0)
-            .bind(c.org_id.0)
-            .bind(c.project_id.0)
-            .bind(c.employee_id.0)
-            .bind(i64::from(c.rate_bp))
-            .bind(Ts(c.created_at))
-            .execute(p)
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                // Writing the project row first serialises commission changes per project (a
+                // row lock on PostgreSQL, the write lock on SQLite).
+                sqlx::query("UPDATE projects SET id = id WHERE id = $1").bind(c.project_id.0).execute(&mut *tx).await?;
+                let existing: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(rate_bp), 0) AS BIGINT) FROM commissions WHERE project_id = $1")
+                    .bind(c.project_id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let existing = u32::try_from(existing).unwrap_or(u32::MAX);
+                if existing.saturating_add(c.rate_bp) > cap_bp {
+                    return Ok(Some(existing));
+                }
+                sqlx::query(sql)
+                    .bind(c.id.0)
+                    .bind(c.org_id.0)
+                    .bind(c.project_id.0)
+                    .bind(c.employee_id.0)
+                    .bind(i64::from(c.rate_bp))
+                    .bind(Ts(c.created_at))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(None)
+            }
             .await
-            .map(|_| ()))
+        })
         .map_err(port_err)
     }
 
@@ -211,10 +233,13 @@ impl EarningRepository for Store {
                 sqlx::query("UPDATE orgs SET id = id WHERE id = $1").bind(org.0).execute(&mut *tx).await?;
                 let parts: Vec<(Uuid, i64)> =
                     sqlx::query_as(parts_sql).bind(org.0).bind(period.as_str()).bind(start).bind(currency.code()).fetch_all(&mut *tx).await?;
+                // Checked: a sum that leaves 64 bits is refused, never wrapped into a loss.
+                let Some(net) = parts.iter().try_fold(0_i64, |acc, (_, v)| acc.checked_add(*v)) else {
+                    return Ok(None);
+                };
                 if parts.is_empty() {
-                    return Ok(parts);
+                    return Ok(Some((parts, net)));
                 }
-                let net: i64 = parts.iter().map(|(_, v)| *v).sum();
                 sqlx::query("INSERT INTO compound_earnings (id, org_id, period, period_start, currency, net_minor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(id.0)
                     .bind(org.0)
@@ -229,15 +254,17 @@ impl EarningRepository for Store {
                     sqlx::query("INSERT INTO compound_components (compound_id, earning_id) VALUES ($1, $2)").bind(id.0).bind(earning).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
-                Ok::<_, sqlx::Error>(parts)
+                Ok::<_, sqlx::Error>(Some((parts, net)))
             }
             .await
         })
         .map_err(port_err)?;
+        let Some((parts, net)) = parts else {
+            return Err(PortError::Constraint(crate::sums::OVERFLOW.into()));
+        };
         if parts.is_empty() {
             return Ok(None);
         }
-        let net = parts.iter().map(|(_, v)| *v).sum();
         Ok(Some(CompoundEarning {
             id,
             org_id: org,

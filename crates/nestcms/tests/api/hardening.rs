@@ -1,0 +1,245 @@
+//! Defects a review and a black-box probe found, each with the test that failed before its fix.
+
+use nestcms_store::pool::Pool;
+use serde_json::{Value, json};
+
+use crate::fixtures::{id, ok, site};
+use crate::helpers::{TestApp, problem, spawn_app};
+
+async fn run_sql(app: &TestApp, sql: &'static str) -> anyhow::Result<u64> {
+    Ok(match app.store.primary() {
+        Pool::Sqlite(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
+        Pool::Postgres(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
+    })
+}
+
+#[tokio::test]
+async fn money_inputs_have_a_documented_maximum_and_totals_never_wrap() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, token) = app.user("owner@money.example").await?;
+    let org = app.org(&token, "Big Numbers").await?;
+    let base = format!("/api/v1/orgs/{org}/earnings");
+    let earning = |amount: &str| json!({ "kind": "profit", "period": "monthly", "period_start": "2027-01-01", "amount": amount, "currency": "SAR", "title": "January" });
+    let res = app
+        .post(Some(&token), &base, &earning("50000000000000000.00"))
+        .await?;
+    let body = problem(res, 400, "validation_failed").await?;
+    assert_eq!(body["errors"][0]["field"], "/amount");
+    assert_eq!(body["errors"][0]["code"], "amount_too_large");
+    for _ in 0..2 {
+        let res = app
+            .post(Some(&token), &base, &earning("999999999999.99"))
+            .await?;
+        assert_eq!(res.status(), 201);
+    }
+    // Two stored amounts of 2^62 minor units (written behind the API's back) add up past 64
+    // bits: the totals must be refused clearly, not wrapped into a loss or a 500.
+    assert_eq!(
+        run_sql(
+            &app,
+            "UPDATE earnings SET amount_minor = 4611686018427387904"
+        )
+        .await?,
+        2
+    );
+    let res = app
+        .get_as(&token, &format!("/api/v1/orgs/{org}/analytics/earnings"))
+        .await?;
+    problem(res, 422, "amount_too_large").await?;
+    // One of them alone is still reported exactly.
+    run_sql(
+        &app,
+        "DELETE FROM earnings WHERE id = (SELECT id FROM earnings ORDER BY id LIMIT 1)",
+    )
+    .await?;
+    let res = app
+        .get_as(&token, &format!("/api/v1/orgs/{org}/analytics/earnings"))
+        .await?;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await?;
+    assert!(
+        body.to_string().contains("46116860184273879.04"),
+        "the exact total: {body}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn ten_concurrent_sixty_percent_commissions_leave_exactly_one() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let s = site(&app).await?;
+    let mut employees = Vec::new();
+    for i in 0..10 {
+        let email = format!("employee{i}@site.example");
+        let (id, _) = app.user(&email).await?;
+        app.add_member(&s.owner.1, &s.org, &email, "employee")
+            .await?;
+        employees.push(id);
+    }
+    let url = format!("{}/commissions", s.project);
+    let bodies: Vec<Value> = employees
+        .iter()
+        .map(|e| json!({ "employee_id": e, "percentage": "60" }))
+        .collect();
+    let answers =
+        futures::future::join_all(bodies.iter().map(|b| app.post(Some(&s.owner.1), &url, b))).await;
+    let mut statuses: Vec<u16> = answers
+        .into_iter()
+        .map(|r| r.map(|r| r.status().as_u16()))
+        .collect::<Result<_, _>>()?;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 422, 422, 422, 422, 422, 422, 422, 422, 422]);
+    // Distribution pays out 60 % of a profit, never more.
+    let profit = json!({ "project_id": s.project_id, "kind": "profit", "period": "monthly", "period_start": "2027-01-01", "amount": "100.00", "currency": "SAR", "title": "January" });
+    let earning = ok(
+        app.post(Some(&s.owner.1), &format!("{}/earnings", s.base), &profit)
+            .await?,
+        201,
+    )
+    .await?;
+    let d = ok(
+        app.post(
+            Some(&s.owner.1),
+            &format!("{}/earnings/{}/distribute", s.base, id(&earning)),
+            &json!({}),
+        )
+        .await?,
+        200,
+    )
+    .await?;
+    assert_eq!(d["retained"], "40.00", "{d}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn project_profit_and_loss_is_shown_only_to_those_who_read_the_analytics()
+-> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let s = site(&app).await?;
+    let (_, employee) = app.user("mason@site.example").await?;
+    app.add_member(&s.owner.1, &s.org, "mason@site.example", "employee")
+        .await?;
+    let profit = json!({ "project_id": s.project_id, "kind": "profit", "period": "monthly", "period_start": "2027-01-01", "amount": "250.00", "currency": "SAR", "title": "January" });
+    ok(
+        app.post(Some(&s.owner.1), &format!("{}/earnings", s.base), &profit)
+            .await?,
+        201,
+    )
+    .await?;
+    let owner_view = ok(app.get_as(&s.owner.1, &s.project).await?, 200).await?;
+    assert_eq!(owner_view["earnings"][0]["net"], "250.00", "{owner_view}");
+    for (who, token) in [("client", &s.client.1), ("employee", &employee)] {
+        let view = ok(app.get_as(token, &s.project).await?, 200).await?;
+        assert!(
+            view.get("earnings").is_none(),
+            "{who} must not see profit and loss: {view}"
+        );
+        assert!(view["progress"].is_string(), "{who} still sees progress");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_throttled() -> anyhow::Result<()> {
+    let app = crate::helpers::spawn_app_with(|c| c.auth.registrations_per_hour = 3).await?;
+    for i in 0..3 {
+        app.register(&format!("person{i}@flood.example"), "correct horse battery")
+            .await?;
+    }
+    let body = json!({ "email": "person3@flood.example", "password": "correct horse battery", "full_name": "Flood" });
+    let res = app.post(None, "/api/v1/auth/register", &body).await?;
+    let retry_after: u64 = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    problem(res, 429, "too_many_registrations").await?;
+    assert!(
+        (3000..=3600).contains(&retry_after),
+        "about an hour: {retry_after}"
+    );
+    let login = json!({ "email": "person0@flood.example", "password": "correct horse battery" });
+    let res = app.post(None, "/api/v1/auth/login", &login).await?;
+    assert_eq!(res.status(), 200, "signing in is not affected");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_nul_character_anywhere_is_a_400_naming_the_field() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let body = json!({ "email": "nul@example.com", "password": "correct horse battery", "full_name": "A\u{0}B" });
+    let res = app.post(None, "/api/v1/auth/register", &body).await?;
+    let p = problem(res, 400, "validation_failed").await?;
+    assert_eq!(p["errors"][0]["field"], "/full_name");
+    assert_eq!(p["errors"][0]["code"], "nul_character");
+    let login = json!({ "email": "x\u{0}@example.com", "password": "whatever it is" });
+    let p = problem(
+        app.post(None, "/api/v1/auth/login", &login).await?,
+        400,
+        "validation_failed",
+    )
+    .await?;
+    assert_eq!(p["errors"][0]["field"], "/email");
+    let p = problem(
+        app.get("/api/v1/articles?q=%00").await?,
+        400,
+        "validation_failed",
+    )
+    .await?;
+    assert_eq!(p["errors"][0]["field"], "?q");
+    let res = app.get("/api/v1/articles/a%00b").await?;
+    assert_eq!(res.status(), 404);
+    Ok(())
+}
+
+#[tokio::test]
+async fn dates_outside_1900_to_9999_are_refused_everywhere() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, token) = app.user("owner@dates.example").await?;
+    let org = app.org(&token, "Time Builders").await?;
+    let item = json!({ "kind": "timeline", "title": "Pour", "starts_at": "-0001-01-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z" });
+    let res = app
+        .post(
+            Some(&token),
+            &format!("/api/v1/orgs/{org}/schedules"),
+            &item,
+        )
+        .await?;
+    let p = problem(res, 400, "invalid_body").await?;
+    assert_eq!(p["errors"][0]["field"], "/starts_at");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1900-01-01"),
+        "{p}"
+    );
+    let res = app
+        .get_as(
+            &token,
+            &format!(
+                "/api/v1/orgs/{org}/schedules?from=-262143-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"
+            ),
+        )
+        .await?;
+    let p = problem(res, 400, "invalid_query").await?;
+    assert_eq!(p["errors"][0]["field"], "?from");
+    let res = app
+        .get_as(
+            &token,
+            &format!("/api/v1/orgs/{org}/analytics/earnings?from=1899-12-31"),
+        )
+        .await?;
+    problem(res, 400, "invalid_query").await?;
+    let earning = json!({ "kind": "profit", "period": "monthly", "period_start": "10000-01-01", "amount": "1.00", "currency": "SAR", "title": "Far" });
+    let res = app
+        .post(
+            Some(&token),
+            &format!("/api/v1/orgs/{org}/earnings"),
+            &earning,
+        )
+        .await?;
+    assert_eq!(res.status(), 400);
+    Ok(())
+}
