@@ -34,9 +34,16 @@ impl Event<'_> {
     }
 }
 
-/// Appends an event. The log is part of the guarantee, so a failure to write it fails the call.
+/// Appends an event that records no change of its own (a failed login). Changes pass their
+/// event ([`row`]) to the storage call that makes them, so both commit in one transaction. The
+/// log is part of the guarantee, so a failure to write it fails the call.
 pub(crate) async fn record(store: &Store, e: Event<'_>) -> Result<(), DomainError> {
-    let event = SecurityEvent {
+    store.record_event(&row(e)).await.map_err(port)
+}
+
+/// The row an event is stored as.
+pub(crate) fn row(e: Event<'_>) -> SecurityEvent {
+    SecurityEvent {
         id: EventId::new(),
         org_id: e.org,
         actor: e.actor,
@@ -50,8 +57,7 @@ pub(crate) async fn record(store: &Store, e: Event<'_>) -> Result<(), DomainErro
             e.detail
         },
         at: Utc::now(),
-    };
-    store.record_event(&event).await.map_err(port)
+    }
 }
 
 /// A page of the organization's log, newest first.

@@ -138,7 +138,11 @@ impl Auth {
             mfa_enabled: false,
             created_at: Utc::now(),
         };
-        match self.store.insert_user(&user).await {
+        let e = Event {
+            client: Some(client),
+            ..Event::account("user_registered", user.id)
+        };
+        match self.store.insert_user(&user, &audit::row(e)).await {
             Ok(()) => {}
             Err(PortError::Duplicate) => {
                 return Err(DomainError::Conflict {
@@ -148,14 +152,6 @@ impl Auth {
             }
             Err(e) => return Err(port(e)),
         }
-        audit::record(
-            &self.store,
-            Event {
-                client: Some(client),
-                ..Event::account("user_registered", user.id)
-            },
-        )
-        .await?;
         Ok(user)
     }
 
@@ -249,16 +245,15 @@ impl Auth {
             user_agent: client.user_agent.clone(),
             at: now,
         };
-        self.store.insert_session(&new).await.map_err(port)?;
-        audit::record(
-            &self.store,
-            Event {
-                session: Some(session),
-                client: Some(client),
-                ..Event::account("login_succeeded", user.id)
-            },
-        )
-        .await?;
+        let e = Event {
+            session: Some(session),
+            client: Some(client),
+            ..Event::account("login_succeeded", user.id)
+        };
+        self.store
+            .insert_session(&new, &audit::row(e))
+            .await
+            .map_err(port)?;
         self.tokens(user.id, session, refresh)
     }
 
@@ -270,6 +265,13 @@ impl Auth {
     ) -> Result<Tokens, DomainError> {
         let now = Utc::now();
         let next = opaque::new_refresh_token();
+        let on_reuse = |session, user| {
+            audit::row(Event {
+                session: Some(session),
+                client: Some(client),
+                ..Event::account("refresh_token_reused", user)
+            })
+        };
         let outcome = self
             .store
             .rotate_refresh(
@@ -277,6 +279,7 @@ impl Auth {
                 &opaque::digest(&next),
                 now + self.refresh_ttl(),
                 now,
+                &on_reuse,
             )
             .await
             .map_err(port)?;
@@ -284,12 +287,6 @@ impl Auth {
             Rotation::Rotated { session, user } => self.tokens(user, session, next),
             Rotation::Reused { session, user } => {
                 tracing::warn!(session.id = %session, user.id = %user, "refresh token reused; session revoked");
-                let e = Event {
-                    session: Some(session),
-                    client: Some(client),
-                    ..Event::account("refresh_token_reused", user)
-                };
-                audit::record(&self.store, e).await?;
                 Err(unauthenticated(
                     "refresh_token_reused",
                     "this refresh token was already used; the session has been ended, log in again",
@@ -304,19 +301,16 @@ impl Auth {
 
     /// Ends the caller's session.
     pub async fn logout(&self, who: Principal, client: &ClientInfo) -> Result<(), DomainError> {
+        let e = Event {
+            session: Some(who.session),
+            client: Some(client),
+            ..Event::account("logged_out", who.user)
+        };
         self.store
-            .revoke_session(who.session, Utc::now())
+            .revoke_session(who.session, Utc::now(), &audit::row(e))
             .await
-            .map_err(port)?;
-        audit::record(
-            &self.store,
-            Event {
-                session: Some(who.session),
-                client: Some(client),
-                ..Event::account("logged_out", who.user)
-            },
-        )
-        .await
+            .map_err(port)
+            .map(|_| ())
     }
 
     /// Verifies an access token and that its session is still open.
@@ -374,27 +368,18 @@ impl Auth {
             .await
             .map_err(|e| DomainError::Internal(e.to_string()))?;
         let now = Utc::now();
-        self.store
-            .update_password(user.id, &hash, now)
-            .await
-            .map_err(port)?;
-        let revoked = self
-            .store
-            .revoke_other_sessions(user.id, who.session, now)
-            .await
-            .map_err(port)?;
-        let detail = json!({ "other_sessions_revoked": revoked });
-        audit::record(
-            &self.store,
-            Event {
+        let describe = |revoked: u64| {
+            audit::row(Event {
                 session: Some(who.session),
                 client: Some(client),
-                detail,
+                detail: json!({ "other_sessions_revoked": revoked }),
                 ..Event::account("password_changed", user.id)
-            },
-        )
-        .await?;
-        Ok(revoked)
+            })
+        };
+        self.store
+            .update_password(user.id, &hash, now, who.session, &describe)
+            .await
+            .map_err(port)
     }
 
     fn refresh_ttl(&self) -> chrono::Duration {

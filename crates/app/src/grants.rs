@@ -70,7 +70,6 @@ pub async fn create(
         revoked_by: None,
         revoked_at: None,
     };
-    store.insert_grant(&grant).await.map_err(port)?;
     let detail = json!({ "grant_id": grant.id, "verb": verb.as_str(), "object_kind": kind.as_str(), "object_id": object });
     let e = Event {
         kind: "grant_created",
@@ -81,7 +80,10 @@ pub async fn create(
         client: Some(client),
         detail,
     };
-    audit::record(store, e).await?;
+    store
+        .insert_grant(&grant, &audit::row(e))
+        .await
+        .map_err(port)?;
     Ok(grant)
 }
 
@@ -115,16 +117,6 @@ pub async fn revoke(
         .map_err(port)?
         .ok_or(DomainError::NotFound("grant"))?;
     let now = Utc::now();
-    if !store
-        .revoke_grant(org, id, who.user, now)
-        .await
-        .map_err(port)?
-    {
-        return Err(DomainError::Conflict {
-            code: "already_revoked",
-            message: "this grant is already revoked".into(),
-        });
-    }
     let detail = json!({ "grant_id": id, "verb": grant.verb.as_str(), "object_kind": grant.object_kind.as_str(), "object_id": grant.object_id });
     let e = Event {
         kind: "grant_revoked",
@@ -135,7 +127,16 @@ pub async fn revoke(
         client: Some(client),
         detail,
     };
-    audit::record(store, e).await?;
+    if !store
+        .revoke_grant(org, id, who.user, now, &audit::row(e))
+        .await
+        .map_err(port)?
+    {
+        return Err(DomainError::Conflict {
+            code: "already_revoked",
+            message: "this grant is already revoked".into(),
+        });
+    }
     Ok(Grant {
         status: GrantStatus::Revoked,
         revoked_by: Some(who.user),

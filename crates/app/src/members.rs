@@ -104,7 +104,15 @@ pub async fn add(
         employee_type,
         created_at: Utc::now(),
     };
-    match store.insert_membership(&m).await {
+    let e = event(
+        "member_added",
+        org,
+        who,
+        user.id,
+        client,
+        json!({ "role": role.as_str() }),
+    );
+    match store.insert_membership(&m, &audit::row(e)).await {
         Ok(()) => {}
         Err(PortError::Duplicate) => {
             return Err(DomainError::Conflict {
@@ -114,18 +122,6 @@ pub async fn add(
         }
         Err(e) => return Err(port(e)),
     }
-    audit::record(
-        store,
-        event(
-            "member_added",
-            org,
-            who,
-            user.id,
-            client,
-            json!({ "role": role.as_str() }),
-        ),
-    )
-    .await?;
     Ok((m, user))
 }
 
@@ -169,8 +165,10 @@ pub async fn change_role(
     } else {
         None
     };
+    let detail = json!({ "from": current.role.as_str(), "to": role.as_str() });
+    let e = event("role_changed", org, who, target, client, detail);
     match store
-        .change_role(org, target, role, employee_type)
+        .change_role(org, target, role, employee_type, &audit::row(e))
         .await
         .map_err(port)?
     {
@@ -178,12 +176,6 @@ pub async fn change_role(
         MembershipChange::LastOwner => return Err(last_owner()),
         MembershipChange::NotFound => return Err(DomainError::NotFound("member")),
     }
-    let detail = json!({ "from": current.role.as_str(), "to": role.as_str() });
-    audit::record(
-        store,
-        event("role_changed", org, who, target, client, detail),
-    )
-    .await?;
     Ok(Membership {
         role,
         employee_type,
@@ -208,21 +200,21 @@ pub async fn remove(
     if target != who.user {
         policy::check_removal(me.role, current.role)?;
     }
-    match store.remove_membership(org, target).await.map_err(port)? {
-        MembershipChange::Applied => {}
-        MembershipChange::LastOwner => return Err(last_owner()),
-        MembershipChange::NotFound => return Err(DomainError::NotFound("member")),
+    let e = event(
+        "member_removed",
+        org,
+        who,
+        target,
+        client,
+        json!({ "role": current.role.as_str() }),
+    );
+    match store
+        .remove_membership(org, target, &audit::row(e))
+        .await
+        .map_err(port)?
+    {
+        MembershipChange::Applied => Ok(()),
+        MembershipChange::LastOwner => Err(last_owner()),
+        MembershipChange::NotFound => Err(DomainError::NotFound("member")),
     }
-    audit::record(
-        store,
-        event(
-            "member_removed",
-            org,
-            who,
-            target,
-            client,
-            json!({ "role": current.role.as_str() }),
-        ),
-    )
-    .await
 }

@@ -93,7 +93,7 @@ pub async fn begin(store: &Store, who: Principal) -> Result<Enrolment, DomainErr
     let secret = totp::new_secret();
     let otpauth_url = totp::provisioning_url(&secret, user.email.as_str()).map_err(internal)?;
     store
-        .set_totp(user.id, Some(&secret), false, &[])
+        .set_totp(user.id, Some(&secret), false, &[], None)
         .await
         .map_err(port)?;
     Ok(Enrolment {
@@ -131,19 +131,15 @@ pub async fn confirm(
         .iter()
         .map(|c| opaque::digest(&opaque::normalise_recovery_code(c)))
         .collect();
+    let e = Event {
+        client: Some(client),
+        session: Some(who.session),
+        ..Event::account("mfa_enabled", user.id)
+    };
     store
-        .set_totp(user.id, Some(secret), true, &hashes)
+        .set_totp(user.id, Some(secret), true, &hashes, Some(&audit::row(e)))
         .await
         .map_err(port)?;
-    audit::record(
-        store,
-        Event {
-            client: Some(client),
-            session: Some(who.session),
-            ..Event::account("mfa_enabled", user.id)
-        },
-    )
-    .await?;
     Ok(codes)
 }
 
@@ -170,17 +166,13 @@ pub async fn disable(
     if !accept_code(store, &user, code).await? {
         return Err(invalid_code());
     }
+    let e = Event {
+        client: Some(client),
+        session: Some(who.session),
+        ..Event::account("mfa_disabled", user.id)
+    };
     store
-        .set_totp(user.id, None, false, &[])
+        .set_totp(user.id, None, false, &[], Some(&audit::row(e)))
         .await
-        .map_err(port)?;
-    audit::record(
-        store,
-        Event {
-            client: Some(client),
-            session: Some(who.session),
-            ..Event::account("mfa_disabled", user.id)
-        },
-    )
-    .await
+        .map_err(port)
 }

@@ -116,7 +116,6 @@ pub async fn create(
         employee_type: None,
         created_at: now,
     };
-    store.insert_org(&org, &owner).await.map_err(port)?;
     let e = Event {
         kind: "org_created",
         org: Some(org.id),
@@ -126,7 +125,10 @@ pub async fn create(
         client: Some(client),
         detail: json!({}),
     };
-    audit::record(store, e).await?;
+    store
+        .insert_org(&org, &owner, &audit::row(e))
+        .await
+        .map_err(port)?;
     Ok((org, owner))
 }
 
@@ -196,7 +198,6 @@ pub async fn update(
     if let Some(r) = input.require_mfa {
         org.require_mfa = r;
     }
-    store.update_org(&org).await.map_err(port)?;
     let detail = json!({ "require_mfa": { "from": before, "to": org.require_mfa } });
     let e = Event {
         kind: "org_updated",
@@ -207,7 +208,10 @@ pub async fn update(
         client: Some(client),
         detail,
     };
-    audit::record(store, e).await?;
+    store
+        .update_org(&org, Some(&audit::row(e)))
+        .await
+        .map_err(port)?;
     Ok(org)
 }
 

@@ -4,10 +4,28 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use nestcms_domain::identity::ports::{NewSession, Rotation, SessionRepository, UserRepository};
-use nestcms_domain::identity::{Email, SessionId, User, UserId};
+use nestcms_domain::identity::{Email, EventId, SecurityEvent, SessionId, User, UserId};
 use nestcms_store::{DbSettings, Store};
 use nestcms_testkit::TestDatabase;
 use secrecy::SecretString;
+
+fn event(kind: &str, user: UserId) -> SecurityEvent {
+    SecurityEvent {
+        id: EventId::new(),
+        org_id: None,
+        actor: Some(user),
+        subject: Some(user),
+        session: None,
+        kind: kind.into(),
+        ip: None,
+        detail: serde_json::json!({}),
+        at: Utc::now(),
+    }
+}
+
+fn on_reuse(_: SessionId, user: UserId) -> SecurityEvent {
+    event("refresh_token_reused", user)
+}
 
 async fn store_with_session(db: &TestDatabase) -> anyhow::Result<(Arc<Store>, SessionId)> {
     let store = Store::connect(
@@ -27,19 +45,24 @@ async fn store_with_session(db: &TestDatabase) -> anyhow::Result<(Arc<Store>, Se
         mfa_enabled: false,
         created_at: Utc::now(),
     };
-    store.insert_user(&user).await?;
+    store
+        .insert_user(&user, &event("user_registered", user.id))
+        .await?;
     let session = SessionId::new();
     let now = Utc::now();
     store
-        .insert_session(&NewSession {
-            id: session,
-            user: user.id,
-            refresh_hash: "h0".into(),
-            refresh_expires_at: now + Duration::days(1),
-            ip: None,
-            user_agent: None,
-            at: now,
-        })
+        .insert_session(
+            &NewSession {
+                id: session,
+                user: user.id,
+                refresh_hash: "h0".into(),
+                refresh_expires_at: now + Duration::days(1),
+                ip: None,
+                user_agent: None,
+                at: now,
+            },
+            &event("login_succeeded", user.id),
+        )
         .await?;
     Ok((Arc::new(store), session))
 }
@@ -53,11 +76,11 @@ async fn two_concurrent_refreshes_with_one_token_rotate_once_and_the_loser_revok
     let expires = at + Duration::days(1);
     let a = tokio::spawn({
         let s = store.clone();
-        async move { s.rotate_refresh("h0", "h1a", expires, at).await }
+        async move { s.rotate_refresh("h0", "h1a", expires, at, &on_reuse).await }
     });
     let b = tokio::spawn({
         let s = store.clone();
-        async move { s.rotate_refresh("h0", "h1b", expires, at).await }
+        async move { s.rotate_refresh("h0", "h1b", expires, at, &on_reuse).await }
     });
     let outcomes = [a.await??, b.await??];
     let rotated = outcomes
@@ -76,7 +99,9 @@ async fn two_concurrent_refreshes_with_one_token_rotate_once_and_the_loser_revok
     );
     for newer in ["h1a", "h1b"] {
         assert_eq!(
-            store.rotate_refresh(newer, "h2", expires, at).await?,
+            store
+                .rotate_refresh(newer, "h2", expires, at, &on_reuse)
+                .await?,
             Rotation::Invalid,
             "{newer}"
         );
@@ -91,7 +116,7 @@ async fn an_expired_refresh_token_is_invalid() -> anyhow::Result<()> {
     let later = Utc::now() + Duration::days(2);
     assert_eq!(
         store
-            .rotate_refresh("h0", "h1", later + Duration::days(1), later)
+            .rotate_refresh("h0", "h1", later + Duration::days(1), later, &on_reuse)
             .await?,
         Rotation::Invalid
     );

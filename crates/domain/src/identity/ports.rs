@@ -64,25 +64,31 @@ pub struct NewSession {
 #[async_trait::async_trait]
 pub trait UserRepository: Send + Sync {
     /// Stores a new user; [`PortError::Duplicate`] when the e-mail is taken.
-    async fn insert_user(&self, user: &User) -> Result<(), PortError>;
+    async fn insert_user(&self, user: &User, audit: &SecurityEvent) -> Result<(), PortError>;
     /// Finds by normalised e-mail.
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, PortError>;
     /// Finds by id.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, PortError>;
-    /// Replaces the password hash.
+    /// Replaces the password hash and revokes every other session of the user but `keep`, in
+    /// one transaction with the audit row `audit(revoked)` describes; returns how many sessions
+    /// were revoked.
     async fn update_password(
         &self,
         id: UserId,
         hash: &str,
         at: DateTime<Utc>,
-    ) -> Result<(), PortError>;
-    /// Sets the TOTP state and replaces the recovery codes (hashes) in one transaction.
+        keep: SessionId,
+        audit: &(dyn Fn(u64) -> SecurityEvent + Sync),
+    ) -> Result<u64, PortError>;
+    /// Sets the TOTP state and replaces the recovery codes (hashes) in one transaction, with the
+    /// audit row when the change is one the log records (enabling or disabling MFA).
     async fn set_totp(
         &self,
         id: UserId,
         secret: Option<&str>,
         enabled: bool,
         recovery_hashes: &[String],
+        audit: Option<&SecurityEvent>,
     ) -> Result<(), PortError>;
     /// Records that a TOTP time step was used; false when that step (or a later one) already
     /// was, so a code works only once.
@@ -99,33 +105,48 @@ pub trait UserRepository: Send + Sync {
 /// Organizations and memberships.
 #[async_trait::async_trait]
 pub trait OrgRepository: Send + Sync {
-    /// Stores an organization with its creator as owner, in one transaction.
-    async fn insert_org(&self, org: &Org, owner: &Membership) -> Result<(), PortError>;
+    /// Stores an organization with its creator as owner and the audit row, in one transaction.
+    async fn insert_org(
+        &self,
+        org: &Org,
+        owner: &Membership,
+        audit: &SecurityEvent,
+    ) -> Result<(), PortError>;
     /// Finds an organization.
     async fn org(&self, id: OrgId) -> Result<Option<Org>, PortError>;
-    /// Saves title, description, status, address, profit share and MFA requirement.
-    async fn update_org(&self, org: &Org) -> Result<(), PortError>;
+    /// Saves title, description, status, address, profit share and MFA requirement, with the
+    /// audit row when given, in one transaction.
+    async fn update_org(&self, org: &Org, audit: Option<&SecurityEvent>) -> Result<(), PortError>;
     /// The organizations a user belongs to, with their membership.
     async fn orgs_of(&self, user: UserId) -> Result<Vec<(Org, Membership)>, PortError>;
     /// One membership.
     async fn membership(&self, org: OrgId, user: UserId) -> Result<Option<Membership>, PortError>;
     /// Every member with their user record, oldest first.
     async fn members(&self, org: OrgId) -> Result<Vec<(Membership, User)>, PortError>;
-    /// Adds a member; [`PortError::Duplicate`] when already one.
-    async fn insert_membership(&self, m: &Membership) -> Result<(), PortError>;
-    /// Changes a role, refusing atomically to demote the last owner.
+    /// Adds a member with the audit row, in one transaction; [`PortError::Duplicate`] when
+    /// already one.
+    async fn insert_membership(
+        &self,
+        m: &Membership,
+        audit: &SecurityEvent,
+    ) -> Result<(), PortError>;
+    /// Changes a role, refusing atomically to demote the last owner; the audit row is written
+    /// in the same transaction when the change is applied.
     async fn change_role(
         &self,
         org: OrgId,
         user: UserId,
         role: Role,
         employee_type: Option<EmployeeType>,
+        audit: &SecurityEvent,
     ) -> Result<MembershipChange, PortError>;
-    /// Removes a member, refusing atomically to remove the last owner.
+    /// Removes a member, refusing atomically to remove the last owner; the audit row is
+    /// written in the same transaction when the member is removed.
     async fn remove_membership(
         &self,
         org: OrgId,
         user: UserId,
+        audit: &SecurityEvent,
     ) -> Result<MembershipChange, PortError>;
     /// Whether any organization where the user is owner or admin requires MFA.
     async fn mfa_required_for(&self, user: UserId) -> Result<bool, PortError>;
@@ -134,19 +155,21 @@ pub trait OrgRepository: Send + Sync {
 /// Per-object grants.
 #[async_trait::async_trait]
 pub trait GrantRepository: Send + Sync {
-    /// Stores a grant.
-    async fn insert_grant(&self, grant: &Grant) -> Result<(), PortError>;
+    /// Stores a grant with its audit row, in one transaction.
+    async fn insert_grant(&self, grant: &Grant, audit: &SecurityEvent) -> Result<(), PortError>;
     /// One grant of an organization.
     async fn grant(&self, org: OrgId, id: GrantId) -> Result<Option<Grant>, PortError>;
     /// Grants of an organization, optionally of one user, newest first.
     async fn grants(&self, org: OrgId, user: Option<UserId>) -> Result<Vec<Grant>, PortError>;
-    /// Revokes a grant in force; false when it was not in force.
+    /// Revokes a grant in force with its audit row, in one transaction; false (nothing
+    /// written) when it was not in force.
     async fn revoke_grant(
         &self,
         org: OrgId,
         id: GrantId,
         by: UserId,
         at: DateTime<Utc>,
+        audit: &SecurityEvent,
     ) -> Result<bool, PortError>;
     /// Grants in force for a user on one object.
     async fn grants_on(
@@ -161,25 +184,26 @@ pub trait GrantRepository: Send + Sync {
 /// Login sessions and refresh-token families.
 #[async_trait::async_trait]
 pub trait SessionRepository: Send + Sync {
-    /// Opens a session with its first refresh token.
-    async fn insert_session(&self, s: &NewSession) -> Result<(), PortError>;
-    /// Spends `old_hash` and stores `new_hash` in the same family, atomically; detects reuse.
+    /// Opens a session with its first refresh token and the audit row, in one transaction.
+    async fn insert_session(&self, s: &NewSession, audit: &SecurityEvent) -> Result<(), PortError>;
+    /// Spends `old_hash` and stores `new_hash` in the same family, atomically; detects reuse,
+    /// and then revokes the session and writes `on_reuse(session, user)` in that transaction.
     async fn rotate_refresh(
         &self,
         old_hash: &str,
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
         at: DateTime<Utc>,
+        on_reuse: &(dyn Fn(SessionId, UserId) -> SecurityEvent + Sync),
     ) -> Result<Rotation, PortError>;
-    /// Revokes one session; false when already revoked or unknown.
-    async fn revoke_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, PortError>;
-    /// Revokes every session of a user but one; returns how many.
-    async fn revoke_other_sessions(
+    /// Revokes one session with the audit row, in one transaction; false when it was already
+    /// revoked or unknown (the row is written either way: the attempt is what is audited).
+    async fn revoke_session(
         &self,
-        user: UserId,
-        keep: SessionId,
+        id: SessionId,
         at: DateTime<Utc>,
-    ) -> Result<u64, PortError>;
+        audit: &SecurityEvent,
+    ) -> Result<bool, PortError>;
     /// The user of a session that is not revoked.
     async fn active_session(&self, id: SessionId) -> Result<Option<UserId>, PortError>;
 }

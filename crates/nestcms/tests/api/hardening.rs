@@ -243,3 +243,105 @@ async fn dates_outside_1900_to_9999_are_refused_everywhere() -> anyhow::Result<(
     assert_eq!(res.status(), 400);
     Ok(())
 }
+
+/// Makes every insert into the security audit log fail, as a full disk or a broken trigger
+/// would.
+async fn break_the_audit_log(app: &TestApp) -> anyhow::Result<()> {
+    match app.store.primary() {
+        Pool::Sqlite(p) => {
+            sqlx::raw_sql("CREATE TRIGGER audit_fails BEFORE INSERT ON security_events BEGIN SELECT RAISE(ABORT, 'forced audit failure'); END")
+                .execute(p)
+                .await?;
+        }
+        Pool::Postgres(p) => {
+            sqlx::raw_sql("CREATE FUNCTION audit_fails() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'forced audit failure'; END $$ LANGUAGE plpgsql; \
+                           CREATE TRIGGER audit_fails BEFORE INSERT ON security_events FOR EACH ROW EXECUTE FUNCTION audit_fails()")
+                .execute(p)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> anyhow::Result<i64> {
+    Ok(match app.store.primary() {
+        Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+        Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+    })
+}
+
+#[tokio::test]
+async fn a_change_whose_audit_row_cannot_be_written_is_not_committed() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, owner) = app.user("owner@audit.example").await?;
+    let org = app.org(&owner, "Audited Builders").await?;
+    let (member, _) = app.user("member@audit.example").await?;
+    app.add_member(&owner, &org, "member@audit.example", "employee")
+        .await?;
+    break_the_audit_log(&app).await?;
+
+    let res = app
+        .patch(
+            &owner,
+            &format!("/api/v1/orgs/{org}/members/{member}"),
+            &json!({ "role": "admin" }),
+        )
+        .await?;
+    problem(res, 500, "internal_error").await?;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM memberships WHERE role = 'admin'"
+        )
+        .await?,
+        0,
+        "the role change was rolled back with its audit row"
+    );
+    let body = json!({ "email": "ghost@audit.example", "password": "correct horse battery", "full_name": "Ghost" });
+    problem(
+        app.post(None, "/api/v1/auth/register", &body).await?,
+        500,
+        "internal_error",
+    )
+    .await?;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM users WHERE email = 'ghost@audit.example'"
+        )
+        .await?,
+        0,
+        "no account exists without its registration record"
+    );
+    problem(
+        app.post(
+            Some(&owner),
+            "/api/v1/orgs",
+            &json!({ "title": "Unrecorded" }),
+        )
+        .await?,
+        500,
+        "internal_error",
+    )
+    .await?;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orgs").await?, 1);
+    let before = count(
+        &app,
+        "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL",
+    )
+    .await?;
+    let res = app
+        .post(Some(&owner), "/api/v1/auth/logout", &json!({}))
+        .await?;
+    assert_eq!(res.status(), 500);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL"
+        )
+        .await?,
+        before,
+        "the session stays open when its logout cannot be recorded"
+    );
+    Ok(())
+}

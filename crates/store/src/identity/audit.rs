@@ -11,6 +11,31 @@ use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
 
+/// Appends a security event inside the caller's transaction (`tx`), so the change it records
+/// and the row commit or roll back together. A macro because the transaction's type differs per
+/// backend inside `with_pool!`.
+macro_rules! audit_row {
+    ($tx:expr, $e:expr) => {{
+        let e: &nestcms_domain::identity::SecurityEvent = $e;
+        sqlx::query(
+            "INSERT INTO security_events (id, org_id, actor_id, subject_id, session_id, kind, ip, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(e.id.0)
+        .bind(e.org_id.map(|o| o.0))
+        .bind(e.actor.map(|u| u.0))
+        .bind(e.subject.map(|u| u.0))
+        .bind(e.session.map(|s| s.0))
+        .bind(&e.kind)
+        .bind(&e.ip)
+        .bind(sqlx::types::Json(&e.detail))
+        .bind($crate::time::Ts(e.at))
+        .execute(&mut *$tx)
+        .await
+    }};
+}
+pub(crate) use audit_row;
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     id: Uuid,
@@ -43,21 +68,13 @@ impl From<EventRow> for SecurityEvent {
 #[async_trait::async_trait]
 impl AuditRepository for Store {
     async fn record_event(&self, e: &SecurityEvent) -> Result<(), PortError> {
-        let sql = "INSERT INTO security_events (id, org_id, actor_id, subject_id, session_id, kind, ip, detail, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(e.id.0)
-            .bind(e.org_id.map(|o| o.0))
-            .bind(e.actor.map(|u| u.0))
-            .bind(e.subject.map(|u| u.0))
-            .bind(e.session.map(|s| s.0))
-            .bind(&e.kind)
-            .bind(&e.ip)
-            .bind(Json(&e.detail))
-            .bind(Ts(e.at))
-            .execute(p)
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut conn = p.acquire().await?;
+                audit_row!(conn, e).map(|_| ())
+            }
             .await
-            .map(|_| ()))
+        })
         .map_err(port_err)
     }
 

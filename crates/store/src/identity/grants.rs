@@ -3,9 +3,12 @@
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::ports::GrantRepository;
-use nestcms_domain::identity::{Grant, GrantId, GrantStatus, ObjectKind, OrgId, UserId, Verb};
+use nestcms_domain::identity::{
+    Grant, GrantId, GrantStatus, ObjectKind, OrgId, SecurityEvent, UserId, Verb,
+};
 use uuid::Uuid;
 
+use super::audit::audit_row;
 use super::unknown;
 use crate::error::port_err;
 use crate::time::Ts;
@@ -62,22 +65,29 @@ fn convert(rows: Vec<GrantRow>) -> Result<Vec<Grant>, PortError> {
 
 #[async_trait::async_trait]
 impl GrantRepository for Store {
-    async fn insert_grant(&self, g: &Grant) -> Result<(), PortError> {
+    async fn insert_grant(&self, g: &Grant, audit: &SecurityEvent) -> Result<(), PortError> {
         let sql = "INSERT INTO grants (id, org_id, user_id, verb, object_kind, object_id, status, granted_by, granted_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(g.id.0)
-            .bind(g.org_id.0)
-            .bind(g.user_id.0)
-            .bind(g.verb.as_str())
-            .bind(g.object_kind.as_str())
-            .bind(g.object_id)
-            .bind(g.status.as_str())
-            .bind(g.granted_by.0)
-            .bind(Ts(g.granted_at))
-            .execute(p)
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query(sql)
+                    .bind(g.id.0)
+                    .bind(g.org_id.0)
+                    .bind(g.user_id.0)
+                    .bind(g.verb.as_str())
+                    .bind(g.object_kind.as_str())
+                    .bind(g.object_id)
+                    .bind(g.status.as_str())
+                    .bind(g.granted_by.0)
+                    .bind(Ts(g.granted_at))
+                    .execute(&mut *tx)
+                    .await?;
+                audit_row!(tx, audit)?;
+                tx.commit().await
+            }
             .await
-            .map(|_| ()))
+        })
         .map_err(port_err)
     }
 
@@ -109,16 +119,28 @@ impl GrantRepository for Store {
         id: GrantId,
         by: UserId,
         at: DateTime<Utc>,
+        audit: &SecurityEvent,
     ) -> Result<bool, PortError> {
         let sql = "UPDATE grants SET status = 'revoked', revoked_by = $3, revoked_at = $4 WHERE org_id = $1 AND id = $2 AND status = 'granted'";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(org.0)
-            .bind(id.0)
-            .bind(by.0)
-            .bind(Ts(at))
-            .execute(p)
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                let r = sqlx::query(sql)
+                    .bind(org.0)
+                    .bind(id.0)
+                    .bind(by.0)
+                    .bind(Ts(at))
+                    .execute(&mut *tx)
+                    .await?;
+                if r.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                audit_row!(tx, audit)?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(true)
+            }
             .await
-            .map(|r| r.rows_affected() == 1))
+        })
         .map_err(port_err)
     }
 

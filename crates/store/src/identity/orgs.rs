@@ -3,11 +3,12 @@
 use nestcms_domain::PortError;
 use nestcms_domain::identity::ports::{MembershipChange, OrgRepository};
 use nestcms_domain::identity::{
-    Address, EmployeeType, Membership, Org, OrgId, OrgStatus, Role, User, UserId,
+    Address, EmployeeType, Membership, Org, OrgId, OrgStatus, Role, SecurityEvent, User, UserId,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::audit::audit_row;
 use super::unknown;
 use super::users::{UserRow, user_cols};
 use crate::error::port_err;
@@ -123,7 +124,12 @@ const ROLE_OF: &str = "SELECT role FROM memberships WHERE org_id = $1 AND user_i
 
 #[async_trait::async_trait]
 impl OrgRepository for Store {
-    async fn insert_org(&self, o: &Org, owner: &Membership) -> Result<(), PortError> {
+    async fn insert_org(
+        &self,
+        o: &Org,
+        owner: &Membership,
+        audit: &SecurityEvent,
+    ) -> Result<(), PortError> {
         with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -146,6 +152,7 @@ impl OrgRepository for Store {
                     .bind(Ts(owner.created_at))
                     .execute(&mut *tx)
                     .await?;
+                audit_row!(tx, audit)?;
                 tx.commit().await
             }
             .await
@@ -163,19 +170,28 @@ impl OrgRepository for Store {
         row.map(Org::try_from).transpose()
     }
 
-    async fn update_org(&self, o: &Org) -> Result<(), PortError> {
+    async fn update_org(&self, o: &Org, audit: Option<&SecurityEvent>) -> Result<(), PortError> {
         let sql = "UPDATE orgs SET title = $2, description = $3, status = $4, address = $5, profit_bp = $6, require_mfa = $7 WHERE id = $1";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(o.id.0)
-            .bind(&o.title)
-            .bind(&o.description)
-            .bind(status_text(o.status))
-            .bind(o.address.as_ref().map(Json))
-            .bind(o.profit_bp)
-            .bind(o.require_mfa)
-            .execute(p)
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query(sql)
+                    .bind(o.id.0)
+                    .bind(&o.title)
+                    .bind(&o.description)
+                    .bind(status_text(o.status))
+                    .bind(o.address.as_ref().map(Json))
+                    .bind(o.profit_bp)
+                    .bind(o.require_mfa)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(e) = audit {
+                    audit_row!(tx, e)?;
+                }
+                tx.commit().await
+            }
             .await
-            .map(|_| ()))
+        })
         .map_err(port_err)
     }
 
@@ -228,17 +244,28 @@ impl OrgRepository for Store {
             .collect()
     }
 
-    async fn insert_membership(&self, m: &Membership) -> Result<(), PortError> {
+    async fn insert_membership(
+        &self,
+        m: &Membership,
+        audit: &SecurityEvent,
+    ) -> Result<(), PortError> {
         let sql = "INSERT INTO memberships (org_id, user_id, role, employee_type, created_at) VALUES ($1, $2, $3, $4, $5)";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(m.org_id.0)
-            .bind(m.user_id.0)
-            .bind(m.role.as_str())
-            .bind(m.employee_type.map(EmployeeType::as_str))
-            .bind(Ts(m.created_at))
-            .execute(p)
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query(sql)
+                    .bind(m.org_id.0)
+                    .bind(m.user_id.0)
+                    .bind(m.role.as_str())
+                    .bind(m.employee_type.map(EmployeeType::as_str))
+                    .bind(Ts(m.created_at))
+                    .execute(&mut *tx)
+                    .await?;
+                audit_row!(tx, audit)?;
+                tx.commit().await
+            }
             .await
-            .map(|_| ()))
+        })
         .map_err(port_err)
     }
 
@@ -248,8 +275,9 @@ impl OrgRepository for Store {
         user: UserId,
         role: Role,
         employee_type: Option<EmployeeType>,
+        audit: &SecurityEvent,
     ) -> Result<MembershipChange, PortError> {
-        self.guarded_change(org, user, Some((role, employee_type)))
+        self.guarded_change(org, user, Some((role, employee_type)), audit)
             .await
     }
 
@@ -257,8 +285,9 @@ impl OrgRepository for Store {
         &self,
         org: OrgId,
         user: UserId,
+        audit: &SecurityEvent,
     ) -> Result<MembershipChange, PortError> {
-        self.guarded_change(org, user, None).await
+        self.guarded_change(org, user, None, audit).await
     }
 
     async fn mfa_required_for(&self, user: UserId) -> Result<bool, PortError> {
@@ -281,6 +310,7 @@ impl Store {
         org: OrgId,
         user: UserId,
         new_role: Option<(Role, Option<EmployeeType>)>,
+        audit: &SecurityEvent,
     ) -> Result<MembershipChange, PortError> {
         with_pool!(self.primary(), |p| {
             async {
@@ -308,6 +338,7 @@ impl Store {
                     None => sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(org.0).bind(user.0),
                 };
                 change.execute(&mut *tx).await?;
+                audit_row!(tx, audit)?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(MembershipChange::Applied)
             }

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::ports::{NewSession, Rotation, SessionRepository};
-use nestcms_domain::identity::{SessionId, UserId};
+use nestcms_domain::identity::{SecurityEvent, SessionId, UserId};
 use uuid::Uuid;
 
+use super::audit::audit_row;
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -25,7 +26,7 @@ const REVOKE: &str = "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revo
 
 #[async_trait::async_trait]
 impl SessionRepository for Store {
-    async fn insert_session(&self, s: &NewSession) -> Result<(), PortError> {
+    async fn insert_session(&self, s: &NewSession, audit: &SecurityEvent) -> Result<(), PortError> {
         with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -38,6 +39,7 @@ impl SessionRepository for Store {
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(INSERT_TOKEN).bind(&s.refresh_hash).bind(s.id.0).bind(Ts(s.at)).bind(Ts(s.refresh_expires_at)).execute(&mut *tx).await?;
+                audit_row!(tx, audit)?;
                 tx.commit().await
             }
             .await
@@ -51,6 +53,7 @@ impl SessionRepository for Store {
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
         at: DateTime<Utc>,
+        on_reuse: &(dyn Fn(SessionId, UserId) -> SecurityEvent + Sync),
     ) -> Result<Rotation, PortError> {
         with_pool!(self.primary(), |p| {
             async {
@@ -94,6 +97,7 @@ impl SessionRepository for Store {
                     .bind(session)
                     .fetch_one(&mut *tx)
                     .await?;
+                audit_row!(tx, &on_reuse(SessionId(session), UserId(user)))?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(Rotation::Reused {
                     session: SessionId(session),
@@ -105,30 +109,28 @@ impl SessionRepository for Store {
         .map_err(port_err)
     }
 
-    async fn revoke_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, PortError> {
-        with_pool!(self.primary(), |p| sqlx::query(REVOKE)
-            .bind(id.0)
-            .bind(Ts(at))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected() == 1))
-        .map_err(port_err)
-    }
-
-    async fn revoke_other_sessions(
+    async fn revoke_session(
         &self,
-        user: UserId,
-        keep: SessionId,
+        id: SessionId,
         at: DateTime<Utc>,
-    ) -> Result<u64, PortError> {
-        let sql = "UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(user.0)
-            .bind(keep.0)
-            .bind(Ts(at))
-            .execute(p)
+        audit: &SecurityEvent,
+    ) -> Result<bool, PortError> {
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                let revoked = sqlx::query(REVOKE)
+                    .bind(id.0)
+                    .bind(Ts(at))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                audit_row!(tx, audit)?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(revoked)
+            }
             .await
-            .map(|r| r.rows_affected()))
+        })
         .map_err(port_err)
     }
 

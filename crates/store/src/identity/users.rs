@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::ports::UserRepository;
-use nestcms_domain::identity::{Address, Email, Phone, User, UserId};
+use nestcms_domain::identity::{Address, Email, Phone, SecurityEvent, SessionId, User, UserId};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::audit::audit_row;
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -69,22 +70,29 @@ impl From<UserRow> for User {
 
 #[async_trait::async_trait]
 impl UserRepository for Store {
-    async fn insert_user(&self, u: &User) -> Result<(), PortError> {
+    async fn insert_user(&self, u: &User, audit: &SecurityEvent) -> Result<(), PortError> {
         let sql = "INSERT INTO users (id, email, full_name, phone, address, password_hash, password_changed_at, totp_secret, mfa_enabled, created_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7)";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(u.id.0)
-            .bind(u.email.as_str())
-            .bind(&u.full_name)
-            .bind(u.phone.as_ref().map(|p| p.as_str()))
-            .bind(u.address.as_ref().map(Json))
-            .bind(&u.password_hash)
-            .bind(Ts(u.created_at))
-            .bind(&u.totp_secret)
-            .bind(u.mfa_enabled)
-            .execute(p)
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query(sql)
+                    .bind(u.id.0)
+                    .bind(u.email.as_str())
+                    .bind(&u.full_name)
+                    .bind(u.phone.as_ref().map(|p| p.as_str()))
+                    .bind(u.address.as_ref().map(Json))
+                    .bind(&u.password_hash)
+                    .bind(Ts(u.created_at))
+                    .bind(&u.totp_secret)
+                    .bind(u.mfa_enabled)
+                    .execute(&mut *tx)
+                    .await?;
+                audit_row!(tx, audit)?;
+                tx.commit().await
+            }
             .await
-            .map(|_| ()))
+        })
         .map_err(port_err)
     }
 
@@ -111,15 +119,33 @@ impl UserRepository for Store {
         id: UserId,
         hash: &str,
         at: DateTime<Utc>,
-    ) -> Result<(), PortError> {
+        keep: SessionId,
+        audit: &(dyn Fn(u64) -> SecurityEvent + Sync),
+    ) -> Result<u64, PortError> {
         let sql = "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(id.0)
-            .bind(hash)
-            .bind(Ts(at))
-            .execute(p)
+        let others = "UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL";
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query(sql)
+                    .bind(id.0)
+                    .bind(hash)
+                    .bind(Ts(at))
+                    .execute(&mut *tx)
+                    .await?;
+                let revoked = sqlx::query(others)
+                    .bind(id.0)
+                    .bind(keep.0)
+                    .bind(Ts(at))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                audit_row!(tx, &audit(revoked))?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(revoked)
+            }
             .await
-            .map(|_| ()))
+        })
         .map_err(port_err)
     }
 
@@ -129,6 +155,7 @@ impl UserRepository for Store {
         secret: Option<&str>,
         enabled: bool,
         recovery_hashes: &[String],
+        audit: Option<&SecurityEvent>,
     ) -> Result<(), PortError> {
         with_pool!(self.primary(), |p| {
             async {
@@ -146,6 +173,9 @@ impl UserRepository for Store {
                         .bind(hash)
                         .execute(&mut *tx)
                         .await?;
+                }
+                if let Some(e) = audit {
+                    audit_row!(tx, e)?;
                 }
                 tx.commit().await
             }
