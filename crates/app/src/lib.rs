@@ -10,6 +10,7 @@ pub mod background;
 pub mod construction;
 pub mod content;
 pub mod grants;
+pub mod invitations;
 pub mod members;
 pub mod mfa;
 pub mod orgs;

@@ -1,11 +1,10 @@
-//! Members: add by e-mail, list, change role, remove; with the last-owner and MFA invariants.
+//! Members: list, change role, remove; with the last-owner and MFA invariants. People join
+//! through [`crate::invitations`].
 
-use chrono::Utc;
 use nestcms_domain::DomainError;
-use nestcms_domain::PortError;
 use nestcms_domain::identity::policy::{self, Action};
 use nestcms_domain::identity::ports::MembershipChange;
-use nestcms_domain::identity::{Email, EmployeeType, Membership, OrgId, Role, User, UserId};
+use nestcms_domain::identity::{EmployeeType, Membership, OrgId, Role, User, UserId};
 use serde_json::json;
 
 use crate::audit::{self, Event};
@@ -20,7 +19,7 @@ fn last_owner() -> DomainError {
 
 /// In an organization that requires MFA, owners and admins must have it: refuse a promotion
 /// that would lock the promoted person out.
-async fn check_mfa_for_role(
+pub(crate) async fn check_mfa_for_role(
     store: &Store,
     org: OrgId,
     user: &User,
@@ -43,7 +42,7 @@ async fn check_mfa_for_role(
     Ok(())
 }
 
-fn event<'a>(
+pub(crate) fn event<'a>(
     kind: &'static str,
     org: OrgId,
     who: Principal,
@@ -60,69 +59,6 @@ fn event<'a>(
         client: Some(client),
         detail,
     }
-}
-
-/// Adds a registered user by e-mail with a role.
-pub async fn add(
-    store: &Store,
-    who: Principal,
-    org: OrgId,
-    email: &str,
-    role: Role,
-    employee_type: Option<EmployeeType>,
-    client: &ClientInfo,
-) -> Result<(Membership, User), DomainError> {
-    let me = orgs::membership(store, who, org).await?;
-    policy::decide(me.role, Action::AddMember, None, &[])?;
-    if role == Role::Owner && me.role != Role::Owner {
-        return Err(DomainError::Forbidden(
-            "only an owner can add an owner".into(),
-        ));
-    }
-    let email = Email::parse(email, "/email").map_err(|e| DomainError::Validation(vec![e]))?;
-    let user = store
-        .user_by_email(&email)
-        .await
-        .map_err(port)?
-        .ok_or_else(|| {
-            DomainError::invalid(
-                "/email",
-                "user_not_found",
-                "no account uses this e-mail; ask them to register first",
-            )
-        })?;
-    check_mfa_for_role(store, org, &user, role).await?;
-    let employee_type = if role == Role::Employee {
-        employee_type
-    } else {
-        None
-    };
-    let m = Membership {
-        org_id: org,
-        user_id: user.id,
-        role,
-        employee_type,
-        created_at: Utc::now(),
-    };
-    let e = event(
-        "member_added",
-        org,
-        who,
-        user.id,
-        client,
-        json!({ "role": role.as_str() }),
-    );
-    match store.insert_membership(&m, &audit::row(e)).await {
-        Ok(()) => {}
-        Err(PortError::Duplicate) => {
-            return Err(DomainError::Conflict {
-                code: "already_member",
-                message: "this user is already a member".into(),
-            });
-        }
-        Err(e) => return Err(port(e)),
-    }
-    Ok((m, user))
 }
 
 /// Members with their users (the HTTP layer shows only public fields).

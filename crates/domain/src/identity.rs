@@ -5,15 +5,18 @@
 //! parsed into [`Email`], [`Phone`] and checked passwords before anything is stored, roles are a
 //! closed enum, and every "may this member do that?" question is answered by [`policy`].
 
+#[macro_use]
+mod role;
 mod email;
+mod invitation;
 mod model;
 mod password;
 mod phone;
 pub mod policy;
 pub mod ports;
-mod role;
 
 pub use email::Email;
+pub use invitation::{INVITATION_TTL_DAYS, Invitation, InvitationId, InvitationStatus};
 pub use model::{Address, Grant, Membership, NewGrant, Org, OrgStatus, SecurityEvent, User};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_new_password};
 pub use phone::Phone;

@@ -12,8 +12,9 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::layers;
 use crate::routes::{
-    analytics, articles, audit, auth, contracts, design_files, earnings, grants, health, members,
-    metrics, offers, orgs, payments, project_parts, projects, schedules, users,
+    analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
+    invitations, members, metrics, offers, orgs, payments, project_parts, projects, schedules,
+    users,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -88,7 +89,12 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(users::mfa_disable))
         .routes(routes!(orgs::create_org, orgs::list_orgs))
         .routes(routes!(orgs::get_org, orgs::update_org))
-        .routes(routes!(members::add_member, members::list_members))
+        .routes(routes!(members::list_members))
+        .routes(routes!(invitations::invite, invitations::org_invitations))
+        .routes(routes!(invitations::revoke_invitation))
+        .routes(routes!(invitations::my_invitations))
+        .routes(routes!(invitations::accept_invitation))
+        .routes(routes!(invitations::decline_invitation))
         .routes(routes!(members::change_role, members::remove_member))
         .routes(routes!(grants::create_grant, grants::list_grants))
         .routes(routes!(grants::revoke_grant))

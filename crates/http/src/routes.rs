@@ -10,6 +10,7 @@ pub mod design_files;
 pub mod earnings;
 pub mod grants;
 pub mod health;
+pub mod invitations;
 pub mod members;
 pub mod metrics;
 pub mod offers;

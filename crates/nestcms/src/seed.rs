@@ -10,7 +10,7 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use nestcms_app::auth::{Auth, AuthConfig, Registration};
 use nestcms_app::construction::{self, Data, contracts, earnings, offers, projects};
-use nestcms_app::{ClientInfo, Principal, members, orgs};
+use nestcms_app::{ClientInfo, Principal, invitations, orgs};
 use nestcms_auth::jwt::Signer;
 use nestcms_auth::password::Hasher;
 use nestcms_domain::construction::{EarningKind, EarningPeriod, StepStatus};
@@ -104,36 +104,26 @@ pub async fn demo(config: &Config, store: Arc<Store>) -> anyhow::Result<()> {
         ..Default::default()
     };
     let (org, _) = orgs::create(&identity, owner, input, &client_info).await?;
-    members::add(
-        &identity,
-        owner,
-        org.id,
-        people[1].0,
-        Role::Employee,
-        Some(EmployeeType::Engineer),
-        &client_info,
-    )
-    .await?;
-    members::add(
-        &identity,
-        owner,
-        org.id,
-        people[2].0,
-        Role::Employee,
-        Some(EmployeeType::Worker),
-        &client_info,
-    )
-    .await?;
-    members::add(
-        &identity,
-        owner,
-        org.id,
-        people[3].0,
-        Role::Client,
-        None,
-        &client_info,
-    )
-    .await?;
+    let joining = [
+        (
+            engineer,
+            people[1].0,
+            Role::Employee,
+            Some(EmployeeType::Engineer),
+        ),
+        (
+            worker,
+            people[2].0,
+            Role::Employee,
+            Some(EmployeeType::Worker),
+        ),
+        (client, people[3].0, Role::Client, None),
+    ];
+    for (person, email, role, trade) in joining {
+        let inv =
+            invitations::invite(&identity, owner, org.id, email, role, trade, &client_info).await?;
+        invitations::accept(&identity, person, inv.id, &client_info).await?;
+    }
     let c = |p| construction::caller(&identity, p, org.id);
     let sar = |minor| Money::from_minor(minor, Currency::Sar);
     let today = Utc::now().date_naive();

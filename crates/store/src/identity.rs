@@ -7,6 +7,7 @@
 
 mod audit;
 mod grants;
+mod invitations;
 mod orgs;
 mod sessions;
 mod users;

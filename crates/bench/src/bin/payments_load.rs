@@ -72,11 +72,20 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .await?;
     let org = org["id"].as_str().context("org")?.to_owned();
-    http.post(format!("{url}/api/v1/orgs/{org}/members"))
+    let invitation: Value = http
+        .post(format!("{url}/api/v1/orgs/{org}/invitations"))
         .bearer_auth(&owner)
         .json(&json!({ "email": format!("client-{run}@bench.example"), "role": "client" }))
         .send()
+        .await?
+        .json()
         .await?;
+    let invitation = invitation["id"].as_str().context("invitation")?;
+    http.post(format!("{url}/api/v1/invitations/{invitation}/accept"))
+        .bearer_auth(&client)
+        .send()
+        .await?
+        .error_for_status()?;
 
     let mut ids = Vec::with_capacity(N);
     for i in 0..N {

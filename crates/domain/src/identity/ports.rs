@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::Email;
 use super::{
-    EmployeeType, EventId, Grant, GrantId, Membership, ObjectKind, Org, OrgId, Role, SecurityEvent,
-    SessionId, User, UserId,
+    EmployeeType, EventId, Grant, GrantId, Invitation, InvitationId, InvitationStatus, Membership,
+    ObjectKind, Org, OrgId, Role, SecurityEvent, SessionId, User, UserId,
 };
 use crate::ports::PortError;
 
@@ -152,6 +152,57 @@ pub trait OrgRepository: Send + Sync {
     async fn mfa_required_for(&self, user: UserId) -> Result<bool, PortError>;
 }
 
+/// What accepting an invitation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acceptance {
+    /// The member was added and the invitation marked accepted.
+    Joined,
+    /// The invitation was no longer pending or had expired; nothing changed.
+    NotOpen,
+    /// The invitee is already a member; nothing changed.
+    AlreadyMember,
+}
+
+/// Invitations to join an organization.
+#[async_trait::async_trait]
+pub trait InvitationRepository: Send + Sync {
+    /// Stores a pending invitation with its audit row, in one transaction;
+    /// [`PortError::Duplicate`] when one is already pending for that e-mail.
+    async fn insert_invitation(
+        &self,
+        i: &Invitation,
+        audit: &SecurityEvent,
+    ) -> Result<(), PortError>;
+    /// One invitation.
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, PortError>;
+    /// Pending invitations of an organization, newest first.
+    async fn org_invitations(&self, org: OrgId) -> Result<Vec<Invitation>, PortError>;
+    /// Pending, unexpired invitations addressed to an e-mail, with the organization's title.
+    async fn invitations_for(
+        &self,
+        email: &super::Email,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Invitation, String)>, PortError>;
+    /// In one transaction: marks the invitation accepted if it is pending and unexpired at
+    /// `at`, adds `member`, and writes the audit row.
+    async fn accept_invitation(
+        &self,
+        id: InvitationId,
+        member: &Membership,
+        at: DateTime<Utc>,
+        audit: &SecurityEvent,
+    ) -> Result<Acceptance, PortError>;
+    /// Moves a pending invitation to `status` (declined or revoked) with the audit row; false,
+    /// with nothing written, when it was not pending.
+    async fn close_invitation(
+        &self,
+        id: InvitationId,
+        status: InvitationStatus,
+        at: DateTime<Utc>,
+        audit: &SecurityEvent,
+    ) -> Result<bool, PortError>;
+}
+
 /// Per-object grants.
 #[async_trait::async_trait]
 pub trait GrantRepository: Send + Sync {
@@ -247,6 +298,7 @@ pub trait IdentityStore:
     + SessionRepository
     + ThrottleRepository
     + AuditRepository
+    + InvitationRepository
 {
 }
 
@@ -257,5 +309,6 @@ impl<T> IdentityStore for T where
         + SessionRepository
         + ThrottleRepository
         + AuditRepository
+        + InvitationRepository
 {
 }

@@ -1,4 +1,5 @@
-//! `/api/v1/orgs/{org_id}/members`: who belongs to an organization, with which role.
+//! `/api/v1/orgs/{org_id}/members`: who belongs to an organization, with which role. People
+//! join by invitation (`routes::invitations`).
 
 use axum::Json;
 use axum::extract::State;
@@ -20,19 +21,6 @@ use crate::state::AppState;
 pub struct MemberPath {
     org_id: uuid::Uuid,
     user_id: uuid::Uuid,
-}
-
-/// Adds a registered user.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMemberRequest {
-    email: String,
-    /// `owner`, `admin`, `manager`, `employee` or `client`.
-    #[schema(value_type = String, example = "employee")]
-    role: Role,
-    /// For employees: `engineer`, `worker`, `supervisor`, `accountant`, `designer`, `other`.
-    #[schema(value_type = Option<String>, example = "engineer")]
-    employee_type: Option<EmployeeType>,
 }
 
 /// A new role.
@@ -75,34 +63,6 @@ impl MemberResponse {
 #[derive(Serialize, ToSchema)]
 pub struct MemberList {
     data: Vec<MemberResponse>,
-}
-
-/// Adds a member (owners and admins; only owners add owners).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/members", tag = "members", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), request_body = AddMemberRequest, responses(
-    (status = 201, description = "Added", body = MemberResponse),
-    (status = 400, description = "Unknown e-mail", body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role does not allow it", body = Problem, content_type = "application/problem+json"),
-    (status = 404, description = "Not found or not a member", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn add_member(
-    State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    Client(client): Client,
-    ApiPath(p): ApiPath<OrgPath>,
-    ApiJson(body): ApiJson<AddMemberRequest>,
-) -> Result<(StatusCode, Json<MemberResponse>), ApiError> {
-    let (m, u) = members::add(
-        &state.identity,
-        who,
-        OrgId(p.org_id),
-        &body.email,
-        body.role,
-        body.employee_type,
-        &client,
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(MemberResponse::new(&m, &u))))
 }
 
 /// Lists members (not visible to clients).

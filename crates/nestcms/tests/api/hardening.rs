@@ -345,3 +345,88 @@ async fn a_change_whose_audit_row_cannot_be_written_is_not_committed() -> anyhow
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn inviting_reveals_nothing_about_accounts_and_joins_only_when_the_invitee_accepts()
+-> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, mallory) = app.user("mallory@evil.example").await?;
+    let org = app.org(&mallory, "Totally Legit").await?;
+    let (victim_id, victim) = app.user("victim@home.example").await?;
+    let invite = |email: &str| json!({ "email": email, "role": "admin" });
+    let url = format!("/api/v1/orgs/{org}/invitations");
+    let known = app
+        .post(Some(&mallory), &url, &invite("victim@home.example"))
+        .await?;
+    let unknown = app
+        .post(Some(&mallory), &url, &invite("nobody@home.example"))
+        .await?;
+    assert_eq!(
+        (known.status(), unknown.status()),
+        (reqwest::StatusCode::CREATED, reqwest::StatusCode::CREATED)
+    );
+    let (known, unknown): (Value, Value) = (known.json().await?, unknown.json().await?);
+    let shape = |v: &Value| {
+        let mut keys: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        shape(&known),
+        shape(&unknown),
+        "same answer whether or not the account exists"
+    );
+    assert!(
+        !known.to_string().contains("Test Person"),
+        "the invitee's name is not shown: {known}"
+    );
+    // Nothing happens until the victim accepts; they may decline.
+    let members = ok(
+        app.get_as(&mallory, &format!("/api/v1/orgs/{org}/members"))
+            .await?,
+        200,
+    )
+    .await?;
+    assert!(
+        !members.to_string().contains(&victim_id),
+        "not a member before accepting"
+    );
+    let mine = ok(app.get_as(&victim, "/api/v1/invitations").await?, 200).await?;
+    assert_eq!(mine["data"][0]["org_title"], "Totally Legit");
+    let id = mine["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Another user cannot accept someone else's invitation.
+    let (_, other) = app.user("other@home.example").await?;
+    let res = app
+        .post(
+            Some(&other),
+            &format!("/api/v1/invitations/{id}/accept"),
+            &json!({}),
+        )
+        .await?;
+    problem(res, 404, "not_found").await?;
+    let res = app
+        .post(
+            Some(&victim),
+            &format!("/api/v1/invitations/{id}/decline"),
+            &json!({}),
+        )
+        .await?;
+    assert_eq!(res.status(), 204);
+    let res = app
+        .post(
+            Some(&victim),
+            &format!("/api/v1/invitations/{id}/accept"),
+            &json!({}),
+        )
+        .await?;
+    problem(res, 409, "invitation_not_pending").await?;
+    let res = app.get_as(&victim, &format!("/api/v1/orgs/{org}")).await?;
+    assert_eq!(res.status(), 404, "the victim never became a member");
+    Ok(())
+}

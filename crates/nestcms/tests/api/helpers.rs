@@ -124,7 +124,7 @@ impl TestApp {
             .to_owned())
     }
 
-    /// Adds a member with a role.
+    /// Invites a registered user (password [`PASSWORD`]) with a role; they sign in and accept.
     pub async fn add_member(
         &self,
         token: &str,
@@ -134,9 +134,24 @@ impl TestApp {
     ) -> anyhow::Result<()> {
         let body = serde_json::json!({ "email": email, "role": role });
         let res = self
-            .post(Some(token), &format!("/api/v1/orgs/{org}/members"), &body)
+            .post(
+                Some(token),
+                &format!("/api/v1/orgs/{org}/invitations"),
+                &body,
+            )
             .await?;
-        anyhow::ensure!(res.status() == 201, "add member: {}", res.text().await?);
+        anyhow::ensure!(res.status() == 201, "invite: {}", res.text().await?);
+        let invitation: serde_json::Value = res.json().await?;
+        let id = invitation["id"].as_str().unwrap_or_default();
+        let (invitee, _) = self.login(email, PASSWORD).await?;
+        let res = self
+            .post(
+                Some(&invitee),
+                &format!("/api/v1/invitations/{id}/accept"),
+                &serde_json::json!({}),
+            )
+            .await?;
+        anyhow::ensure!(res.status() == 200, "accept: {}", res.text().await?);
         Ok(())
     }
 }

@@ -39,7 +39,7 @@ async fn a_member_of_one_organization_gets_404_on_every_resource_of_another() ->
     }
     let posts = [
         (
-            format!("{b}/members"),
+            format!("{b}/invitations"),
             json!({ "email": "alice@a.example", "role": "owner" }),
         ),
         (
@@ -125,7 +125,7 @@ async fn roles_decide_who_administers_and_the_last_owner_stays() -> anyhow::Resu
     problem(
         app.post(
             Some(&eng),
-            &format!("/api/v1/orgs/{org}/members"),
+            &format!("/api/v1/orgs/{org}/invitations"),
             &json!({ "email": "x@y.example", "role": "client" }),
         )
         .await?,

@@ -1,0 +1,16 @@
+-- Invitations replace adding members directly by e-mail: the invitee accepts, and the inviter
+-- learns nothing about whether an account uses the address.
+CREATE TABLE invitations (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'manager', 'employee', 'client')),
+    employee_type TEXT,
+    invited_by UUID NOT NULL REFERENCES users (id),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'revoked')),
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    decided_at TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX invitations_one_pending ON invitations (org_id, email) WHERE status = 'pending';
+CREATE INDEX invitations_email_idx ON invitations (email) WHERE status = 'pending';
