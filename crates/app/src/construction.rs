@@ -134,6 +134,44 @@ where
     Ok(Paged { items, has_more })
 }
 
+/// Pages a short list already read whole, in its natural order (`ascending`) or reversed, with
+/// the same contract as [`paged`]: `limit` 1 to 100, the page after the item whose key is the
+/// cursor, and `has_more`. Used for the parts of one project or schedule item (steps, designs,
+/// workers, notes), which are read whole anyway (progress, read marks) and stay small.
+pub(crate) fn page_slice<T, K: PartialEq>(
+    mut all: Vec<T>,
+    page: Page,
+    cursor: Option<K>,
+    key: impl Fn(&T) -> K,
+) -> Result<Paged<T>, DomainError> {
+    if !(1..=100).contains(&page.limit) {
+        return Err(DomainError::invalid(
+            "?limit",
+            "out_of_range",
+            "limit is 1 to 100",
+        ));
+    }
+    if !page.ascending {
+        all.reverse();
+    }
+    let start = match cursor {
+        None => 0,
+        Some(c) => {
+            all.iter().position(|t| key(t) == c).ok_or_else(|| {
+                DomainError::invalid(
+                    "?starting_after",
+                    "unknown_cursor",
+                    "not an item of this list",
+                )
+            })? + 1
+        }
+    };
+    let limit = page.limit as usize;
+    let has_more = all.len() > start + limit;
+    let items = all.into_iter().skip(start).take(limit).collect();
+    Ok(Paged { items, has_more })
+}
+
 /// Refuses blank or overlong text.
 pub(crate) fn text(value: &str, field: &str, max: usize) -> Result<String, DomainError> {
     let t = value.trim();

@@ -154,16 +154,19 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());
         let inner = e.into_inner();
-        body_error(&inner, pointer)
+        // serde_json reports some type mismatches (a number where an enum's text belongs) as
+        // syntax errors; a document that parses is never "malformed".
+        let valid = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        body_error(&inner, pointer, valid)
     })?;
-    de.end().map_err(|e| body_error(&e, String::new()))?;
+    de.end().map_err(|e| body_error(&e, String::new(), false))?;
     Ok(value)
 }
 
-fn body_error(e: &serde_json::Error, pointer: String) -> ApiError {
+fn body_error(e: &serde_json::Error, pointer: String, valid_json: bool) -> ApiError {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::new(
+        Category::Syntax | Category::Eof | Category::Io if !valid_json => ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
             format!(
@@ -172,7 +175,7 @@ fn body_error(e: &serde_json::Error, pointer: String) -> ApiError {
                 e.column()
             ),
         ),
-        Category::Data => {
+        _ => {
             let message = strip_position(&e.to_string());
             let field = match missing_field(&message) {
                 Some(name) => format!("{pointer}/{name}"),

@@ -12,6 +12,8 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod layers;
+pub mod limits;
+mod openapi;
 pub mod problem;
 pub mod router;
 pub mod routes;

@@ -5,71 +5,23 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, FieldProblem, Problem};
+use crate::error::ApiError;
 use crate::layers;
+use crate::openapi::ApiDoc;
 use crate::routes::{
     analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
-    invitations, members, metrics, offers, orgs, payments, project_parts, projects, schedules,
-    users,
+    invitations, members, metrics, offers, orgs, payments, project_lists, project_parts, projects,
+    schedules, users,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "NestCMS API",
-        description = "Offers, contracts, projects and PayTabs payments for construction companies. \
-                       Every error is an RFC 9457 problem document (`application/problem+json`) with a stable `code`.",
-        license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only")
-    ),
-    components(schemas(Problem, FieldProblem)),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "health", description = "Probes for orchestrators"),
-        (name = "auth", description = "Accounts and sessions"),
-        (name = "users", description = "The caller's profile, password and two-factor authentication"),
-        (name = "orgs", description = "Organizations"),
-        (name = "members", description = "Who belongs to an organization"),
-        (name = "grants", description = "Per-object permissions"),
-        (name = "audit", description = "Security audit log"),
-        (name = "offers", description = "Quotes to clients"),
-        (name = "contracts", description = "Agreements and instalment schedules"),
-        (name = "projects", description = "Projects, steps, designs, workers, notes"),
-        (name = "earnings", description = "Earnings, commissions, distribution"),
-        (name = "analytics", description = "Numbers per currency"),
-        (name = "schedules", description = "Appointments, timelines and salaries"),
-        (name = "articles", description = "Public news and guides"),
-        (name = "payments", description = "Payments through PayTabs"),
-    )
-)]
-struct ApiDoc;
-
-/// Declares the `bearer` security scheme the protected routes name.
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
 /// Every documented route. Adding a route here is what puts it in the OpenAPI document.
 fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
+    use utoipa::OpenApi;
     let uploads = layers::body_limit(
         OpenApiRouter::new().routes(routes!(design_files::upload_design_file)),
         http.upload_limit_bytes,
@@ -113,18 +65,21 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(contracts::close_contract))
         .routes(routes!(projects::create_project, projects::list_projects))
         .routes(routes!(projects::get_project, projects::update_project))
-        .routes(routes!(project_parts::add_step, project_parts::list_steps))
+        .routes(routes!(project_parts::add_step, project_lists::list_steps))
         .routes(routes!(project_parts::update_step))
         .routes(routes!(
             project_parts::add_design,
-            project_parts::list_designs
+            project_lists::list_designs
         ))
-        .routes(routes!(project_parts::add_design_version))
+        .routes(routes!(
+            project_parts::add_design_version,
+            project_lists::list_design_versions
+        ))
         .routes(routes!(
             project_parts::add_worker,
-            project_parts::list_workers
+            project_lists::list_workers
         ))
-        .routes(routes!(project_parts::add_note, project_parts::list_notes))
+        .routes(routes!(project_parts::add_note, project_lists::list_notes))
         .routes(routes!(project_parts::mark_note_read))
         .routes(routes!(earnings::create_earning, earnings::list_earnings))
         .routes(routes!(earnings::distribute_earning))
@@ -165,12 +120,15 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of this build.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api(&HttpSettings::default()).into_openapi()
+    let mut spec = api(&HttpSettings::default()).into_openapi();
+    crate::openapi::document_common_responses(&mut spec);
+    spec
 }
 
 /// The full application: routes, `/api/openapi.json`, the 404 fallback, and the middleware stack.
 pub fn router(state: AppState) -> Router {
-    let (routes, spec) = api(&state.http).split_for_parts();
+    let (routes, mut spec) = api(&state.http).split_for_parts();
+    crate::openapi::document_common_responses(&mut spec);
     let spec = Arc::new(spec);
     let http = state.http.clone();
     let app = routes

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod offers;
 pub mod orgs;
 pub mod payments;
+pub mod project_lists;
 pub mod project_parts;
 pub mod projects;
 pub mod schedules;

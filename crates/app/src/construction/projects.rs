@@ -12,7 +12,7 @@ use nestcms_domain::{DomainError, PortError};
 
 use nestcms_domain::construction::upload::{check_upload, safe_file_name};
 
-use super::{Caller, Data, Files, Paged, STAFF, member_with, paged, text};
+use super::{Caller, Data, Files, Paged, STAFF, member_with, page_slice, paged, text};
 use crate::{Store, conflict_if_duplicate, port};
 
 /// A new project.
@@ -172,9 +172,15 @@ pub async fn add_step(
 }
 
 /// Steps in order.
-pub async fn steps(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Step>, DomainError> {
+pub async fn steps(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    page: Page,
+) -> Result<Paged<Step>, DomainError> {
     let p = get(data, c, id).await?;
-    data.steps(p.id).await.map_err(port)
+    let all = data.steps(p.id).await.map_err(port)?;
+    page_slice(all, page, page.cursor.map(StepId), |s| s.id)
 }
 
 /// Moves a step (e.g. to completed).
@@ -299,9 +305,33 @@ pub async fn add_design_version(
 }
 
 /// Designs with their versions.
-pub async fn designs(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Design>, DomainError> {
+pub async fn designs(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    page: Page,
+) -> Result<Paged<Design>, DomainError> {
     let p = get(data, c, id).await?;
-    data.designs(p.id).await.map_err(port)
+    let all = data.designs(p.id).await.map_err(port)?;
+    page_slice(all, page, page.cursor.map(DesignId), |d| d.id)
+}
+
+/// Versions of one design, by version number (the cursor is a version number).
+pub async fn design_versions(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    design: DesignId,
+    page: Page,
+    after_version: Option<i32>,
+) -> Result<Paged<DesignVersion>, DomainError> {
+    let p = get(data, c, id).await?;
+    let d = data
+        .design(p.id, design)
+        .await
+        .map_err(port)?
+        .ok_or(DomainError::NotFound("design"))?;
+    page_slice(d.versions, page, after_version, |v| v.version)
 }
 
 /// Puts a staff member on the project with a role.
@@ -338,9 +368,15 @@ pub async fn add_worker(
 }
 
 /// Workers of a project.
-pub async fn workers(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Worker>, DomainError> {
+pub async fn workers(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    page: Page,
+) -> Result<Paged<Worker>, DomainError> {
     let p = get(data, c, id).await?;
-    data.workers(p.id).await.map_err(port)
+    let all = data.workers(p.id).await.map_err(port)?;
+    page_slice(all, page, page.cursor.map(UserId), |w| w.user_id)
 }
 
 /// Adds a note to the project or one of its designs; anyone who sees the project may.
@@ -376,9 +412,15 @@ pub async fn add_note(
 }
 
 /// Notes of a project.
-pub async fn notes(data: &Data, c: &Caller, id: ProjectId) -> Result<Vec<Note>, DomainError> {
+pub async fn notes(
+    data: &Data,
+    c: &Caller,
+    id: ProjectId,
+    page: Page,
+) -> Result<Paged<Note>, DomainError> {
     let p = get(data, c, id).await?;
-    data.notes(p.id).await.map_err(port)
+    let all = data.notes(p.id).await.map_err(port)?;
+    page_slice(all, page, page.cursor.map(NoteId), |n| n.id)
 }
 
 /// Marks a note read (by someone other than its author).

@@ -9,8 +9,9 @@ use nestcms_domain::identity::policy::Action;
 use nestcms_domain::identity::{Role, UserId};
 use nestcms_domain::{DomainError, Money};
 
-use super::{Caller, Data, STAFF, member_with, projects, text};
+use super::{Caller, Data, Paged, STAFF, member_with, projects, text};
 use crate::{Store, port};
+use nestcms_domain::construction::ports::Page;
 
 /// A new schedule item.
 pub struct NewSchedule {
@@ -233,7 +234,13 @@ pub async fn add_note(
 }
 
 /// Notes of a schedule item, oldest first.
-pub async fn notes(data: &Data, c: &Caller, id: ScheduleId) -> Result<Vec<Note>, DomainError> {
+pub async fn notes(
+    data: &Data,
+    c: &Caller,
+    id: ScheduleId,
+    page: Page,
+) -> Result<Paged<Note>, DomainError> {
     let s = get(data, c, id).await?;
-    data.schedule_notes(s.id).await.map_err(port)
+    let all = data.schedule_notes(s.id).await.map_err(port)?;
+    super::page_slice(all, page, page.cursor.map(NoteId), |n| n.id)
 }

@@ -31,6 +31,7 @@ pub struct AnalyticsQuery {
     /// ISO 4217; required by trend and rankings (amounts are never summed across currencies).
     currency: Option<String>,
     /// For rankings: 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

@@ -32,6 +32,7 @@ pub struct ArticlePath {
 /// Path of a public article.
 #[derive(Deserialize)]
 pub struct SlugPath {
+    #[serde(deserialize_with = "crate::limits::max::<200, _>")]
     slug: String,
 }
 
@@ -42,6 +43,7 @@ pub struct ArticleRequest {
     title: Option<String>,
     body: Option<String>,
     /// On creation only; defaults to one made from the title.
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<200, _>")]
     slug: Option<String>,
     /// `draft` (default) or `published`.
     #[schema(value_type = Option<String>, example = "published")]
@@ -64,8 +66,10 @@ impl From<ArticleRequest> for ArticleInput {
 #[into_params(parameter_in = Query)]
 pub struct ArticleQuery {
     /// Words that must all appear in the title or body.
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<200, _>")]
     q: Option<String>,
     /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,

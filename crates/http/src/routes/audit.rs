@@ -18,6 +18,7 @@ use crate::state::AppState;
 #[derive(Deserialize, IntoParams)]
 pub struct Page {
     /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,

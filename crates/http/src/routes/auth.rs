@@ -19,6 +19,7 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
     /// Login e-mail (case-insensitive, unique).
+    #[serde(deserialize_with = "crate::limits::max::<254, _>")]
     email: String,
     /// At least 12 characters.
     #[schema(value_type = String, format = Password)]
@@ -26,6 +27,7 @@ pub struct RegisterRequest {
     /// Display name.
     full_name: String,
     /// International form, e.g. `+966 50 123 4567`.
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<32, _>")]
     phone: Option<String>,
     /// Postal address.
     address: Option<AddressDto>,
@@ -36,11 +38,13 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Login e-mail.
+    #[serde(deserialize_with = "crate::limits::max::<254, _>")]
     email: String,
     /// Password.
     #[schema(value_type = String, format = Password)]
     password: SecretString,
     /// 6-digit authenticator code, or a recovery code.
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<32, _>")]
     totp_code: Option<String>,
 }
 
@@ -49,6 +53,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The current refresh token.
+    #[serde(deserialize_with = "crate::limits::max::<512, _>")]
     refresh_token: String,
 }
 

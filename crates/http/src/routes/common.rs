@@ -66,7 +66,7 @@ pub fn page(limit: Option<u32>, starting_after: Option<uuid::Uuid>, order: Order
 /// A page of items.
 #[derive(Serialize, ToSchema)]
 pub struct List<T> {
-    /// Items, newest first.
+    /// Items in the order asked for (`order`).
     pub data: Vec<T>,
     /// Whether more follow (pass the last id as `starting_after`).
     pub has_more: bool,

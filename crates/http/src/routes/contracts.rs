@@ -41,6 +41,7 @@ pub struct ContractFilter {
     #[param(value_type = Option<String>)]
     status: Option<ContractStatus>,
     /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,
@@ -243,6 +244,7 @@ pub struct TermsRequest {
     title: Option<String>,
     content: Option<String>,
     /// URL or file reference of the document; empty to clear.
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<2000, _>")]
     document_ref: Option<String>,
     /// Responsible employees (replaces the list).
     employee_ids: Option<Vec<uuid::Uuid>>,

@@ -41,6 +41,7 @@ pub struct VersionPath {
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// Original file name (kept, sanitised, for downloads).
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<255, _>")]
     file_name: Option<String>,
 }
 

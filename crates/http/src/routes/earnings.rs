@@ -56,6 +56,7 @@ pub struct EarningFilter {
     /// Only this project's earnings.
     project_id: Option<uuid::Uuid>,
     /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,

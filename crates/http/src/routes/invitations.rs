@@ -33,6 +33,7 @@ pub struct InvitationPath {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
+    #[serde(deserialize_with = "crate::limits::max::<254, _>")]
     email: String,
     /// `owner`, `admin`, `manager`, `employee` or `client`.
     #[schema(value_type = String, example = "employee")]

@@ -50,6 +50,7 @@ pub struct OfferFilter {
     #[param(value_type = Option<String>)]
     status: Option<OfferStatus>,
     /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use nestcms_app::construction::projects;
 use nestcms_domain::construction::{
-    Design, DesignId, Note, NoteId, ProjectId, Step, StepId, StepStatus, Worker,
+    Design, DesignId, DesignVersion, Note, NoteId, ProjectId, Step, StepId, StepStatus, Worker,
 };
 use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
@@ -101,34 +101,46 @@ pub struct DesignVersionResponse {
     created_at: DateTime<Utc>,
 }
 
-/// A design with its history.
+impl From<&DesignVersion> for DesignVersionResponse {
+    fn from(v: &DesignVersion) -> Self {
+        Self {
+            version: v.version,
+            url: v.url.clone(),
+            file_name: v.file_name.clone(),
+            content_type: v.content_type.clone(),
+            size_bytes: v.size_bytes,
+            created_by: v.created_by.0,
+            created_at: v.created_at,
+        }
+    }
+}
+
+/// Versions a design shows inline; the rest are listed at `…/designs/{id}/versions`.
+pub const INLINE_VERSIONS: usize = 20;
+
+/// A design with its latest versions.
 #[derive(Serialize, ToSchema)]
 pub struct DesignResponse {
     id: uuid::Uuid,
     title: String,
-    /// Oldest first.
+    /// The latest 20 versions, oldest first (all of them at `…/versions`).
     versions: Vec<DesignVersionResponse>,
+    /// How many versions there are in all.
+    version_count: usize,
     created_at: DateTime<Utc>,
 }
 
 impl From<&Design> for DesignResponse {
     fn from(d: &Design) -> Self {
+        let skip = d.versions.len().saturating_sub(INLINE_VERSIONS);
         Self {
             id: d.id.0,
             title: d.title.clone(),
-            versions: d
-                .versions
+            versions: d.versions[skip..]
                 .iter()
-                .map(|v| DesignVersionResponse {
-                    version: v.version,
-                    url: v.url.clone(),
-                    file_name: v.file_name.clone(),
-                    content_type: v.content_type.clone(),
-                    size_bytes: v.size_bytes,
-                    created_by: v.created_by.0,
-                    created_at: v.created_at,
-                })
+                .map(DesignVersionResponse::from)
                 .collect(),
+            version_count: d.versions.len(),
             created_at: d.created_at,
         }
     }
@@ -198,19 +210,6 @@ impl From<&Note> for NoteResponse {
     }
 }
 
-/// Items of a project.
-#[derive(Serialize, ToSchema)]
-pub struct Items<T> {
-    /// In order.
-    data: Vec<T>,
-}
-
-fn items<D, T: for<'a> From<&'a D>>(v: &[D]) -> Json<Items<T>> {
-    Json(Items {
-        data: v.iter().map(T::from).collect(),
-    })
-}
-
 /// Appends a step (managers, the project's manager and workers).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/projects/{project_id}/steps", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path)), request_body = CreateStepRequest, responses(
     (status = 201, description = "Created", body = StepResponse),
@@ -234,22 +233,6 @@ pub async fn add_step(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(StepResponse::from(&s))))
-}
-
-/// Steps in order.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/projects/{project_id}/steps", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "Steps", body = Items<StepResponse>),
-    (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn list_steps(
-    State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<ProjectPath>,
-) -> Result<Json<Items<StepResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
-    Ok(items(
-        &projects::steps(&state.construction, &c, ProjectId(p.project_id)).await?,
-    ))
 }
 
 /// Changes a step's status.
@@ -301,22 +284,6 @@ pub async fn add_design(
     Ok((StatusCode::CREATED, Json(DesignResponse::from(&d))))
 }
 
-/// Designs with their versions.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/projects/{project_id}/designs", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "Designs", body = Items<DesignResponse>),
-    (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn list_designs(
-    State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<ProjectPath>,
-) -> Result<Json<Items<DesignResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
-    Ok(items(
-        &projects::designs(&state.construction, &c, ProjectId(p.project_id)).await?,
-    ))
-}
-
 /// Adds a version to a design.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/projects/{project_id}/designs/{part_id}/versions", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path), ("part_id" = uuid::Uuid, Path, description = "The design")), request_body = DesignVersionRequest, responses(
     (status = 201, description = "The design with the new version", body = DesignResponse),
@@ -366,22 +333,6 @@ pub async fn add_worker(
     Ok((StatusCode::CREATED, Json(WorkerResponse::from(&w))))
 }
 
-/// Workers of a project.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/projects/{project_id}/workers", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "Workers", body = Items<WorkerResponse>),
-    (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn list_workers(
-    State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<ProjectPath>,
-) -> Result<Json<Items<WorkerResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
-    Ok(items(
-        &projects::workers(&state.construction, &c, ProjectId(p.project_id)).await?,
-    ))
-}
-
 /// Adds a note to the project or one of its designs.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/projects/{project_id}/notes", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path)), request_body = CreateNoteRequest, responses(
     (status = 201, description = "Added", body = NoteResponse),
@@ -403,22 +354,6 @@ pub async fn add_note(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(NoteResponse::from(&n))))
-}
-
-/// Notes of a project, oldest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/projects/{project_id}/notes", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "Notes", body = Items<NoteResponse>),
-    (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn list_notes(
-    State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<ProjectPath>,
-) -> Result<Json<Items<NoteResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
-    Ok(items(
-        &projects::notes(&state.construction, &c, ProjectId(p.project_id)).await?,
-    ))
 }
 
 /// Marks a note read.

@@ -35,6 +35,7 @@ pub struct ProjectPath {
 pub struct CreateProjectRequest {
     title: String,
     #[serde(default)]
+    #[serde(deserialize_with = "crate::limits::max::<10000, _>")]
     description: String,
     /// An approved or active contract; the project's client comes from it.
     contract_id: Option<uuid::Uuid>,
@@ -66,6 +67,7 @@ pub struct ProjectFilter {
     #[serde(default)]
     mine: bool,
     /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// The last id of the previous page.
     starting_after: Option<uuid::Uuid>,

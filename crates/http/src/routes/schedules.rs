@@ -12,7 +12,8 @@ use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{in_org, money_in, money_out};
+use super::common::{List, in_org, money_in, money_out};
+use super::project_lists::PartsQuery;
 use super::project_parts::NoteResponse;
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
@@ -243,12 +244,6 @@ pub struct ScheduleNoteRequest {
     body: String,
 }
 
-/// Notes of a schedule item.
-#[derive(Serialize, ToSchema)]
-pub struct ScheduleNotes {
-    data: Vec<NoteResponse>,
-}
-
 /// Adds a note to a schedule item (staff, or its client or employee).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/schedules/{schedule_id}/notes", tag = "schedules", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("schedule_id" = uuid::Uuid, Path)), request_body = ScheduleNoteRequest, responses(
     (status = 201, description = "Added", body = NoteResponse),
@@ -267,18 +262,19 @@ pub async fn add_schedule_note(
 }
 
 /// Notes of a schedule item, oldest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/schedules/{schedule_id}/notes", tag = "schedules", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("schedule_id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "Notes", body = ScheduleNotes),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/schedules/{schedule_id}/notes", tag = "schedules", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("schedule_id" = uuid::Uuid, Path), PartsQuery), responses(
+    (status = 200, description = "Notes", body = List<NoteResponse>),
+    (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list_schedule_notes(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<SchedulePath>,
-) -> Result<Json<ScheduleNotes>, ApiError> {
+    ApiQuery(q): ApiQuery<PartsQuery>,
+) -> Result<Json<List<NoteResponse>>, ApiError> {
     let c = in_org(&state, who, p.org_id).await?;
-    let notes = schedules::notes(&state.construction, &c, ScheduleId(p.schedule_id)).await?;
-    Ok(Json(ScheduleNotes {
-        data: notes.iter().map(NoteResponse::from).collect(),
-    }))
+    let notes =
+        schedules::notes(&state.construction, &c, ScheduleId(p.schedule_id), q.page()).await?;
+    Ok(Json(List::from_paged(notes)))
 }

@@ -118,6 +118,7 @@ pub struct ChangePasswordResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
+    #[serde(deserialize_with = "crate::limits::max::<32, _>")]
     code: String,
 }
 

@@ -430,3 +430,90 @@ async fn inviting_reveals_nothing_about_accounts_and_joins_only_when_the_invitee
     assert_eq!(res.status(), 404, "the victim never became a member");
     Ok(())
 }
+
+#[tokio::test]
+async fn text_has_a_maximum_and_every_part_list_pages() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let s = site(&app).await?;
+    let res = app
+        .patch(
+            &s.owner.1,
+            &s.project,
+            &json!({ "description": "x".repeat(10_001) }),
+        )
+        .await?;
+    assert_eq!(res.status(), 400, "an overlong description is refused");
+    let project = json!({ "title": "Long", "contract_id": null, "manager_id": s.owner.0, "start_date": "2027-01-10", "description": "x".repeat(1_000_000) });
+    let res = app
+        .post(Some(&s.owner.1), &format!("{}/projects", s.base), &project)
+        .await?;
+    let p = problem(res, 400, "invalid_body").await?;
+    assert_eq!(p["errors"][0]["field"], "/description");
+    for i in 0..5 {
+        let step = json!({ "title": format!("Step {i}") });
+        ok(
+            app.post(Some(&s.owner.1), &format!("{}/steps", s.project), &step)
+                .await?,
+            201,
+        )
+        .await?;
+        let note = json!({ "body": format!("Note {i}") });
+        ok(
+            app.post(Some(&s.owner.1), &format!("{}/notes", s.project), &note)
+                .await?,
+            201,
+        )
+        .await?;
+    }
+    for part in ["steps", "notes"] {
+        let first = ok(
+            app.get_as(&s.owner.1, &format!("{}/{part}?limit=2", s.project))
+                .await?,
+            200,
+        )
+        .await?;
+        assert_eq!(
+            first["data"].as_array().map(Vec::len),
+            Some(2),
+            "{part}: {first}"
+        );
+        assert_eq!(first["has_more"], true);
+        let last_id = first["data"][1]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let rest = ok(
+            app.get_as(
+                &s.owner.1,
+                &format!("{}/{part}?limit=10&starting_after={last_id}", s.project),
+            )
+            .await?,
+            200,
+        )
+        .await?;
+        assert_eq!(
+            rest["data"].as_array().map(Vec::len),
+            Some(3),
+            "{part}: {rest}"
+        );
+        assert_eq!(rest["has_more"], false);
+        let newest = ok(
+            app.get_as(
+                &s.owner.1,
+                &format!("{}/{part}?limit=1&order=desc", s.project),
+            )
+            .await?,
+            200,
+        )
+        .await?;
+        assert_ne!(
+            newest["data"][0]["id"], first["data"][0]["id"],
+            "desc starts at the other end"
+        );
+        let res = app
+            .get_as(&s.owner.1, &format!("{}/{part}?limit=0", s.project))
+            .await?;
+        problem(res, 400, "validation_failed").await?;
+    }
+    Ok(())
+}
