@@ -7,7 +7,6 @@
 //! becomes paid. Every change is a conditional move in the same transaction as its events.
 
 mod flow;
-pub mod paytabs;
 mod refunds;
 mod settle;
 

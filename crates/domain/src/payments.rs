@@ -1,8 +1,9 @@
 //! Payments: the state machine every payment follows.
 //!
 //! The original marked declined cards as paid and had no pending, failed or refunded state.
-//! Here a payment moves only along the listed edges; the gateway's outcome letter is mapped to
-//! a target state ([`PaymentState::from_gateway`]) and the move is then checked like any other.
+//! Here a payment moves only along the listed edges; the gateway's outcome is mapped to a target
+//! state ([`PaymentState::from_outcome`]) and the move is then checked like any other; the same
+//! outcome settles a refund ([`RefundState::from_outcome`]).
 
 pub mod model;
 pub mod ports;
@@ -45,17 +46,18 @@ lifecycle!(
 );
 
 impl PaymentState {
-    /// The state a PayTabs `response_status` letter leads to (`None` for unknown letters,
-    /// which are recorded but change nothing).
-    pub fn from_gateway(letter: &str) -> Option<Self> {
-        match letter.trim().to_ascii_uppercase().as_str() {
-            "A" => Some(Self::Paid),
-            "H" | "P" => Some(Self::OnHold),
-            "D" => Some(Self::Declined),
-            "C" | "V" => Some(Self::Cancelled),
-            "X" => Some(Self::Expired),
-            "E" => Some(Self::Failed),
-            _ => None,
+    /// The state a gateway outcome leads a payment to (`None`: no outcome yet, or one that
+    /// changes nothing).
+    pub const fn from_outcome(o: ports::GatewayOutcome) -> Option<Self> {
+        use ports::GatewayOutcome as O;
+        match o {
+            O::Approved => Some(Self::Paid),
+            O::OnHold | O::Pending => Some(Self::OnHold),
+            O::Declined => Some(Self::Declined),
+            O::Cancelled => Some(Self::Cancelled),
+            O::Expired => Some(Self::Expired),
+            O::Error => Some(Self::Failed),
+            O::Open | O::Unknown => None,
         }
     }
 
@@ -119,20 +121,44 @@ mod tests {
     }
 
     #[test]
-    fn gateway_letters_map_to_states() {
-        for (letter, state) in [
-            ("A", Paid),
-            ("h", OnHold),
-            ("P", OnHold),
-            ("D", Declined),
-            ("C", Cancelled),
-            ("V", Cancelled),
-            ("X", Expired),
-            ("E", Failed),
+    fn gateway_outcomes_map_to_payment_and_refund_states() {
+        use super::RefundState;
+        use super::ports::GatewayOutcome as O;
+        for (outcome, state) in [
+            (O::Approved, Paid),
+            (O::OnHold, OnHold),
+            (O::Pending, OnHold),
+            (O::Declined, Declined),
+            (O::Cancelled, Cancelled),
+            (O::Expired, Expired),
+            (O::Error, Failed),
         ] {
-            assert_eq!(PaymentState::from_gateway(letter), Some(state), "{letter}");
+            assert_eq!(
+                PaymentState::from_outcome(outcome),
+                Some(state),
+                "{outcome:?}"
+            );
         }
-        assert_eq!(PaymentState::from_gateway("Z"), None);
+        assert_eq!(PaymentState::from_outcome(O::Unknown), None);
+        assert_eq!(PaymentState::from_outcome(O::Open), None);
+        assert_eq!(
+            RefundState::from_outcome(O::Approved),
+            RefundState::Succeeded
+        );
+        for waiting in [O::Pending, O::Open, O::OnHold] {
+            assert_eq!(
+                RefundState::from_outcome(waiting),
+                RefundState::Pending,
+                "{waiting:?}"
+            );
+        }
+        for refused in [O::Declined, O::Error, O::Cancelled, O::Expired, O::Unknown] {
+            assert_eq!(
+                RefundState::from_outcome(refused),
+                RefundState::Failed,
+                "{refused:?}"
+            );
+        }
         assert!(
             Paid.is_final() && Declined.is_final() && !Pending.is_final() && !OnHold.is_final()
         );

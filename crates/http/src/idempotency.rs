@@ -72,7 +72,7 @@ where
     let now = Utc::now();
     let decision = match state
         .idempotency
-        .begin(who.user, &key, &hash, now, now - Duration::seconds(60))
+        .begin(who.user, &key, &hash, now, now - takeover_after(state))
         .await
     {
         Ok(d) => d,
@@ -147,4 +147,13 @@ pub(crate) fn json_response(status: StatusCode, body: String, replayed: bool) ->
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     res
+}
+
+/// How long an attempt holds its key before another may take it over: only once the first
+/// attempt has certainly been abandoned, i.e. after the request deadline
+/// (`server.request_timeout`) plus a margin for clocks and commit time. A fixed window shorter
+/// than the deadline let a retry run beside a slow first attempt.
+fn takeover_after(state: &AppState) -> Duration {
+    Duration::from_std(state.http.request_timeout).unwrap_or(Duration::hours(1))
+        + Duration::seconds(5)
 }

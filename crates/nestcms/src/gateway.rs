@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use nestcms_app::payments::paytabs::PayTabs;
 use nestcms_paytabs::{Client, ClientConfig, Region};
+use nestcms_paytabs_adapter::PayTabs;
 use nestcms_paytabs_sim::{Faults, SimConfig, Simulator};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};

@@ -154,9 +154,11 @@ impl Payments {
         actor: Option<UserId>,
     ) -> Result<Refund, DomainError> {
         let (state, tran_ref, message) = match answer {
-            Ok(g) if g.status == "A" => (RefundState::Succeeded, Some(g.tran_ref), g.message),
-            Ok(g) if g.status == "P" => (RefundState::Pending, Some(g.tran_ref), g.message),
-            Ok(g) => (RefundState::Failed, Some(g.tran_ref), g.message),
+            Ok(g) => (
+                RefundState::from_outcome(g.outcome),
+                Some(g.tran_ref),
+                g.message,
+            ),
             Err(e) => {
                 tracing::warn!(refund.id = %r.id, error = %e, "refund not confirmed by the gateway; left pending");
                 (RefundState::Pending, r.tran_ref.clone(), e.to_string())

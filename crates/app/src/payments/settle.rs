@@ -2,8 +2,7 @@
 
 use chrono::{Duration, Utc};
 use nestcms_domain::DomainError;
-use nestcms_domain::Money;
-use nestcms_domain::payments::ports::GatewayTransaction;
+use nestcms_domain::payments::ports::{GatewayOutcome, GatewayTransaction};
 use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, PaymentState};
 use serde_json::json;
 
@@ -32,19 +31,12 @@ fn matches(p: &Payment, g: &GatewayTransaction) -> Result<(), String> {
             g.tran_ref
         ));
     }
-    if !g.currency.eq_ignore_ascii_case(p.amount.currency().code()) {
-        return Err(format!(
-            "currency {} instead of {}",
-            g.currency,
-            p.amount.currency()
-        ));
-    }
-    match Money::parse(&g.amount_text, p.amount.currency()) {
-        Ok(m) if m == p.amount => Ok(()),
-        _ => Err(format!(
-            "amount {} instead of {}",
-            g.amount_text,
-            p.amount.amount_string()
+    match g.amount {
+        Some(charged) if charged == p.amount => Ok(()),
+        Some(charged) => Err(format!("charged {charged} instead of {}", p.amount)),
+        None => Err(format!(
+            "charged an amount or currency that cannot be read instead of {}",
+            p.amount
         )),
     }
 }
@@ -92,7 +84,7 @@ impl Payments {
             .await?;
             return Ok(p.state);
         }
-        let Some(target) = PaymentState::from_gateway(&g.status) else {
+        let Some(target) = PaymentState::from_outcome(g.outcome) else {
             return Ok(p.state);
         };
         if target == p.state || !p.state.can_move_to(target) {
@@ -104,7 +96,7 @@ impl Payments {
                 "verified",
                 source,
                 None,
-                json!({ "tran_ref": g.tran_ref, "status": g.status, "message": g.message }),
+                json!({ "tran_ref": g.tran_ref, "outcome": g.outcome.as_str(), "message": g.message }),
             )
             .traced(g.trace.clone()),
             PaymentEvent::new(
@@ -128,7 +120,16 @@ impl Payments {
             tracing::warn!("payment callback with a bad signature rejected");
             return Err(CallbackError::Unverified);
         };
-        let Ok(id) = hint.cart_id.parse::<uuid::Uuid>() else {
+        // The callback only names a transaction; which payment it concerns comes from the
+        // gateway's own record of that transaction, never from the callback's cart_id.
+        let confirmed = self.gateway.lookup(&hint.tran_ref).await.map_err(|e| {
+            tracing::warn!(error = %e, "cannot confirm a callback with the gateway");
+            DomainError::Unavailable("payment gateway")
+        })?;
+        if confirmed.cart_id != hint.cart_id {
+            tracing::warn!(tran_ref = %hint.tran_ref, "callback cart_id differs from the gateway's record; using the gateway's");
+        }
+        let Ok(id) = confirmed.cart_id.parse::<uuid::Uuid>() else {
             return Ok(());
         };
         let Some(p) = self
@@ -140,10 +141,6 @@ impl Payments {
             // Refund notifications carry the refund's id; refunds settle synchronously.
             return Ok(());
         };
-        let confirmed = self.gateway.lookup(&hint.tran_ref).await.map_err(|e| {
-            tracing::warn!(error = %e, "cannot confirm a callback with the gateway");
-            DomainError::Unavailable("payment gateway")
-        })?;
         if !self
             .store
             .claim_ipn(&hint.tran_ref, &ipn_trace, Utc::now())
@@ -157,7 +154,7 @@ impl Payments {
             "ipn_received",
             "ipn",
             None,
-            json!({ "tran_ref": hint.tran_ref, "status": hint.status }),
+            json!({ "tran_ref": hint.tran_ref, "outcome": hint.outcome.as_str() }),
         )
         .traced(Some(ipn_trace));
         self.recorded(&[received]).await?;
@@ -213,7 +210,9 @@ impl Payments {
                 continue;
             };
             let outcome = match self.gateway.lookup(&tran_ref).await {
-                Ok(g) if !g.status.is_empty() => self.apply(&p, &g, "reconciler").await?,
+                Ok(g) if g.outcome != GatewayOutcome::Open => {
+                    self.apply(&p, &g, "reconciler").await?
+                }
                 Ok(_)
                     if p.page_issued_at.is_some_and(|t| t < now - page_ttl)
                         && p.state.can_move_to(PaymentState::Expired) =>

@@ -82,6 +82,17 @@ impl RefundState {
             .into_iter()
             .find(|v| v.as_str() == s)
     }
+
+    /// How the gateway's answer settles a refund: approved is done, an answer still to come
+    /// keeps it pending (the reconciler asks again), anything else frees the amount.
+    pub const fn from_outcome(o: super::ports::GatewayOutcome) -> Self {
+        use super::ports::GatewayOutcome as O;
+        match o {
+            O::Approved => Self::Succeeded,
+            O::Pending | O::Open | O::OnHold => Self::Pending,
+            O::Declined | O::Cancelled | O::Expired | O::Error | O::Unknown => Self::Failed,
+        }
+    }
 }
 
 /// Money going back to the client.

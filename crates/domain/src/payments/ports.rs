@@ -113,6 +113,47 @@ pub trait PaymentRepository: Send + Sync {
     -> Result<Vec<Payment>, PortError>;
 }
 
+/// What the gateway says happened to a transaction, in our words (adapters translate their
+/// gateway's codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayOutcome {
+    /// No outcome yet.
+    Open,
+    /// Approved: the money moved.
+    Approved,
+    /// Accepted but not final yet (a refund being processed).
+    Pending,
+    /// Held by the gateway for review.
+    OnHold,
+    /// Declined.
+    Declined,
+    /// Cancelled or voided.
+    Cancelled,
+    /// Expired unused.
+    Expired,
+    /// The gateway reported an error.
+    Error,
+    /// A code the adapter does not know: recorded, changes nothing.
+    Unknown,
+}
+
+impl GatewayOutcome {
+    /// The stable word for logs and event details.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Approved => "approved",
+            Self::Pending => "pending",
+            Self::OnHold => "on_hold",
+            Self::Declined => "declined",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::Error => "error",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
 /// A transaction as the gateway reports it (the source of truth for outcomes).
 #[derive(Debug, Clone)]
 pub struct GatewayTransaction {
@@ -120,12 +161,11 @@ pub struct GatewayTransaction {
     pub tran_ref: String,
     /// Our reference (the payment or refund id).
     pub cart_id: String,
-    /// Amount charged, as the gateway's decimal text.
-    pub amount_text: String,
-    /// Currency charged.
-    pub currency: String,
-    /// Outcome letter (`A`, `D`, …), empty when there is none yet.
-    pub status: String,
+    /// What was charged; `None` when the gateway reported an amount or currency we cannot
+    /// read (treated as a mismatch).
+    pub amount: Option<crate::Money>,
+    /// The outcome.
+    pub outcome: GatewayOutcome,
     /// The gateway's message.
     pub message: String,
     /// Trace (API call or IPN delivery).

@@ -352,11 +352,20 @@ pub async fn start_sim_deduping(
 
 /// The service configured to use `sim` as PayTabs.
 pub async fn spawn_app_with_sim(sim: &Sim) -> anyhow::Result<TestApp> {
+    spawn_app_with_sim_and(sim, |_| {}).await
+}
+
+/// As [`spawn_app_with_sim`], after `tweak` adjusts the configuration.
+pub async fn spawn_app_with_sim_and(
+    sim: &Sim,
+    tweak: impl FnOnce(&mut Config),
+) -> anyhow::Result<TestApp> {
     let url = sim.url.clone();
     spawn_app_with(move |c| {
         c.paytabs.server_key = Some(SecretString::from(SIM_KEY));
         c.paytabs.profile_id = Some(48214);
         c.paytabs.base_url = Some(url);
+        tweak(c);
     })
     .await
 }

@@ -7,6 +7,7 @@ mod errors;
 mod extras;
 mod fixtures;
 mod hardening;
+mod hardening_payments;
 mod health;
 mod helpers;
 mod idempotency;

@@ -120,7 +120,7 @@ pub(crate) async fn approved_without_ipn(
     Ok((sim, app, s, path, co))
 }
 
-async fn genuine_ipn(sim: &Sim, tran_ref: &str, trace: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) async fn genuine_ipn(sim: &Sim, tran_ref: &str, trace: &str) -> anyhow::Result<Vec<u8>> {
     let mut t = sim
         .sim
         .transaction(tran_ref)
@@ -129,7 +129,7 @@ async fn genuine_ipn(sim: &Sim, tran_ref: &str, trace: &str) -> anyhow::Result<V
     Ok(serde_json::to_vec(&t)?)
 }
 
-async fn send_ipn(
+pub(crate) async fn send_ipn(
     app: &TestApp,
     body: Vec<u8>,
     signature: &str,

@@ -1,7 +1,14 @@
-//! The [`Gateway`] port implemented with the PayTabs connector.
+//! The domain's [`Gateway`] port implemented with the PayTabs connector.
+//!
+//! An adapter crate of its own so the use cases know nothing of PayTabs: here PayTabs'
+//! response letters become [`GatewayOutcome`]s and its decimal amount text becomes [`Money`] in
+//! the currency it names; the use cases compare domain values only.
 
-use nestcms_domain::payments::ports::{Gateway, GatewayError, GatewayPage, GatewayTransaction};
+use nestcms_domain::payments::ports::{
+    Gateway, GatewayError, GatewayOutcome, GatewayPage, GatewayTransaction,
+};
 use nestcms_domain::payments::{Payment, Refund};
+use nestcms_domain::{Currency, Money};
 use nestcms_paytabs::wire::{FollowUp, PaymentRequest, TranType, Transaction};
 use nestcms_paytabs::{Amount, Client, Error, signature};
 use secrecy::{ExposeSecret, SecretString};
@@ -30,12 +37,33 @@ fn map(e: Error) -> GatewayError {
     }
 }
 
-fn amount(m: nestcms_domain::Money) -> Amount {
+fn amount(m: Money) -> Amount {
     Amount::new(m.minor(), m.currency().exponent())
 }
 
+/// PayTabs' `response_status` letter in our words.
+fn outcome(letter: &str) -> GatewayOutcome {
+    match letter.trim().to_ascii_uppercase().as_str() {
+        "" => GatewayOutcome::Open,
+        "A" => GatewayOutcome::Approved,
+        "P" => GatewayOutcome::Pending,
+        "H" => GatewayOutcome::OnHold,
+        "D" => GatewayOutcome::Declined,
+        "C" | "V" => GatewayOutcome::Cancelled,
+        "X" => GatewayOutcome::Expired,
+        "E" => GatewayOutcome::Error,
+        _ => GatewayOutcome::Unknown,
+    }
+}
+
+/// The charged amount in the currency PayTabs names; `None` if either cannot be read.
+fn charged(amount_text: &str, currency: &str) -> Option<Money> {
+    let currency: Currency = currency.trim().to_ascii_uppercase().parse().ok()?;
+    Money::parse(amount_text.trim(), currency).ok()
+}
+
 fn from_wire(t: Transaction) -> GatewayTransaction {
-    let status = t.status().letter().to_owned();
+    let outcome = outcome(t.status().letter());
     let message = t
         .payment_result
         .as_ref()
@@ -52,11 +80,10 @@ fn from_wire(t: Transaction) -> GatewayTransaction {
         t.tran_currency.clone()
     };
     GatewayTransaction {
+        amount: charged(&amount_text, &currency),
         tran_ref: t.tran_ref,
         cart_id: t.cart_id,
-        amount_text,
-        currency,
-        status,
+        outcome,
         message,
         trace: t.ipn_trace.or(t.trace),
     }
@@ -140,5 +167,41 @@ impl Gateway for PayTabs {
                     .map(|(_, v)| v.clone())
             })
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_become_outcomes_and_amounts_become_money() {
+        for (letter, o) in [
+            ("A", GatewayOutcome::Approved),
+            ("p", GatewayOutcome::Pending),
+            ("H", GatewayOutcome::OnHold),
+            ("D", GatewayOutcome::Declined),
+            ("V", GatewayOutcome::Cancelled),
+            ("X", GatewayOutcome::Expired),
+            ("E", GatewayOutcome::Error),
+            ("", GatewayOutcome::Open),
+            ("Z", GatewayOutcome::Unknown),
+        ] {
+            assert_eq!(outcome(letter), o, "{letter:?}");
+        }
+        assert_eq!(
+            charged("1500.5", "sar"),
+            Some(Money::from_minor(150_050, Currency::Sar))
+        );
+        assert_eq!(
+            charged("10.125", "KWD"),
+            Some(Money::from_minor(10_125, Currency::Kwd))
+        );
+        assert_eq!(
+            charged("10.125", "SAR"),
+            None,
+            "more decimals than the currency has"
+        );
+        assert_eq!(charged("10", "XYZ"), None);
     }
 }
