@@ -14,6 +14,43 @@ use sqlx::Connection;
 /// The environment variable that switches tests to PostgreSQL.
 pub const PG_URL_VAR: &str = "NESTCMS_TEST_DATABASE_URL";
 
+/// The variable naming a Redis server for the tests that need one.
+pub const REDIS_URL_VAR: &str = "NESTCMS_TEST_REDIS_URL";
+/// The variable naming a RabbitMQ server for the tests that need one.
+pub const AMQP_URL_VAR: &str = "NESTCMS_TEST_AMQP_URL";
+/// A file the skipped tests append their names to; `.ci/run` sets it for the at-scale run and
+/// fails if anything was written (there, every service is there, so nothing may skip).
+pub const SKIP_LOG_VAR: &str = "NESTCMS_TEST_SKIP_LOG";
+
+/// The URL of a service a test needs, from `var`; when unset, says the test is skipped (on the
+/// terminal, past the test harness's capture, and in the skip log) and returns `None`.
+pub fn service_url(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            skipped(test, &format!("{var} is not set"));
+            None
+        }
+    }
+}
+
+/// Records that `test` did not run its checks, and why.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let line = format!("skipped: {test}: {why}\n");
+    // Straight to the file descriptor: the harness captures `eprintln!` of passing tests.
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if let Some(path) = std::env::var_os(SKIP_LOG_VAR) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
 /// A database that exists for the lifetime of this value.
 pub struct TestDatabase {
     url: String,

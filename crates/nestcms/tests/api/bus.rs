@@ -18,8 +18,10 @@ use crate::payments::{ok, shop};
 
 #[tokio::test]
 async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyhow::Result<()> {
-    let Ok(url) = std::env::var("NESTCMS_TEST_AMQP_URL") else {
-        eprintln!("NESTCMS_TEST_AMQP_URL not set: the broker relay is tested in CI's at-scale run");
+    let Some(url) = nestcms_testkit::service_url(
+        nestcms_testkit::AMQP_URL_VAR,
+        "payment_events_are_relayed_to_the_broker_and_marked_delivered",
+    ) else {
         return Ok(());
     };
     // A private queue bound to every payment event, declared before anything is published.

@@ -78,10 +78,10 @@ async fn a_cached_article_is_refreshed_by_the_next_read_after_an_edit() -> anyho
 
 #[tokio::test]
 async fn with_redis_an_edit_on_one_instance_is_seen_by_another() -> anyhow::Result<()> {
-    let Ok(url) = std::env::var("NESTCMS_TEST_REDIS_URL") else {
-        eprintln!(
-            "NESTCMS_TEST_REDIS_URL not set: the shared cache is tested in CI's at-scale run"
-        );
+    let Some(url) = nestcms_testkit::service_url(
+        nestcms_testkit::REDIS_URL_VAR,
+        "with_redis_an_edit_on_one_instance_is_seen_by_another",
+    ) else {
         return Ok(());
     };
     let a = spawn_app_with(|c| {
