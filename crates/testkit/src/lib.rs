@@ -40,14 +40,13 @@ pub fn skipped(test: &str, why: &str) {
     let line = format!("skipped: {test}: {why}\n");
     // Straight to the file descriptor: the harness captures `eprintln!` of passing tests.
     let _ = std::io::stderr().write_all(line.as_bytes());
-    if let Some(path) = std::env::var_os(SKIP_LOG_VAR) {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
+    if let Some(path) = std::env::var_os(SKIP_LOG_VAR)
+        && let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-        {
-            let _ = f.write_all(line.as_bytes());
-        }
+    {
+        let _ = f.write_all(line.as_bytes());
     }
 }
 
