@@ -4,18 +4,18 @@
 //! ports (storage) and `nestcms-auth` (credentials), ask `policy` before every privileged act,
 //! and append to the security audit log. They hold no HTTP or SQL.
 
-pub mod audit;
-pub mod auth;
 pub mod background;
+mod caller;
 pub mod construction;
 pub mod content;
-pub mod grants;
-pub mod invitations;
-pub mod members;
-pub mod mfa;
-pub mod orgs;
+pub mod identity;
+mod paging;
 pub mod payments;
-mod throttle;
+
+pub use caller::{Caller, caller};
+pub(crate) use caller::{STAFF, member_with};
+pub use paging::Paged;
+pub(crate) use paging::{page_slice, paged};
 
 use std::sync::Arc;
 
@@ -70,7 +70,15 @@ pub(crate) fn conflict_if_duplicate(
     }
 }
 
-/// Storage failures are ours, not the caller's: unavailable stays retryable, the rest is internal.
+/// The one mapping of storage failures to what callers see. Storage failures are ours, not the
+/// caller's: unavailable stays retryable (503), a uniqueness refusal with no better name is a
+/// 409, a total too large to represent is a 422, and the rest is internal with the constraint's
+/// name kept for the log. Use cases that know what a uniqueness refusal means use
+/// [`conflict_if_duplicate`] instead.
+pub fn storage_error(e: PortError) -> DomainError {
+    port(e)
+}
+
 pub(crate) fn port(e: PortError) -> DomainError {
     match e {
         PortError::Unavailable(cause) => {
@@ -88,6 +96,11 @@ pub(crate) fn port(e: PortError) -> DomainError {
                 )],
             }
         }
-        other => DomainError::Internal(other.to_string()),
+        PortError::Duplicate => DomainError::Conflict {
+            code: "duplicate",
+            message: "it already exists".into(),
+        },
+        PortError::Constraint(name) => DomainError::Internal(format!("constraint {name} violated")),
+        PortError::Other(cause) => DomainError::Internal(cause),
     }
 }

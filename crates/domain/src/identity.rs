@@ -5,8 +5,6 @@
 //! parsed into [`Email`], [`Phone`] and checked passwords before anything is stored, roles are a
 //! closed enum, and every "may this member do that?" question is answered by [`policy`].
 
-#[macro_use]
-mod role;
 mod email;
 mod invitation;
 mod model;
@@ -14,6 +12,7 @@ mod password;
 mod phone;
 pub mod policy;
 pub mod ports;
+mod role;
 
 pub use email::Email;
 pub use invitation::{INVITATION_TTL_DAYS, Invitation, InvitationId, InvitationStatus};

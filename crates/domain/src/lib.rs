@@ -16,6 +16,7 @@ pub mod money;
 pub mod payments;
 pub mod percent;
 pub mod ports;
+mod text;
 
 pub use error::{DomainError, FieldError};
 pub use money::{Currency, Money, MoneyError};

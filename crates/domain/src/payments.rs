@@ -61,6 +61,21 @@ impl PaymentState {
         }
     }
 
+    /// Whether money can still go back to the client from a payment in this state.
+    pub const fn is_refundable(self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded)
+    }
+
+    /// The state of a paid payment of `amount` minor units once `refunded` of them went back:
+    /// all of it is a full refund, less is partial.
+    pub const fn after_refunds(amount: i64, refunded: i64) -> Self {
+        if refunded >= amount {
+            Self::Refunded
+        } else {
+            Self::PartiallyRefunded
+        }
+    }
+
     /// No further gateway outcome can change it (refunds aside).
     pub const fn is_final(self) -> bool {
         !matches!(self, Self::Created | Self::Pending | Self::OnHold)
@@ -145,6 +160,13 @@ mod tests {
             RefundState::from_outcome(O::Approved),
             RefundState::Succeeded
         );
+        assert!(Paid.is_refundable() && PartiallyRefunded.is_refundable());
+        assert!(!Refunded.is_refundable() && !Pending.is_refundable() && !Declined.is_refundable());
+        assert_eq!(
+            PaymentState::after_refunds(10_000, 2_500),
+            PartiallyRefunded
+        );
+        assert_eq!(PaymentState::after_refunds(10_000, 10_000), Refunded);
         for waiting in [O::Pending, O::Open, O::OnHold] {
             assert_eq!(
                 RefundState::from_outcome(waiting),

@@ -1,13 +1,16 @@
-//! Extractors for who is calling: [`Authenticated`] (a bearer token with an open session) and
-//! [`Client`] (address and user agent, for throttling and the audit log).
+//! Extractors for who is calling: [`Authenticated`] (a bearer token with an open session),
+//! [`InOrg`] (that caller as a member of the path's organization) and [`Client`] (address and
+//! user agent, for throttling and the audit log).
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use nestcms_app::{Caller, caller};
 use nestcms_app::{ClientInfo, Principal};
+use nestcms_domain::identity::OrgId;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -99,5 +102,58 @@ impl FromRequestParts<AppState> for Client {
             ip: forwarded.or(peer),
             user_agent,
         }))
+    }
+}
+
+/// The authenticated caller as a member of the organization named by the path's `org_id`
+/// (404 for a non-member, who learns nothing about the organization).
+pub struct InOrg(pub Caller);
+
+/// Why [`InOrg`] refused: not signed in (401), or not a member (404).
+pub enum InOrgRejection {
+    /// No valid token.
+    Unauthenticated(Unauthorized),
+    /// Not a member, or no such organization.
+    Refused(ApiError),
+}
+
+impl IntoResponse for InOrgRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Unauthenticated(u) => u.into_response(),
+            Self::Refused(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for InOrg {
+    type Rejection = InOrgRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated(who) = Authenticated::from_request_parts(parts, state)
+            .await
+            .map_err(InOrgRejection::Unauthenticated)?;
+        let not_found = || {
+            InOrgRejection::Refused(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no resource at this path",
+            ))
+        };
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        let org = params
+            .iter()
+            .find(|(name, _)| *name == "org_id")
+            .and_then(|(_, value)| value.parse::<uuid::Uuid>().ok())
+            .ok_or_else(not_found)?;
+        caller(&state.identity, who, OrgId(org))
+            .await
+            .map(Self)
+            .map_err(|e| InOrgRejection::Refused(e.into()))
     }
 }

@@ -250,23 +250,9 @@ impl From<DomainError> for ApiError {
 }
 
 impl From<PortError> for ApiError {
+    /// Through the one storage-error mapping of the use cases (`nestcms_app::storage_error`).
     fn from(e: PortError) -> Self {
-        match e {
-            PortError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "not found"),
-            PortError::Unavailable(cause) => {
-                let mut err =
-                    Self::from_problem(Problem::for_status(StatusCode::SERVICE_UNAVAILABLE));
-                err.internal = Some(cause);
-                err
-            }
-            PortError::Duplicate => {
-                Self::new(StatusCode::CONFLICT, "duplicate", "it already exists")
-            }
-            PortError::Constraint(name) => {
-                Self::internal(format!("unmapped constraint violation: {name}"))
-            }
-            PortError::Other(cause) => Self::internal(cause),
-        }
+        nestcms_app::storage_error(e).into()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use nestcms_app::auth::Auth;
+use nestcms_app::identity::auth::Auth;
 use nestcms_domain::ports::SystemRepository;
 
 use crate::settings::HttpSettings;

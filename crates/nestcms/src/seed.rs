@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{Duration, Utc};
-use nestcms_app::auth::{Auth, AuthConfig, Registration};
-use nestcms_app::construction::{self, Data, contracts, earnings, offers, projects};
-use nestcms_app::{ClientInfo, Principal, invitations, orgs};
+use nestcms_app::construction::{Data, contracts, earnings, offers, projects};
+use nestcms_app::identity::auth::{Auth, AuthConfig, Registration};
+use nestcms_app::identity::{invitations, orgs};
+use nestcms_app::{ClientInfo, Principal};
 use nestcms_auth::jwt::Signer;
 use nestcms_auth::password::Hasher;
 use nestcms_domain::construction::{EarningKind, EarningPeriod, StepStatus};
@@ -124,7 +125,7 @@ pub async fn demo(config: &Config, store: Arc<Store>) -> anyhow::Result<()> {
             invitations::invite(&identity, owner, org.id, email, role, trade, &client_info).await?;
         invitations::accept(&identity, person, inv.id, &client_info).await?;
     }
-    let c = |p| construction::caller(&identity, p, org.id);
+    let c = |p| nestcms_app::caller(&identity, p, org.id);
     let sar = |minor| Money::from_minor(minor, Currency::Sar);
     let today = Utc::now().date_naive();
     let offer = offers::NewOffer {

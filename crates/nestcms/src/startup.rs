@@ -4,8 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use nestcms_app::auth::{Auth, AuthConfig};
 use nestcms_app::background::{Stop, Supervisor, TaskHealth};
+use nestcms_app::identity::auth::{Auth, AuthConfig};
 use nestcms_app::payments::Payments;
 use nestcms_auth::jwt::Signer;
 use nestcms_auth::password::Hasher;

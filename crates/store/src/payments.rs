@@ -338,7 +338,7 @@ impl PaymentRepository for Store {
                 sqlx::query("UPDATE payments SET id = id WHERE id = $1").bind(r.payment_id.0).execute(&mut *tx).await?;
                 let (state, amount): (String, i64) = sqlx::query_as("SELECT state, amount_minor FROM payments WHERE id = $1").bind(r.payment_id.0).fetch_one(&mut *tx).await?;
                 let state = PaymentState::parse(&state).unwrap_or(PaymentState::Failed);
-                if !matches!(state, PaymentState::Paid | PaymentState::PartiallyRefunded) {
+                if !state.is_refundable() {
                     return Ok(Reservation::NotRefundable(state));
                 }
                 let reserved: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE payment_id = $1 AND state <> 'failed'")
@@ -392,15 +392,20 @@ impl PaymentRepository for Store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let (Some(amount), true) = (amount, succeeded) {
-                    sqlx::query(
-                        "UPDATE payments SET refunded_minor = refunded_minor + $2, \
-                         state = CASE WHEN refunded_minor + $2 >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $3 WHERE id = $1",
+                    // Write first (the lock), then let the domain name the state.
+                    let (total, refunded): (i64, i64) = sqlx::query_as(
+                        "UPDATE payments SET refunded_minor = refunded_minor + $2, updated_at = $3 WHERE id = $1 RETURNING amount_minor, refunded_minor",
                     )
                     .bind(payment.0)
                     .bind(amount)
                     .bind(Ts(at))
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
+                    sqlx::query("UPDATE payments SET state = $2 WHERE id = $1")
+                        .bind(payment.0)
+                        .bind(PaymentState::after_refunds(total, refunded).as_str())
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 // Settled by someone else already (the request and the reconciler raced): no
                 // second `refund_settled`.

@@ -106,7 +106,7 @@ pub async fn approve(data: &Data, c: &Caller, id: OfferId) -> Result<Contract, D
             message: "this offer has already become a contract".into(),
         });
     }
-    offer.status.move_to(OfferStatus::ApprovedByClient)?;
+    let (from, to) = OfferStatus::conversion(offer.status)?;
     if offer.valid_until < Utc::now().date_naive() {
         return Err(DomainError::Conflict {
             code: "offer_expired",
@@ -128,7 +128,7 @@ pub async fn approve(data: &Data, c: &Caller, id: OfferId) -> Result<Contract, D
         created_at: Utc::now(),
     };
     if !data
-        .convert_offer(offer.id, &contract)
+        .convert_offer(offer.id, from, to, &contract)
         .await
         .map_err(port)?
     {

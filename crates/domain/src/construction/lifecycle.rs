@@ -4,32 +4,9 @@
 /// refused with a 409 naming both states).
 macro_rules! lifecycle {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? } moves { $($from:ident -> $($to:ident)|+;)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
+        $crate::text::text_enum!($(#[$meta])* $name { $($(#[$vmeta])* $variant => $text),+ });
 
         impl $name {
-            /// Every state.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// Stored and wire text.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            /// Parses stored or wire text.
-            pub fn parse(text: &str) -> Option<Self> {
-                match text {
-                    $($text => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-
             /// Whether the move `self → to` is allowed.
             pub fn can_move_to(self, to: Self) -> bool {
                 #[allow(unreachable_patterns)]
@@ -76,6 +53,17 @@ lifecycle!(
         RejectedByClient -> Closed;
     }
 );
+
+impl OfferStatus {
+    /// The client's approval: the offer goes through `approved_by_client` to
+    /// `converted_to_contract` in one step, so only an offer whose state allows both moves can
+    /// be converted. Returns the stored move (from, to), or the 409 for an illegal one.
+    pub fn conversion(from: Self) -> Result<(Self, Self), crate::error::DomainError> {
+        from.move_to(Self::ApprovedByClient)?
+            .move_to(Self::ConvertedToContract)?;
+        Ok((from, Self::ConvertedToContract))
+    }
+}
 
 lifecycle!(
     /// A contract between the firm and a client.

@@ -53,9 +53,16 @@ pub trait OfferRepository: Send + Sync {
         from: OfferStatus,
         to: OfferStatus,
     ) -> Result<bool, PortError>;
-    /// In one transaction: the offer goes from review to converted (with the contract id) and
-    /// the contract is stored. False, with nothing written, when the offer was not in review.
-    async fn convert_offer(&self, offer: OfferId, contract: &Contract) -> Result<bool, PortError>;
+    /// In one transaction: the offer moves from `from` to `to` (the conversion the domain
+    /// allows, see [`super::OfferStatus::conversion`]), gets the contract's id, and the contract
+    /// is stored. False, with nothing written, when the offer was no longer in `from`.
+    async fn convert_offer(
+        &self,
+        offer: OfferId,
+        from: super::OfferStatus,
+        to: super::OfferStatus,
+        contract: &Contract,
+    ) -> Result<bool, PortError>;
 }
 
 /// Contracts and their instalments.

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::ProjectId;
 use crate::identity::{OrgId, UserId};
 use crate::money::Money;
+use crate::text::text_enum;
 
 crate::define_id!(
     /// Identifies a schedule item.
@@ -16,45 +17,27 @@ crate::define_id!(
     SalaryId
 );
 
-/// What a schedule item is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScheduleKind {
-    /// A meeting between a client and an employee.
-    Appointment,
-    /// A period of a project's plan.
-    Timeline,
-}
+text_enum!(
+    /// What a schedule item is.
+    ScheduleKind {
+        /// A meeting between a client and an employee.
+        Appointment => "appointment",
+        /// A period of a project's plan.
+        Timeline => "timeline",
+    }
+);
 
-/// Where a schedule item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScheduleStatus {
-    /// Planned.
-    Scheduled,
-    /// Happened.
-    Done,
-    /// Called off (no longer blocks the time).
-    Cancelled,
-}
-
-macro_rules! texts {
-    ($t:ty { $($v:ident => $s:literal),+ }) => {
-        impl $t {
-            /// Stored text.
-            pub const fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),+ }
-            }
-            /// Parses stored text.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)+ _ => None }
-            }
-        }
-    };
-}
-texts!(ScheduleKind { Appointment => "appointment", Timeline => "timeline" });
-texts!(ScheduleStatus { Scheduled => "scheduled", Done => "done", Cancelled => "cancelled" });
-texts!(SalaryPeriod { Monthly => "monthly", Yearly => "yearly" });
+text_enum!(
+    /// Where a schedule item stands.
+    ScheduleStatus {
+        /// Planned.
+        Scheduled => "scheduled",
+        /// Happened.
+        Done => "done",
+        /// Called off (no longer blocks the time).
+        Cancelled => "cancelled",
+    }
+);
 
 /// An appointment or a timeline item.
 #[derive(Debug, Clone)]
@@ -97,15 +80,15 @@ impl Schedule {
     }
 }
 
-/// How often a salary is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SalaryPeriod {
-    /// Every month.
-    Monthly,
-    /// Every year.
-    Yearly,
-}
+text_enum!(
+    /// How often a salary is paid.
+    SalaryPeriod {
+        /// Every month.
+        Monthly => "monthly",
+        /// Every year.
+        Yearly => "yearly",
+    }
+);
 
 /// A periodic payment to an employee.
 #[derive(Debug, Clone)]

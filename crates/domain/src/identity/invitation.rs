@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Email, EmployeeType, OrgId, Role, UserId};
+use crate::text::text_enum;
 
 crate::define_id!(
     /// Identifies an invitation.

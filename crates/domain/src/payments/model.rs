@@ -1,5 +1,6 @@
 //! Payment entities.
 
+use crate::text::text_enum;
 use chrono::{DateTime, Utc};
 
 use super::PaymentState;
@@ -55,34 +56,19 @@ pub struct Payment {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Where a refund stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefundState {
-    /// Reserved against the payment; the gateway has not answered.
-    Pending,
-    /// The gateway refunded it.
-    Succeeded,
-    /// The gateway refused it; the amount is free again.
-    Failed,
-}
+text_enum!(
+    /// Where a refund stands.
+    RefundState {
+        /// Reserved against the payment; the gateway has not answered.
+        Pending => "pending",
+        /// The gateway refunded it.
+        Succeeded => "succeeded",
+        /// The gateway refused it; the amount is free again.
+        Failed => "failed",
+    }
+);
 
 impl RefundState {
-    /// Stored text.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-        }
-    }
-
-    /// Parses stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Succeeded, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-
     /// How the gateway's answer settles a refund: approved is done, an answer still to come
     /// keeps it pending (the reconciler asks again), anything else frees the amount.
     pub const fn from_outcome(o: super::ports::GatewayOutcome) -> Self {

@@ -10,9 +10,9 @@ use nestcms_domain::{Currency, Money};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{in_org, money_out};
+use super::common::money_out;
 use super::projects::CurrencyEarnings;
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
@@ -148,10 +148,9 @@ pub struct CurrencyAmount {
 ))]
 pub async fn status_breakdown(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
 ) -> Result<Json<StatusBreakdown>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let (projects, contracts) = analytics::status_breakdown(&state.construction, &c).await?;
     Ok(Json(StatusBreakdown {
         projects: counts(projects),
@@ -166,11 +165,10 @@ pub async fn status_breakdown(
 ))]
 pub async fn earnings_stats(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> Result<Json<EarningsStats>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let totals = analytics::earnings_stats(&state.construction, &c, q.range()).await?;
     Ok(Json(EarningsStats {
         data: totals.iter().map(CurrencyEarnings::from).collect(),
@@ -184,11 +182,10 @@ pub async fn earnings_stats(
 ))]
 pub async fn earnings_trend(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> Result<Json<RankedList>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let currency = q.currency()?;
     Ok(ranked(
         currency,
@@ -203,11 +200,10 @@ pub async fn earnings_trend(
 ))]
 pub async fn top_projects(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> Result<Json<RankedList>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let currency = q.currency()?;
     Ok(ranked(
         currency,
@@ -229,11 +225,10 @@ pub async fn top_projects(
 ))]
 pub async fn top_employees(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> Result<Json<RankedList>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let currency = q.currency()?;
     Ok(ranked(
         currency,
@@ -255,10 +250,9 @@ pub async fn top_employees(
 ))]
 pub async fn dashboard(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
 ) -> Result<Json<DashboardResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let d = analytics::dashboard(&state.construction, &c).await?;
     Ok(Json(DashboardResponse {
         contracts: counts(d.contracts),

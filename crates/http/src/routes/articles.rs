@@ -11,8 +11,8 @@ use nestcms_domain::content::{Article, ArticleId, ArticleStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, in_org};
-use crate::auth_extract::Authenticated;
+use super::common::List;
+use crate::auth_extract::InOrg;
 use crate::cached::{cached, invalidate};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -25,7 +25,6 @@ const ARTICLES: &str = "articles";
 /// Path of one article of an organization.
 #[derive(Deserialize)]
 pub struct ArticlePath {
-    org_id: uuid::Uuid,
     article_id: uuid::Uuid,
 }
 
@@ -159,11 +158,10 @@ pub async fn public_article(
 ))]
 pub async fn create_article(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiJson(b): ApiJson<ArticleRequest>,
 ) -> Result<(StatusCode, Json<ArticleResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let a = content::create(&state.articles, &c, b.into()).await?;
     invalidate(&state, ARTICLES).await;
     Ok((StatusCode::CREATED, Json(ArticleResponse::from(&a))))
@@ -176,11 +174,10 @@ pub async fn create_article(
 ))]
 pub async fn org_articles(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(q): ApiQuery<ArticleQuery>,
 ) -> Result<Json<List<ArticleResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(List::from_paged(
         content::list_own(&state.articles, &c, q.starting_after, q.limit.unwrap_or(50)).await?,
     )))
@@ -193,11 +190,10 @@ pub async fn org_articles(
 ))]
 pub async fn update_article(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ArticlePath>,
     ApiJson(b): ApiJson<ArticleRequest>,
 ) -> Result<Json<ArticleResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let a = content::update(&state.articles, &c, ArticleId(p.article_id), b.into()).await?;
     invalidate(&state, ARTICLES).await;
     Ok(Json(ArticleResponse::from(&a)))

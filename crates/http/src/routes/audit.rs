@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use nestcms_app::audit;
+use nestcms_app::identity::audit;
 use nestcms_domain::identity::{EventId, OrgId, SecurityEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 /// Page selection.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]

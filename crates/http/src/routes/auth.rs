@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use nestcms_app::auth::Registration;
+use nestcms_app::identity::auth::Registration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -70,8 +70,8 @@ pub struct TokenResponse {
     expires_in: u64,
 }
 
-impl From<nestcms_app::auth::Tokens> for TokenResponse {
-    fn from(t: nestcms_app::auth::Tokens) -> Self {
+impl From<nestcms_app::identity::auth::Tokens> for TokenResponse {
+    fn from(t: nestcms_app::identity::auth::Tokens) -> Self {
         Self {
             access_token: t.access_token,
             refresh_token: t.refresh_token,

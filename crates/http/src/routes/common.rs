@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use nestcms_app::Principal;
-use nestcms_app::construction::{Caller, Paged, caller};
+use nestcms_app::{Caller, Paged, caller};
 use nestcms_domain::construction::ports::Page;
 use nestcms_domain::identity::OrgId;
 use nestcms_domain::{Currency, Money, MoneyError};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::common::{List, Order, in_org, money_in, money_out, page};
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::{Authenticated, InOrg};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
@@ -102,11 +102,10 @@ impl From<&Contract> for ContractResponse {
 ))]
 pub async fn list_contracts(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(f): ApiQuery<ContractFilter>,
 ) -> Result<Json<List<ContractResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let page = contracts::list(
         &state.construction,
         &c,
@@ -124,10 +123,9 @@ pub async fn list_contracts(
 ))]
 pub async fn get_contract(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(ContractResponse::from(
         &contracts::get(&state.construction, &c, ContractId(p.contract_id)).await?,
     )))
@@ -258,11 +256,10 @@ pub struct TermsRequest {
 ))]
 pub async fn update_contract(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
     ApiJson(b): ApiJson<TermsRequest>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let t = contracts::Terms {
         title: b.title,
         content: b.content,

@@ -12,9 +12,8 @@ use nestcms_domain::construction::{DesignId, ProjectId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::in_org;
 use super::project_parts::DesignResponse;
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -22,7 +21,6 @@ use crate::state::AppState;
 /// Path of a design.
 #[derive(Deserialize)]
 pub struct DesignPath {
-    org_id: uuid::Uuid,
     project_id: uuid::Uuid,
     design_id: uuid::Uuid,
 }
@@ -30,7 +28,6 @@ pub struct DesignPath {
 /// Path of one version of a design.
 #[derive(Deserialize)]
 pub struct VersionPath {
-    org_id: uuid::Uuid,
     project_id: uuid::Uuid,
     design_id: uuid::Uuid,
     version: i32,
@@ -86,13 +83,12 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     ))]
 pub async fn upload_design_file(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<DesignPath>,
     ApiQuery(q): ApiQuery<UploadQuery>,
     headers: axum::http::HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Result<(StatusCode, Json<DesignResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -124,10 +120,9 @@ pub async fn upload_design_file(
     ))]
 pub async fn download_design_file(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<VersionPath>,
 ) -> Result<Response, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let (bytes, content_type, name) = projects::design_file(
         &state.construction,
         &state.files,

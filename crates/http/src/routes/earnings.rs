@@ -13,9 +13,9 @@ use nestcms_domain::percent::{format_percent, parse_percent};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, Order, in_org, money_in, money_out, page};
+use super::common::{List, Order, money_in, money_out, page};
 use super::projects::ProjectPath;
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
@@ -24,7 +24,6 @@ use crate::state::AppState;
 /// Path of one earning.
 #[derive(Deserialize)]
 pub struct EarningPath {
-    org_id: uuid::Uuid,
     earning_id: uuid::Uuid,
 }
 
@@ -151,11 +150,10 @@ pub struct DistributionResponse {
 ))]
 pub async fn create_earning(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiJson(b): ApiJson<CreateEarningRequest>,
 ) -> Result<(StatusCode, Json<EarningResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let n = NewEarning {
         project_id: b.project_id.map(ProjectId),
         kind: b.kind,
@@ -175,11 +173,10 @@ pub async fn create_earning(
 ))]
 pub async fn list_earnings(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(f): ApiQuery<EarningFilter>,
 ) -> Result<Json<List<EarningResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let found = earnings::list(
         &state.construction,
         &c,
@@ -198,10 +195,9 @@ pub async fn list_earnings(
 ))]
 pub async fn distribute_earning(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<EarningPath>,
 ) -> Result<Json<DistributionResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let d = earnings::distribute(&state.construction, &c, EarningId(p.earning_id)).await?;
     Ok(Json(DistributionResponse {
         currency: d.retained.currency().code().to_owned(),
@@ -226,11 +222,10 @@ pub async fn distribute_earning(
 ))]
 pub async fn create_commission(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiJson(b): ApiJson<CreateCommissionRequest>,
 ) -> Result<(StatusCode, Json<CommissionResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let bp =
         parse_percent(&b.percentage, "/percentage").map_err(|e| ApiError::validation(vec![e]))?;
     let k = earnings::set_commission(
@@ -299,11 +294,10 @@ pub struct CompoundList {
 ))]
 pub async fn create_rollup(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiJson(b): ApiJson<RollUpRequest>,
 ) -> Result<(StatusCode, Json<CompoundResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let currency = b
         .currency
         .parse()
@@ -325,10 +319,9 @@ pub async fn create_rollup(
 ))]
 pub async fn list_rollups(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
 ) -> Result<Json<CompoundList>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let all = earnings::roll_ups(&state.construction, &c).await?;
     Ok(Json(CompoundList {
         data: all.iter().map(CompoundResponse::from).collect(),

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use nestcms_app::grants;
+use nestcms_app::identity::grants;
 use nestcms_domain::identity::{Grant, GrantId, GrantStatus, ObjectKind, OrgId, UserId, Verb};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -40,6 +40,7 @@ pub struct CreateGrantRequest {
 
 /// Filter for listing grants.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GrantFilter {
     /// Only this member's grants.
     user_id: Option<uuid::Uuid>,

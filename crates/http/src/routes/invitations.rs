@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use nestcms_app::invitations;
+use nestcms_app::identity::invitations;
 use nestcms_domain::identity::{EmployeeType, Invitation, InvitationId, OrgId, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

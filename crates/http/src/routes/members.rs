@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use nestcms_app::members;
+use nestcms_app::identity::members;
 use nestcms_domain::identity::{EmployeeType, Membership, OrgId, Role, User, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

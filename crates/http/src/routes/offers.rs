@@ -10,9 +10,9 @@ use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, Order, in_org, money_in, money_out, page};
+use super::common::{List, Order, money_in, money_out, page};
 use super::contracts::ContractResponse;
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
@@ -21,7 +21,6 @@ use crate::state::AppState;
 /// Path of one offer.
 #[derive(Deserialize)]
 pub struct OfferPath {
-    org_id: uuid::Uuid,
     offer_id: uuid::Uuid,
 }
 
@@ -104,11 +103,10 @@ impl From<&Offer> for OfferResponse {
 ))]
 pub async fn create_offer(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiJson(b): ApiJson<CreateOfferRequest>,
 ) -> Result<(StatusCode, Json<OfferResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let n = NewOffer {
         client_id: UserId(b.client_id),
         title: b.title,
@@ -127,11 +125,10 @@ pub async fn create_offer(
 ))]
 pub async fn list_offers(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(f): ApiQuery<OfferFilter>,
 ) -> Result<Json<List<OfferResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let page = offers::list(
         &state.construction,
         &c,
@@ -149,10 +146,9 @@ pub async fn list_offers(
 ))]
 pub async fn get_offer(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<OfferPath>,
 ) -> Result<Json<OfferResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(OfferResponse::from(
         &offers::get(&state.construction, &c, OfferId(p.offer_id)).await?,
     )))
@@ -167,10 +163,9 @@ pub async fn get_offer(
 ))]
 pub async fn approve_offer(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<OfferPath>,
 ) -> Result<(StatusCode, Json<ContractResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let k = offers::approve(&state.construction, &c, OfferId(p.offer_id)).await?;
     Ok((StatusCode::CREATED, Json(ContractResponse::from(&k))))
 }
@@ -183,10 +178,9 @@ pub async fn approve_offer(
 ))]
 pub async fn reject_offer(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<OfferPath>,
 ) -> Result<Json<OfferResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(OfferResponse::from(
         &offers::reject(&state.construction, &c, OfferId(p.offer_id)).await?,
     )))
@@ -200,10 +194,9 @@ pub async fn reject_offer(
 ))]
 pub async fn close_offer(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<OfferPath>,
 ) -> Result<Json<OfferResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(OfferResponse::from(
         &offers::close(&state.construction, &c, OfferId(p.offer_id)).await?,
     )))

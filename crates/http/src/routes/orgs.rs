@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use nestcms_app::orgs::{self, OrgInput};
+use nestcms_app::identity::orgs::{self, OrgInput};
 use nestcms_domain::identity::{Membership, Org, OrgId, OrgStatus, Role};
 use nestcms_domain::percent::{format_percent, parse_percent};
 use serde::{Deserialize, Serialize};

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::common::{in_org, money_in, money_out};
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::{Authenticated, InOrg};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, json_body};
 use crate::idempotency::{Attempt, idempotent};
@@ -243,10 +243,9 @@ async fn create_payment_inner(
 ))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
 ) -> Result<Json<PaymentList>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(PaymentList {
         data: state
             .payments
@@ -265,10 +264,9 @@ pub async fn list_payments(
 ))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<PaymentPath>,
 ) -> Result<Json<PaymentDetails>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let (payment, refunds, events) = state.payments.details(&c, PaymentId(p.payment_id)).await?;
     Ok(Json(PaymentDetails {
         payment: PaymentResponse::from(&payment),

@@ -12,12 +12,12 @@ use nestcms_domain::construction::{DesignId, ProjectId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::common::{List, Order, in_org};
+use super::common::{List, Order};
 use super::project_parts::{
     DesignResponse, DesignVersionResponse, NoteResponse, StepResponse, WorkerResponse,
 };
 use super::projects::ProjectPath;
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -64,7 +64,6 @@ pub struct VersionsQuery {
 /// Path of one design.
 #[derive(Deserialize)]
 pub struct DesignPath {
-    org_id: uuid::Uuid,
     project_id: uuid::Uuid,
     part_id: uuid::Uuid,
 }
@@ -77,11 +76,10 @@ pub struct DesignPath {
 ))]
 pub async fn list_steps(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiQuery(q): ApiQuery<PartsQuery>,
 ) -> Result<Json<List<StepResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let page = projects::steps(&state.construction, &c, ProjectId(p.project_id), q.page()).await?;
     Ok(Json(List::from_paged(page)))
 }
@@ -94,11 +92,10 @@ pub async fn list_steps(
 ))]
 pub async fn list_designs(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiQuery(q): ApiQuery<PartsQuery>,
 ) -> Result<Json<List<DesignResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let page =
         projects::designs(&state.construction, &c, ProjectId(p.project_id), q.page()).await?;
     Ok(Json(List::from_paged(page)))
@@ -112,11 +109,10 @@ pub async fn list_designs(
 ))]
 pub async fn list_design_versions(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<DesignPath>,
     ApiQuery(q): ApiQuery<VersionsQuery>,
 ) -> Result<Json<List<DesignVersionResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let page = Page {
         ascending: !matches!(q.order, Some(Order::Desc)),
         cursor: None,
@@ -142,11 +138,10 @@ pub async fn list_design_versions(
 ))]
 pub async fn list_workers(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiQuery(q): ApiQuery<PartsQuery>,
 ) -> Result<Json<List<WorkerResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let page =
         projects::workers(&state.construction, &c, ProjectId(p.project_id), q.page()).await?;
     Ok(Json(List::from_paged(page)))
@@ -160,11 +155,10 @@ pub async fn list_workers(
 ))]
 pub async fn list_notes(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiQuery(q): ApiQuery<PartsQuery>,
 ) -> Result<Json<List<NoteResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let page = projects::notes(&state.construction, &c, ProjectId(p.project_id), q.page()).await?;
     Ok(Json(List::from_paged(page)))
 }

@@ -12,9 +12,8 @@ use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::common::in_org;
 use super::projects::ProjectPath;
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -22,7 +21,6 @@ use crate::state::AppState;
 /// Path of a project's sub-resource.
 #[derive(Deserialize)]
 pub struct PartPath {
-    org_id: uuid::Uuid,
     project_id: uuid::Uuid,
     part_id: uuid::Uuid,
 }
@@ -218,11 +216,10 @@ impl From<&Note> for NoteResponse {
 ))]
 pub async fn add_step(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiJson(b): ApiJson<CreateStepRequest>,
 ) -> Result<(StatusCode, Json<StepResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let s = projects::add_step(
         &state.construction,
         &c,
@@ -244,11 +241,10 @@ pub async fn add_step(
 ))]
 pub async fn update_step(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<PartPath>,
     ApiJson(b): ApiJson<StepUpdate>,
 ) -> Result<Json<StepResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let s = projects::set_step_status(
         &state.construction,
         &c,
@@ -268,11 +264,10 @@ pub async fn update_step(
 ))]
 pub async fn add_design(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiJson(b): ApiJson<CreateDesignRequest>,
 ) -> Result<(StatusCode, Json<DesignResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let d = projects::add_design(
         &state.construction,
         &c,
@@ -291,11 +286,10 @@ pub async fn add_design(
 ))]
 pub async fn add_design_version(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<PartPath>,
     ApiJson(b): ApiJson<DesignVersionRequest>,
 ) -> Result<(StatusCode, Json<DesignResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let version = projects::url_version(0, &b.url, c.user(), Utc::now())?;
     let d = projects::add_design_version(
         &state.construction,
@@ -316,11 +310,10 @@ pub async fn add_design_version(
 ))]
 pub async fn add_worker(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiJson(b): ApiJson<AddWorkerRequest>,
 ) -> Result<(StatusCode, Json<WorkerResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let w = projects::add_worker(
         &state.identity,
         &state.construction,
@@ -340,11 +333,10 @@ pub async fn add_worker(
 ))]
 pub async fn add_note(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiJson(b): ApiJson<CreateNoteRequest>,
 ) -> Result<(StatusCode, Json<NoteResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let n = projects::add_note(
         &state.construction,
         &c,
@@ -364,10 +356,9 @@ pub async fn add_note(
 ))]
 pub async fn mark_note_read(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<PartPath>,
 ) -> Result<StatusCode, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     projects::mark_read(
         &state.construction,
         &c,

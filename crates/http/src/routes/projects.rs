@@ -13,8 +13,8 @@ use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, Order, in_org, money_out, page};
-use crate::auth_extract::Authenticated;
+use super::common::{List, Order, money_out, page};
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
@@ -176,11 +176,10 @@ impl From<&ProjectDetail> for ProjectResponse {
 ))]
 pub async fn create_project(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiJson(b): ApiJson<CreateProjectRequest>,
 ) -> Result<(StatusCode, Json<ProjectResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let n = NewProject {
         title: b.title,
         description: b.description,
@@ -200,11 +199,10 @@ pub async fn create_project(
 ))]
 pub async fn list_projects(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(f): ApiQuery<ProjectFilter>,
 ) -> Result<Json<List<ProjectResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let found = projects::list(
         &state.construction,
         &c,
@@ -223,10 +221,9 @@ pub async fn list_projects(
 ))]
 pub async fn get_project(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
 ) -> Result<Json<ProjectResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let detail =
         analytics::project_detail(&state.construction, &c, ProjectId(p.project_id)).await?;
     Ok(Json(ProjectResponse::from(&detail)))
@@ -240,11 +237,10 @@ pub async fn get_project(
 ))]
 pub async fn update_project(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ProjectPath>,
     ApiJson(b): ApiJson<ProjectUpdate>,
 ) -> Result<Json<ProjectResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(ProjectResponse::from(
         &projects::set_status(&state.construction, &c, ProjectId(p.project_id), b.status).await?,
     )))

@@ -12,10 +12,10 @@ use nestcms_domain::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, in_org, money_in, money_out};
+use super::common::{List, money_in, money_out};
 use super::project_lists::PartsQuery;
 use super::project_parts::NoteResponse;
-use crate::auth_extract::Authenticated;
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
@@ -146,11 +146,10 @@ pub struct SalaryList {
 ))]
 pub async fn create_schedule(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiJson(b): ApiJson<CreateScheduleRequest>,
 ) -> Result<(StatusCode, Json<ScheduleResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let n = NewSchedule {
         kind: b.kind,
         title: b.title,
@@ -171,11 +170,10 @@ pub async fn create_schedule(
 ))]
 pub async fn list_schedules(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiQuery(q): ApiQuery<ScheduleRange>,
 ) -> Result<Json<ScheduleList>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let items = schedules::list(
         &state.construction,
         &c,
@@ -197,11 +195,10 @@ pub async fn list_schedules(
 ))]
 pub async fn create_salary(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
     ApiJson(b): ApiJson<CreateSalaryRequest>,
 ) -> Result<(StatusCode, Json<SalaryResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let amount = money_in(&b.amount, &b.currency, "/amount", "/currency")?;
     let n = schedules::NewSalary {
         employee: UserId(b.employee_id),
@@ -220,10 +217,9 @@ pub async fn create_salary(
 ))]
 pub async fn list_salaries(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-    ApiPath(p): ApiPath<OrgPath>,
+    InOrg(c): InOrg,
+    ApiPath(_p): ApiPath<OrgPath>,
 ) -> Result<Json<SalaryList>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let items = schedules::salaries(&state.construction, &c).await?;
     Ok(Json(SalaryList {
         data: items.iter().map(SalaryResponse::from).collect(),
@@ -233,7 +229,6 @@ pub async fn list_salaries(
 /// Path of one schedule item.
 #[derive(Deserialize)]
 pub struct SchedulePath {
-    org_id: uuid::Uuid,
     schedule_id: uuid::Uuid,
 }
 
@@ -251,11 +246,10 @@ pub struct ScheduleNoteRequest {
 ))]
 pub async fn add_schedule_note(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<SchedulePath>,
     ApiJson(b): ApiJson<ScheduleNoteRequest>,
 ) -> Result<(StatusCode, Json<NoteResponse>), ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let n =
         schedules::add_note(&state.construction, &c, ScheduleId(p.schedule_id), &b.body).await?;
     Ok((StatusCode::CREATED, Json(NoteResponse::from(&n))))
@@ -269,11 +263,10 @@ pub async fn add_schedule_note(
 ))]
 pub async fn list_schedule_notes(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<SchedulePath>,
     ApiQuery(q): ApiQuery<PartsQuery>,
 ) -> Result<Json<List<NoteResponse>>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let notes =
         schedules::notes(&state.construction, &c, ScheduleId(p.schedule_id), q.page()).await?;
     Ok(Json(List::from_paged(notes)))

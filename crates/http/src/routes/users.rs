@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use nestcms_app::mfa;
+use nestcms_app::identity::mfa;
 use nestcms_domain::identity::{Address, EmployeeType, Membership, Org, Role, User};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};

@@ -137,14 +137,22 @@ impl OfferRepository for Store {
         .map_err(port_err)
     }
 
-    async fn convert_offer(&self, offer: OfferId, c: &Contract) -> Result<bool, PortError> {
+    async fn convert_offer(
+        &self,
+        offer: OfferId,
+        from: OfferStatus,
+        to: OfferStatus,
+        c: &Contract,
+    ) -> Result<bool, PortError> {
         with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
-                let moved = sqlx::query("UPDATE offers SET status = 'converted_to_contract', contract_id = $3 WHERE org_id = $1 AND id = $2 AND status = 'review'")
+                let moved = sqlx::query("UPDATE offers SET status = $5, contract_id = $3 WHERE org_id = $1 AND id = $2 AND status = $4")
                     .bind(c.org_id.0)
                     .bind(offer.0)
                     .bind(c.id.0)
+                    .bind(from.as_str())
+                    .bind(to.as_str())
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();

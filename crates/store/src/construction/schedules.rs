@@ -57,11 +57,13 @@ impl ScheduleRepository for Store {
         &self,
         s: &Schedule,
     ) -> Result<Option<Schedule>, PortError> {
-        // A person's items: where they are the client or the employee.
+        // The candidates: the same people's items overlapping in time. What counts as a clash
+        // is the domain's rule (`Schedule::clashes_with`), applied to each candidate below;
+        // this query only narrows the search.
         let clash = format!(
             "SELECT {COLS} FROM schedules WHERE org_id = $1 AND status <> 'cancelled' AND starts_at < $3 AND ends_at > $2 \
              AND (($4 IS NOT NULL AND (client_id = $4 OR employee_id = $4)) OR ($5 IS NOT NULL AND (client_id = $5 OR employee_id = $5))) \
-             ORDER BY starts_at LIMIT 1"
+             ORDER BY starts_at"
         );
         let found = with_pool!(self.primary(), |p| {
             async {
@@ -69,16 +71,20 @@ impl ScheduleRepository for Store {
                 // Serialise schedule changes per organization: row lock (PostgreSQL) or the
                 // write lock (SQLite), taken before the check.
                 sqlx::query("UPDATE orgs SET id = id WHERE id = $1").bind(s.org_id.0).execute(&mut *tx).await?;
-                let existing = sqlx::query_as::<_, ScheduleRow>(sqlx::AssertSqlSafe(clash))
+                let candidates = sqlx::query_as::<_, ScheduleRow>(sqlx::AssertSqlSafe(clash))
                     .bind(s.org_id.0)
                     .bind(Ts(s.starts_at))
                     .bind(Ts(s.ends_at))
                     .bind(s.client_id.map(|u| u.0))
                     .bind(s.employee_id.map(|u| u.0))
-                    .fetch_optional(&mut *tx)
+                    .fetch_all(&mut *tx)
                     .await?;
-                if existing.is_some() {
-                    return Ok(existing);
+                let first_clash = candidates
+                    .into_iter()
+                    .map(Schedule::try_from)
+                    .find(|e| e.as_ref().map_or(true, |e| s.clashes_with(e)));
+                if first_clash.is_some() {
+                    return Ok(first_clash);
                 }
                 sqlx::query(
                     "INSERT INTO schedules (id, org_id, kind, title, project_id, client_id, employee_id, starts_at, ends_at, status, created_at) \
@@ -103,7 +109,7 @@ impl ScheduleRepository for Store {
             .await
         })
         .map_err(port_err)?;
-        found.map(Schedule::try_from).transpose()
+        found.transpose()
     }
 
     async fn schedules(

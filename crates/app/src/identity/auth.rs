@@ -14,8 +14,9 @@ use nestcms_domain::{DomainError, FieldError, PortError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::audit::{self, Event};
-use crate::{ClientInfo, Principal, Store, mfa, port, throttle};
+use crate::identity::audit::{self, Event};
+use crate::identity::{mfa, throttle};
+use crate::{ClientInfo, Principal, Store, port};
 
 /// Token lifetimes.
 #[derive(Debug, Clone)]

@@ -11,9 +11,10 @@ use nestcms_domain::identity::{
 use nestcms_domain::{DomainError, PortError};
 use serde_json::json;
 
-use crate::audit::{self, Event};
-use crate::members::{check_mfa_for_role, event};
-use crate::{ClientInfo, Principal, Store, orgs, port};
+use crate::identity::audit::{self, Event};
+use crate::identity::members::{check_mfa_for_role, event};
+use crate::identity::orgs;
+use crate::{ClientInfo, Principal, Store, port};
 
 /// Invites `email` to join with `role` (owners and admins; only owners invite owners).
 pub async fn invite(

@@ -6,7 +6,8 @@ use nestcms_domain::identity::policy::{self, Action};
 use nestcms_domain::identity::{EventId, ObjectKind, OrgId, SecurityEvent, SessionId, UserId};
 use serde_json::Value;
 
-use crate::{ClientInfo, Principal, Store, orgs, port};
+use crate::identity::orgs;
+use crate::{ClientInfo, Principal, Store, port};
 
 /// One event to append.
 pub(crate) struct Event<'a> {

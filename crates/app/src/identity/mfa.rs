@@ -5,7 +5,7 @@ use nestcms_auth::{opaque, totp};
 use nestcms_domain::DomainError;
 use nestcms_domain::identity::User;
 
-use crate::audit::{self, Event};
+use crate::identity::audit::{self, Event};
 use crate::{ClientInfo, Principal, Store, port};
 
 /// What enrolment shows the user once.

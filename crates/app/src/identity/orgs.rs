@@ -6,8 +6,8 @@ use nestcms_domain::identity::{Address, Membership, Org, OrgId, OrgStatus, Role}
 use nestcms_domain::{DomainError, FieldError};
 use serde_json::json;
 
-use crate::audit::{self, Event};
-use crate::auth::check_address;
+use crate::identity::audit::{self, Event};
+use crate::identity::auth::check_address;
 use crate::{ClientInfo, Principal, Store, port};
 
 /// The caller's membership, or 404: a non-member learns nothing, not even that the

@@ -6,8 +6,9 @@ use nestcms_domain::identity::policy::{self, Action};
 use nestcms_domain::identity::{Grant, GrantId, GrantStatus, ObjectKind, OrgId, UserId, Verb};
 use serde_json::json;
 
-use crate::audit::{self, Event};
-use crate::{ClientInfo, Principal, Store, orgs, port};
+use crate::identity::audit::{self, Event};
+use crate::identity::orgs;
+use crate::{ClientInfo, Principal, Store, port};
 
 /// What a new grant gives, and to whom.
 #[derive(Debug, Clone, Copy)]

@@ -1,5 +1,5 @@
 //! Members: list, change role, remove; with the last-owner and MFA invariants. People join
-//! through [`crate::invitations`].
+//! through [`crate::identity::invitations`].
 
 use nestcms_domain::DomainError;
 use nestcms_domain::identity::policy::{self, Action};
@@ -7,8 +7,9 @@ use nestcms_domain::identity::ports::MembershipChange;
 use nestcms_domain::identity::{EmployeeType, Membership, OrgId, Role, User, UserId};
 use serde_json::json;
 
-use crate::audit::{self, Event};
-use crate::{ClientInfo, Principal, Store, orgs, port};
+use crate::identity::audit::{self, Event};
+use crate::identity::orgs;
+use crate::{ClientInfo, Principal, Store, port};
 
 fn last_owner() -> DomainError {
     DomainError::Conflict {
