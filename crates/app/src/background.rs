@@ -4,8 +4,11 @@
 //! no reconciler and nobody is told. Here every task runs under a [`Supervisor`]: a failure
 //! (an error, a panic, or an unexpected return) is logged, counted in
 //! `nestcms_background_failures_total{task}` and the task restarted after an exponential
-//! backoff; [`TaskHealth`] reports a task that failed several times in a row so readiness can
-//! say so; shutdown cancels every task and waits for them, in the reverse order of start.
+//! backoff (which starts over after a run that lasted). A task that carries on by itself
+//! reports a failed round with [`Stop::failed`] and a good one with [`Stop::ok`].
+//! [`TaskHealth`] lists a task that failed several times in a row, which readiness shows.
+//! Shutdown stops every task within one grace period, in the reverse order of start, and
+//! aborts what outlives it (the current run included).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// Consecutive failures after which a task is reported as failing.
 pub const FAILING_AFTER: u32 = 3;
@@ -22,7 +25,7 @@ pub const FAILING_AFTER: u32 = 3;
 /// A future a task body returns.
 pub type TaskFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
-/// A running task's handle on its supervisor: when to stop, and how to report a good round.
+/// A running task's handle on its supervisor: when to stop, and how to report its rounds.
 #[derive(Clone)]
 pub struct Stop {
     signal: watch::Receiver<bool>,
@@ -46,6 +49,12 @@ impl Stop {
         self.health
             .update(self.name, |s| s.consecutive_failures = 0);
     }
+
+    /// Records a failed round of a task that carries on by itself (a loop that logs and tries
+    /// again next round): counted and reported like a restart, without one.
+    pub fn failed(&self, why: &str) {
+        self.health.failure(self.name, why);
+    }
 }
 
 /// What readiness needs to know about one task.
@@ -64,7 +73,7 @@ pub struct TaskHealth(Mutex<BTreeMap<&'static str, TaskStatus>>);
 impl TaskHealth {
     /// Tasks that failed [`FAILING_AFTER`] times or more in a row, with their last error.
     pub fn failing(&self) -> Vec<(&'static str, String)> {
-        self.lock()
+        lock(&self.0)
             .iter()
             .filter(|(_, s)| s.consecutive_failures >= FAILING_AFTER)
             .map(|(name, s)| (*name, s.last_error.clone().unwrap_or_default()))
@@ -73,24 +82,33 @@ impl TaskHealth {
 
     /// One task's status.
     pub fn status(&self, name: &str) -> Option<TaskStatus> {
-        self.lock().get(name).cloned()
+        lock(&self.0).get(name).cloned()
     }
 
     fn update(&self, name: &'static str, f: impl FnOnce(&mut TaskStatus)) {
-        f(self.lock().entry(name).or_default());
+        f(lock(&self.0).entry(name).or_default());
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<&'static str, TaskStatus>> {
-        // A poisoned map only means a panic mid-update of plain counters: keep using it.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn failure(&self, name: &'static str, why: &str) {
+        metrics::counter!("nestcms_background_failures_total", "task" => name).increment(1);
+        self.update(name, |s| {
+            s.consecutive_failures += 1;
+            s.last_error = Some(why.to_owned());
+        });
     }
+}
+
+/// One supervised task: its stop signal, the supervising loop, and its current run.
+struct Entry {
+    name: &'static str,
+    signal: watch::Sender<bool>,
+    supervising: JoinHandle<()>,
+    current: Arc<Mutex<Option<AbortHandle>>>,
 }
 
 /// Runs tasks, restarts the ones that fail, and stops them all in order.
 pub struct Supervisor {
-    tasks: Vec<(&'static str, watch::Sender<bool>, JoinHandle<()>)>,
+    tasks: Vec<Entry>,
     health: Arc<TaskHealth>,
     first_backoff: Duration,
     max_backoff: Duration,
@@ -125,12 +143,16 @@ impl Supervisor {
             name,
         };
         let (first, max) = (self.first_backoff, self.max_backoff);
-        let handle = tokio::spawn(async move {
+        let current: Arc<Mutex<Option<AbortHandle>>> = Arc::default();
+        let slot = Arc::clone(&current);
+        let supervising = tokio::spawn(async move {
             let mut backoff = first;
             health.update(name, |_| {});
             loop {
+                let started = tokio::time::Instant::now();
                 // Its own task, so a panic is caught as a JoinError instead of unwinding here.
                 let run = tokio::spawn(body(stop.clone()));
+                *lock(&slot) = Some(run.abort_handle());
                 let outcome = match run.await {
                     Ok(Ok(())) if stop.is_stopped() => return,
                     Ok(Ok(())) => "returned before shutdown".to_owned(),
@@ -138,11 +160,11 @@ impl Supervisor {
                     Err(e) if e.is_panic() => "panicked".to_owned(),
                     Err(e) => e.to_string(),
                 };
-                metrics::counter!("nestcms_background_failures_total", "task" => name).increment(1);
-                health.update(name, |s| {
-                    s.consecutive_failures += 1;
-                    s.last_error = Some(outcome.clone());
-                });
+                health.failure(name, &outcome);
+                // A run that outlasted the longest backoff went well for a while: start over.
+                if started.elapsed() > max {
+                    backoff = first;
+                }
                 tracing::error!(task = name, error = %outcome, retry_in_ms = backoff.as_millis() as u64, "background task failed; restarting");
                 tokio::select! {
                     () = stop.clone().stopped() => return,
@@ -151,23 +173,40 @@ impl Supervisor {
                 backoff = (backoff * 2).min(max);
             }
         });
-        self.tasks.push((name, signal, handle));
+        self.tasks.push(Entry {
+            name,
+            signal,
+            supervising,
+            current,
+        });
     }
 
-    /// Stops every task, last started first (a consumer stops before what feeds it), waiting
-    /// for each for at most `grace` before aborting it.
+    /// Stops every task, last started first (a consumer stops before what feeds it), all
+    /// within `grace`; a task still running then is aborted, its current run included.
     pub async fn shutdown(mut self, grace: Duration) {
-        while let Some((name, signal, mut handle)) = self.tasks.pop() {
-            let _ = signal.send(true);
-            if tokio::time::timeout(grace, &mut handle).await.is_err() {
+        let deadline = tokio::time::Instant::now() + grace;
+        while let Some(mut t) = self.tasks.pop() {
+            let _ = t.signal.send(true);
+            if tokio::time::timeout_at(deadline, &mut t.supervising)
+                .await
+                .is_err()
+            {
                 tracing::warn!(
-                    task = name,
+                    task = t.name,
                     "background task did not stop in time; aborting it"
                 );
-                handle.abort();
+                t.supervising.abort();
+                if let Some(run) = lock(&t.current).take() {
+                    run.abort();
+                }
             }
         }
     }
+}
+
+/// A poisoned lock only means a panic elsewhere mid-update of plain data: keep using it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -18,6 +18,18 @@ pub fn new_refresh_token() -> String {
 }
 
 /// The stored form of a token or code: hex SHA-256. High-entropy secrets need no slow hash.
+/// A new invitation token (`inv_…`, 256 random bits): the inviter passes it to the invitee, who
+/// needs it, signed in with the invited e-mail, to accept or decline. Stored only as its digest.
+pub fn new_invitation_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "inv_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// SHA-256 of a secret, as stored.
 pub fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
         .iter()

@@ -113,11 +113,13 @@ impl Broker {
 
 /// Drains the outbox into the broker until `stop` resolves: after every wake-up (an in-process
 /// event was recorded) and at least once a second; reconnects with a pause after any failure.
+/// `report` hears how each round went (events wait in the outbox while rounds fail).
 pub async fn relay(
     url: SecretString,
     outbox: Arc<dyn EventOutbox>,
     mut wake: tokio::sync::broadcast::Receiver<PaymentEvent>,
     stop: impl std::future::Future<Output = ()>,
+    report: impl Fn(Result<(), String>),
 ) {
     tokio::pin!(stop);
     let mut broker: Option<Broker> = None;
@@ -125,14 +127,21 @@ pub async fn relay(
         if broker.is_none() {
             match Broker::connect(&url).await {
                 Ok(b) => broker = Some(b),
-                Err(e) => tracing::warn!(error = %e, "cannot reach the message broker; retrying"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reach the message broker; retrying");
+                    report(Err(format!("cannot reach the message broker: {e}")));
+                }
             }
         }
-        if let Some(b) = &broker
-            && let Err(e) = drain(b, outbox.as_ref()).await
-        {
-            tracing::warn!(error = %e, "event relay interrupted; reconnecting");
-            broker = None;
+        if let Some(b) = &broker {
+            match drain(b, outbox.as_ref()).await {
+                Ok(_) => report(Ok(())),
+                Err(e) => {
+                    tracing::warn!(error = %e, "event relay interrupted; reconnecting");
+                    report(Err(format!("event relay interrupted: {e}")));
+                    broker = None;
+                }
+            }
         }
         let pause = if broker.is_some() {
             Duration::from_secs(1)

@@ -44,7 +44,6 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(members::list_members))
         .routes(routes!(invitations::invite, invitations::org_invitations))
         .routes(routes!(invitations::revoke_invitation))
-        .routes(routes!(invitations::my_invitations))
         .routes(routes!(invitations::accept_invitation))
         .routes(routes!(invitations::decline_invitation))
         .routes(routes!(members::change_role, members::remove_member))

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod fds;
 pub mod gateway;
 pub mod metrics;
 pub mod secrets;

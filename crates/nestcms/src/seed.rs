@@ -123,7 +123,7 @@ pub async fn demo(config: &Config, store: Arc<Store>) -> anyhow::Result<()> {
     for (person, email, role, trade) in joining {
         let inv =
             invitations::invite(&identity, owner, org.id, email, role, trade, &client_info).await?;
-        invitations::accept(&identity, person, inv.id, &client_info).await?;
+        invitations::accept(&identity, person, &inv.token, &client_info).await?;
     }
     let c = |p| nestcms_app::caller(&identity, p, org.id);
     let sar = |minor| Money::from_minor(minor, Currency::Sar);

@@ -113,8 +113,9 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     if let Some(sim) = simulator {
         router = router.nest_service(crate::gateway::SIM_PREFIX, nestcms_paytabs_sim::router(sim));
     }
-    let app = Application::from_listener(listener, router)
-        .with_limits(nestcms_http::ConnectionLimits::from(&config.server));
+    let mut limits = nestcms_http::ConnectionLimits::from(&config.server);
+    limits.max_connections = crate::fds::fit_connection_cap(limits.max_connections);
+    let app = Application::from_listener(listener, router).with_limits(limits);
     Ok(Service {
         app,
         store,
@@ -190,8 +191,20 @@ fn spawn_background(
         tracing::info!("relaying payment events to the message broker");
         let (p, outbox) = (payments.clone(), store.clone() as Arc<dyn EventOutbox>);
         supervisor.spawn("relay", move |stop| {
-            let relay =
-                nestcms_bus::relay(url.clone(), outbox.clone(), p.subscribe(), stop.stopped());
+            let report = {
+                let stop = stop.clone();
+                move |round: Result<(), String>| match round {
+                    Ok(()) => stop.ok(),
+                    Err(why) => stop.failed(&why),
+                }
+            };
+            let relay = nestcms_bus::relay(
+                url.clone(),
+                outbox.clone(),
+                p.subscribe(),
+                stop.stopped(),
+                report,
+            );
             Box::pin(async move {
                 relay.await;
                 Ok(())
@@ -202,7 +215,8 @@ fn spawn_background(
 }
 
 /// Settles payments whose callback never came, every `paytabs.reconcile_interval`, until
-/// shutdown. An error ends the round (the supervisor restarts it after a backoff).
+/// shutdown. A step that fails is logged and reported (`Stop::failed`), and the round goes on
+/// with the next step: one payment the gateway cannot explain must not stop refunds settling.
 async fn reconcile_loop(
     payments: Payments,
     store: Arc<Store>,
@@ -219,22 +233,32 @@ async fn reconcile_loop(
             () = stop.clone().stopped() => return Ok(()),
             _ = tick.tick() => {}
         }
+        let mut failures = Vec::new();
         match payments.reconcile(after, ttl).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(payments.settled = n, "reconciler settled {n} payments"),
-            Err(e) => return Err(format!("reconciliation failed: {e}")),
+            Err(e) => failures.push(format!("reconciliation failed: {e}")),
         }
         match payments.reconcile_refunds(after).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(refunds.settled = n, "reconciler settled {n} refunds"),
-            Err(e) => return Err(format!("refund reconciliation failed: {e}")),
+            Err(e) => failures.push(format!("refund reconciliation failed: {e}")),
         }
         // Idempotency keys live at least 24 hours.
         let expired = chrono::Utc::now() - chrono::Duration::hours(25);
-        nestcms_domain::payments::ports::IdempotencyRepository::purge(store.as_ref(), expired)
-            .await
-            .map_err(|e| format!("could not purge idempotency keys: {e}"))?;
-        stop.ok();
+        if let Err(e) =
+            nestcms_domain::payments::ports::IdempotencyRepository::purge(store.as_ref(), expired)
+                .await
+        {
+            failures.push(format!("could not purge idempotency keys: {e}"));
+        }
+        if failures.is_empty() {
+            stop.ok();
+        } else {
+            let why = failures.join("; ");
+            tracing::warn!(error = %why, "reconciler round failed; will retry next round");
+            stop.failed(&why);
+        }
     }
 }
 

@@ -98,3 +98,52 @@ async fn a_task_that_returns_an_error_is_restarted_with_backoff() {
     );
     sup.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test]
+async fn a_run_that_ignores_shutdown_is_aborted_within_the_grace_period() {
+    let health = Arc::new(TaskHealth::default());
+    let mut sup = quick(&health);
+    let alive = Arc::new(AtomicU32::new(0));
+    let beat = Arc::clone(&alive);
+    sup.spawn("stubborn", move |_| {
+        let beat = Arc::clone(&beat);
+        Box::pin(async move {
+            loop {
+                beat.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let started = tokio::time::Instant::now();
+    sup.shutdown(Duration::from_millis(50)).await;
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let at_shutdown = alive.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        alive.load(Ordering::SeqCst),
+        at_shutdown,
+        "the run itself was aborted, not left detached"
+    );
+}
+
+#[tokio::test]
+async fn a_task_that_carries_on_reports_failed_and_good_rounds() {
+    let health = Arc::new(TaskHealth::default());
+    let mut sup = quick(&health);
+    sup.spawn("looping", |stop| {
+        Box::pin(async move {
+            for _ in 0..3 {
+                stop.failed("lookup failed");
+            }
+            stop.clone().stopped().await;
+            Ok(())
+        })
+    });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert_eq!(
+        health.failing(),
+        vec![("looping", "lookup failed".to_owned())]
+    );
+    sup.shutdown(Duration::from_secs(1)).await;
+}

@@ -1,6 +1,8 @@
-//! Invitations: owners and admins invite an e-mail with a role; the person signed in with that
-//! e-mail accepts or declines. The answer to an invitation never depends on whether an account
-//! uses the address, so inviting cannot be used to learn who has an account.
+//! Invitations: owners and admins invite an e-mail with a role and receive a token to pass on;
+//! the person signed in with that e-mail answers with the token. The answer to inviting never
+//! depends on whether an account uses the address, so inviting cannot be used to learn who has
+//! an account; and the token, not the address alone, is what lets someone join (addresses are
+//! not verified at registration).
 
 use chrono::Utc;
 use nestcms_domain::identity::policy::{self, Action};
@@ -11,10 +13,20 @@ use nestcms_domain::identity::{
 use nestcms_domain::{DomainError, PortError};
 use serde_json::json;
 
+use nestcms_auth::opaque;
+
 use crate::identity::audit::{self, Event};
 use crate::identity::members::{check_mfa_for_role, event};
 use crate::identity::orgs;
 use crate::{ClientInfo, Principal, Store, port};
+
+/// A new invitation and the token that answers it (shown once, to the inviter).
+pub struct Sent {
+    /// The invitation.
+    pub invitation: Invitation,
+    /// The token to pass to the invitee; only its digest is stored.
+    pub token: String,
+}
 
 /// Invites `email` to join with `role` (owners and admins; only owners invite owners).
 pub async fn invite(
@@ -25,7 +37,7 @@ pub async fn invite(
     role: Role,
     employee_type: Option<EmployeeType>,
     client: &ClientInfo,
-) -> Result<Invitation, DomainError> {
+) -> Result<Sent, DomainError> {
     let me = orgs::membership(store, who, org).await?;
     policy::decide(me.role, Action::AddMember, None, &[])?;
     if role == Role::Owner && me.role != Role::Owner {
@@ -34,7 +46,16 @@ pub async fn invite(
         ));
     }
     let email = Email::parse(email, "/email").map_err(|e| DomainError::Validation(vec![e]))?;
-    let invitation = Invitation::new(org, email, role, employee_type, who.user, Utc::now());
+    let token = opaque::new_invitation_token();
+    let invitation = Invitation::new(
+        org,
+        email,
+        role,
+        employee_type,
+        who.user,
+        opaque::digest(&token),
+        Utc::now(),
+    );
     let e = Event {
         kind: "invitation_sent",
         org: Some(org),
@@ -45,7 +66,7 @@ pub async fn invite(
         detail: json!({ "invitation_id": invitation.id, "role": role.as_str() }),
     };
     match store.insert_invitation(&invitation, &audit::row(e)).await {
-        Ok(()) => Ok(invitation),
+        Ok(()) => Ok(Sent { invitation, token }),
         Err(PortError::Duplicate) => Err(DomainError::Conflict {
             code: "already_invited",
             message: "an invitation to this e-mail is already pending; revoke it to send another"
@@ -63,7 +84,7 @@ pub async fn pending(
 ) -> Result<Vec<Invitation>, DomainError> {
     let me = orgs::membership(store, who, org).await?;
     policy::decide(me.role, Action::AddMember, None, &[])?;
-    store.org_invitations(org).await.map_err(port)
+    store.org_invitations(org, Utc::now()).await.map_err(port)
 }
 
 /// Withdraws a pending invitation.
@@ -98,23 +119,15 @@ pub async fn revoke(
     if closed { Ok(()) } else { Err(not_pending()) }
 }
 
-/// The caller's open invitations, with each organization's title.
-pub async fn mine(store: &Store, who: Principal) -> Result<Vec<(Invitation, String)>, DomainError> {
-    let me = crate::user(store, who.user).await?;
-    store
-        .invitations_for(&me.email, Utc::now())
-        .await
-        .map_err(port)
-}
-
-/// Accepts an invitation addressed to the caller's e-mail: they become a member.
+/// Accepts, with its token, an invitation addressed to the caller's e-mail: they become a
+/// member.
 pub async fn accept(
     store: &Store,
     who: Principal,
-    id: InvitationId,
+    token: &str,
     client: &ClientInfo,
 ) -> Result<Membership, DomainError> {
-    let (inv, user) = addressed_to_caller(store, who, id).await?;
+    let (inv, user) = addressed_to_caller(store, who, token).await?;
     check_mfa_for_role(store, inv.org_id, &user, inv.role).await?;
     let now = Utc::now();
     let m = Membership {
@@ -128,7 +141,7 @@ pub async fn accept(
         json!({ "role": inv.role.as_str(), "invitation_id": inv.id, "invited_by": inv.invited_by });
     let e = event("member_added", inv.org_id, who, user.id, client, detail);
     match store
-        .accept_invitation(id, &m, now, &audit::row(e))
+        .accept_invitation(inv.id, &m, now, &audit::row(e))
         .await
         .map_err(port)?
     {
@@ -141,14 +154,14 @@ pub async fn accept(
     }
 }
 
-/// Declines an invitation addressed to the caller's e-mail.
+/// Declines, with its token, an invitation addressed to the caller's e-mail.
 pub async fn decline(
     store: &Store,
     who: Principal,
-    id: InvitationId,
+    token: &str,
     client: &ClientInfo,
 ) -> Result<(), DomainError> {
-    let (inv, user) = addressed_to_caller(store, who, id).await?;
+    let (inv, user) = addressed_to_caller(store, who, token).await?;
     let detail = json!({ "invitation_id": inv.id });
     let e = event(
         "invitation_declined",
@@ -159,22 +172,27 @@ pub async fn decline(
         detail,
     );
     let closed = store
-        .close_invitation(id, InvitationStatus::Declined, Utc::now(), &audit::row(e))
+        .close_invitation(
+            inv.id,
+            InvitationStatus::Declined,
+            Utc::now(),
+            &audit::row(e),
+        )
         .await
         .map_err(port)?;
     if closed { Ok(()) } else { Err(not_pending()) }
 }
 
-/// The invitation if it is open and addressed to the caller; 404 otherwise (someone else's
-/// invitation is none of the caller's business).
+/// The invitation the token answers, if it is open and addressed to the caller; 404 otherwise
+/// (a token for someone else's invitation is none of the caller's business).
 async fn addressed_to_caller(
     store: &Store,
     who: Principal,
-    id: InvitationId,
+    token: &str,
 ) -> Result<(Invitation, nestcms_domain::identity::User), DomainError> {
     let user = crate::user(store, who.user).await?;
     let inv = store
-        .invitation(id)
+        .invitation_by_token(&opaque::digest(token.trim()))
         .await
         .map_err(port)?
         .filter(|i| i.email == user.email)

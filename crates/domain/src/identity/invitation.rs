@@ -4,7 +4,9 @@
 //! organization without consent, showed the victim's name, and answered differently for an
 //! unknown e-mail (an account-existence oracle). An invitation is addressed to an e-mail, says
 //! nothing about whether an account uses it, and takes effect only when the person signed in
-//! with that e-mail accepts it.
+//! with that e-mail accepts it with the invitation's token, which only the inviter received and
+//! passes on (e-mail addresses are not verified at registration, so the address alone would let
+//! whoever registered it first take an invitation meant for someone else).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -30,6 +32,8 @@ text_enum!(
         Declined => "declined",
         /// The organization withdrew it.
         Revoked => "revoked",
+        /// Nobody answered in time.
+        Expired => "expired",
     }
 );
 
@@ -54,8 +58,10 @@ pub struct Invitation {
     pub created_at: DateTime<Utc>,
     /// Last moment it can be accepted.
     pub expires_at: DateTime<Utc>,
-    /// When it was accepted, declined or revoked.
+    /// When it was accepted, declined, revoked or found expired.
     pub decided_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the token that accepts or declines it.
+    pub token_hash: String,
 }
 
 impl Invitation {
@@ -66,6 +72,7 @@ impl Invitation {
         role: Role,
         employee_type: Option<EmployeeType>,
         invited_by: UserId,
+        token_hash: String,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -83,6 +90,7 @@ impl Invitation {
             created_at: now,
             expires_at: now + Duration::days(INVITATION_TTL_DAYS),
             decided_at: None,
+            token_hash,
         }
     }
 

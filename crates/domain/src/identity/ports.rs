@@ -159,15 +159,17 @@ pub enum Acceptance {
     Joined,
     /// The invitation was no longer pending or had expired; nothing changed.
     NotOpen,
-    /// The invitee is already a member; nothing changed.
+    /// The invitee is already a member; nothing changed (they may decline it, or the
+    /// organization revoke it).
     AlreadyMember,
 }
 
 /// Invitations to join an organization.
 #[async_trait::async_trait]
 pub trait InvitationRepository: Send + Sync {
-    /// Stores a pending invitation with its audit row, in one transaction;
-    /// [`PortError::Duplicate`] when one is already pending for that e-mail.
+    /// Stores a pending invitation with its audit row, in one transaction, after marking
+    /// expired any pending one to that e-mail whose time ran out; [`PortError::Duplicate`] when
+    /// one is still open for that e-mail.
     async fn insert_invitation(
         &self,
         i: &Invitation,
@@ -175,14 +177,14 @@ pub trait InvitationRepository: Send + Sync {
     ) -> Result<(), PortError>;
     /// One invitation.
     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, PortError>;
-    /// Pending invitations of an organization, newest first.
-    async fn org_invitations(&self, org: OrgId) -> Result<Vec<Invitation>, PortError>;
-    /// Pending, unexpired invitations addressed to an e-mail, with the organization's title.
-    async fn invitations_for(
+    /// The invitation a token (by its digest) answers.
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError>;
+    /// Open (pending, unexpired at `now`) invitations of an organization, newest first.
+    async fn org_invitations(
         &self,
-        email: &super::Email,
+        org: OrgId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(Invitation, String)>, PortError>;
+    ) -> Result<Vec<Invitation>, PortError>;
     /// In one transaction: marks the invitation accepted if it is pending and unexpired at
     /// `at`, adds `member`, and writes the audit row.
     async fn accept_invitation(
@@ -247,8 +249,8 @@ pub trait SessionRepository: Send + Sync {
         at: DateTime<Utc>,
         on_reuse: &(dyn Fn(SessionId, UserId) -> SecurityEvent + Sync),
     ) -> Result<Rotation, PortError>;
-    /// Revokes one session with the audit row, in one transaction; false when it was already
-    /// revoked or unknown (the row is written either way: the attempt is what is audited).
+    /// Revokes one session with the audit row, in one transaction; false, with nothing written,
+    /// when it was already revoked or unknown.
     async fn revoke_session(
         &self,
         id: SessionId,

@@ -75,8 +75,9 @@ impl RefundState {
         use super::ports::GatewayOutcome as O;
         match o {
             O::Approved => Self::Succeeded,
-            O::Pending | O::Open | O::OnHold => Self::Pending,
-            O::Declined | O::Cancelled | O::Expired | O::Error | O::Unknown => Self::Failed,
+            // An answer we cannot read must not free the amount: the gateway may have refunded.
+            O::Pending | O::Open | O::OnHold | O::Unknown => Self::Pending,
+            O::Declined | O::Cancelled | O::Expired | O::Error => Self::Failed,
         }
     }
 }

@@ -31,6 +31,11 @@ pub struct Readiness {
     pub database: &'static str,
     /// Migration versions applied.
     pub migrations: Vec<i64>,
+    /// Background tasks that failed several rounds in a row, with their last error. Reported,
+    /// not disqualifying: a reconciler or relay in trouble must not take the API out of the
+    /// load balancer (their work waits; `nestcms_background_failures_total` counts it).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub failing_tasks: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Answers as long as the process can run a handler.
@@ -63,12 +68,6 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, Api
         Ok(Err(_)) => return Err(not_ready("database", "unreachable".into())),
         Err(_) => return Err(not_ready("database", "timed out".into())),
     }
-    if let Some((task, why)) = state.tasks.failing().into_iter().next() {
-        return Err(not_ready(
-            "background",
-            format!("task {task} keeps failing: {why}"),
-        ));
-    }
     let schema = state
         .system
         .schema_status()
@@ -87,5 +86,6 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, Api
         status: "ready",
         database: state.backend,
         migrations: schema.applied,
+        failing_tasks: state.tasks.failing().into_iter().collect(),
     }))
 }

@@ -1,5 +1,6 @@
 //! Invitations: `/api/v1/orgs/{org_id}/invitations` for the organization that invites, and
-//! `/api/v1/invitations` for the person invited.
+//! `/api/v1/invitations/{accept,decline}` for the person invited, who answers with the token
+//! the inviter passed on.
 
 use axum::Json;
 use axum::extract::State;
@@ -23,10 +24,13 @@ pub struct OrgInvitationPath {
     invitation_id: uuid::Uuid,
 }
 
-/// Path of one of the caller's invitations.
-#[derive(Deserialize)]
-pub struct InvitationPath {
-    invitation_id: uuid::Uuid,
+/// The token the inviter passed on.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRequest {
+    /// The `accept_token` of the invitation (`inv_…`).
+    #[serde(deserialize_with = "crate::limits::max::<128, _>")]
+    token: String,
 }
 
 /// Whom to invite, with which role.
@@ -48,9 +52,10 @@ pub struct InviteRequest {
 pub struct InvitationResponse {
     id: uuid::Uuid,
     org_id: uuid::Uuid,
-    /// Only on the caller's own invitations.
+    /// Only when it is created: the token to pass to the invitee (never shown again), who
+    /// answers with it at `POST /api/v1/invitations/accept` or `…/decline`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    org_title: Option<String>,
+    accept_token: Option<String>,
     email: String,
     #[schema(value_type = String, example = "employee")]
     role: Role,
@@ -63,11 +68,11 @@ pub struct InvitationResponse {
 }
 
 impl InvitationResponse {
-    fn new(i: &Invitation, org_title: Option<String>) -> Self {
+    fn new(i: &Invitation, accept_token: Option<String>) -> Self {
         Self {
             id: i.id.0,
             org_id: i.org_id.0,
-            org_title,
+            accept_token,
             email: i.email.as_str().to_owned(),
             role: i.role,
             employee_type: i.employee_type,
@@ -96,7 +101,7 @@ pub struct JoinedResponse {
 }
 
 /// Invites an e-mail to join (owners and admins; only owners invite owners). The answer is the
-/// same whether or not an account uses the address.
+/// same whether or not an account uses the address; it carries the token to pass on.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invitations", tag = "members", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), request_body = InviteRequest, responses(
     (status = 201, description = "Invited", body = InvitationResponse),
     (status = 400, description = "Invalid e-mail or role", body = Problem, content_type = "application/problem+json"),
@@ -111,7 +116,7 @@ pub async fn invite(
     ApiPath(p): ApiPath<OrgPath>,
     ApiJson(body): ApiJson<InviteRequest>,
 ) -> Result<(StatusCode, Json<InvitationResponse>), ApiError> {
-    let i = invitations::invite(
+    let sent = invitations::invite(
         &state.identity,
         who,
         OrgId(p.org_id),
@@ -121,7 +126,10 @@ pub async fn invite(
         &client,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(InvitationResponse::new(&i, None))))
+    Ok((
+        StatusCode::CREATED,
+        Json(InvitationResponse::new(&sent.invitation, Some(sent.token))),
+    ))
 }
 
 /// Pending invitations of the organization (owners and admins).
@@ -168,28 +176,9 @@ pub async fn revoke_invitation(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's open invitations.
-#[utoipa::path(get, path = "/api/v1/invitations", tag = "members", security(("bearer" = [])), responses(
-    (status = 200, description = "Open invitations to the caller's e-mail", body = InvitationList),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn my_invitations(
-    State(state): State<AppState>,
-    Authenticated(who): Authenticated,
-) -> Result<Json<InvitationList>, ApiError> {
-    let all = invitations::mine(&state.identity, who).await?;
-    Ok(Json(InvitationList {
-        data: all
-            .into_iter()
-            .map(|(i, title)| InvitationResponse::new(&i, Some(title)))
-            .collect(),
-    }))
-}
-
-/// Accepts an invitation to the caller's e-mail: the caller joins the organization.
-#[utoipa::path(post, path = "/api/v1/invitations/{invitation_id}/accept", tag = "members", security(("bearer" = [])), params(("invitation_id" = uuid::Uuid, Path)), responses(
+/// Accepts an invitation with its token, signed in with the invited e-mail: the caller joins.
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "members", security(("bearer" = [])), request_body = AnswerRequest, responses(
     (status = 200, description = "Joined", body = JoinedResponse),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such invitation for the caller", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "Answered, withdrawn, expired, already a member, or two-factor authentication needed first", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -197,10 +186,9 @@ pub async fn accept_invitation(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     Client(client): Client,
-    ApiPath(p): ApiPath<InvitationPath>,
+    ApiJson(body): ApiJson<AnswerRequest>,
 ) -> Result<Json<JoinedResponse>, ApiError> {
-    let m =
-        invitations::accept(&state.identity, who, InvitationId(p.invitation_id), &client).await?;
+    let m = invitations::accept(&state.identity, who, &body.token, &client).await?;
     Ok(Json(JoinedResponse {
         org_id: m.org_id.0,
         role: m.role,
@@ -209,10 +197,9 @@ pub async fn accept_invitation(
     }))
 }
 
-/// Declines an invitation to the caller's e-mail.
-#[utoipa::path(post, path = "/api/v1/invitations/{invitation_id}/decline", tag = "members", security(("bearer" = [])), params(("invitation_id" = uuid::Uuid, Path)), responses(
+/// Declines an invitation with its token, signed in with the invited e-mail.
+#[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "members", security(("bearer" = [])), request_body = AnswerRequest, responses(
     (status = 204, description = "Declined"),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such invitation for the caller", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "Answered, withdrawn or expired", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -220,8 +207,8 @@ pub async fn decline_invitation(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     Client(client): Client,
-    ApiPath(p): ApiPath<InvitationPath>,
+    ApiJson(body): ApiJson<AnswerRequest>,
 ) -> Result<StatusCode, ApiError> {
-    invitations::decline(&state.identity, who, InvitationId(p.invitation_id), &client).await?;
+    invitations::decline(&state.identity, who, &body.token, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

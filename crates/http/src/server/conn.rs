@@ -3,13 +3,17 @@
 //! hyper's own header timer also runs while a kept-alive connection waits for its next
 //! request, so it cannot express "a complete head within 10 s, but an idle connection may wait
 //! a minute". We keep the two apart with a small watchdog per connection:
-//! - [`Activity`] counts the requests in flight (a guard lives in each response body until it
-//!   is sent or dropped) and notes when the connection last became idle;
-//! - the socket wrapper [`TrackedIo`] notes when the first bytes of the next request arrive;
+//! - [`Activity`] counts the requests in flight (a guard lives in each response body until
+//!   hyper has taken its last frame) and notes when the connection last became idle;
+//! - the socket wrapper [`TrackedIo`] notes when the first bytes of the next request arrive and
+//!   when bytes were last written;
 //! - the watchdog closes the connection when its head is late (`header_read_timeout`, counted
-//!   from the accept or from those first bytes) or when it has been idle for `idle_timeout`.
+//!   from the accept or from those first bytes), when it has been idle for `idle_timeout`, or
+//!   when a response being sent has made no progress for `idle_timeout` (a client that stopped
+//!   reading must not hold a connection slot forever).
 //!
-//! A request in flight is never cut by the watchdog: the request timeout bounds handlers.
+//! A handler still working is never cut by the watchdog (the request deadline bounds it), and
+//! neither is a response that is still being written, however slowly the client reads.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -64,6 +68,10 @@ struct Activity {
     idle_since: AtomicU64,
     /// When the first bytes of the next head arrived while idle (UNSET: none yet).
     head_started: AtomicU64,
+    /// When the latest request started.
+    request_started_at: AtomicU64,
+    /// When bytes were last written (UNSET: never).
+    last_write: AtomicU64,
 }
 
 impl Activity {
@@ -72,8 +80,13 @@ impl Activity {
     }
 
     fn request_started(&self) {
+        self.request_started_at.store(self.now(), Ordering::Release);
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.head_started.store(UNSET, Ordering::Release);
+    }
+
+    fn wrote(&self) {
+        self.last_write.store(self.now(), Ordering::Release);
     }
 
     fn request_finished(&self) {
@@ -90,20 +103,30 @@ impl Activity {
     }
 
     /// When the connection is due to be closed, in milliseconds since accept; `None` while a
-    /// request is in flight.
+    /// handler is still working on a request (no byte of its answer written yet).
     fn due(&self, limits: &ConnectionLimits) -> Option<u64> {
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return None;
-        }
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(UNSET - 1);
+        let idle = ms(limits.idle_timeout);
+        let last_write = match self.last_write.load(Ordering::Acquire) {
+            UNSET => None,
+            at => Some(at),
+        };
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            let started = self.request_started_at.load(Ordering::Acquire);
+            return last_write
+                .filter(|&w| w > started)
+                .map(|w| w.saturating_add(idle));
+        }
         let head = self.head_started.load(Ordering::Acquire);
-        Some(if head == UNSET {
-            self.idle_since
-                .load(Ordering::Acquire)
-                .saturating_add(ms(limits.idle_timeout))
-        } else {
-            head.saturating_add(ms(limits.header_read_timeout))
-        })
+        if head != UNSET {
+            return Some(head.saturating_add(ms(limits.header_read_timeout)));
+        }
+        // Idle, or flushing the tail of a response hyper already took: from the later of the two.
+        let since = self
+            .idle_since
+            .load(Ordering::Acquire)
+            .max(last_write.unwrap_or(0));
+        Some(since.saturating_add(idle))
     }
 }
 
@@ -123,6 +146,8 @@ pub(super) fn spawn(
         idle_since: AtomicU64::new(0),
         // A new connection owes its first head from the moment it is accepted.
         head_started: AtomicU64::new(0),
+        request_started_at: AtomicU64::new(0),
+        last_write: AtomicU64::new(UNSET),
     });
     let io = TokioIo::new(TrackedIo {
         inner: stream,
@@ -245,7 +270,11 @@ impl AsyncWrite for TrackedIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.wrote();
+        }
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -261,7 +290,11 @@ impl AsyncWrite for TrackedIo {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.wrote();
+        }
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {

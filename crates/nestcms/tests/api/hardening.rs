@@ -347,7 +347,7 @@ async fn a_change_whose_audit_row_cannot_be_written_is_not_committed() -> anyhow
 }
 
 #[tokio::test]
-async fn inviting_reveals_nothing_about_accounts_and_joins_only_when_the_invitee_accepts()
+async fn inviting_reveals_nothing_about_accounts_and_joins_only_with_the_invitees_consent()
 -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let (_, mallory) = app.user("mallory@evil.example").await?;
@@ -383,7 +383,6 @@ async fn inviting_reveals_nothing_about_accounts_and_joins_only_when_the_invitee
         !known.to_string().contains("Test Person"),
         "the invitee's name is not shown: {known}"
     );
-    // Nothing happens until the victim accepts; they may decline.
     let members = ok(
         app.get_as(&mallory, &format!("/api/v1/orgs/{org}/members"))
             .await?,
@@ -392,42 +391,67 @@ async fn inviting_reveals_nothing_about_accounts_and_joins_only_when_the_invitee
     .await?;
     assert!(
         !members.to_string().contains(&victim_id),
-        "not a member before accepting"
+        "not a member before answering"
     );
-    let mine = ok(app.get_as(&victim, "/api/v1/invitations").await?, 200).await?;
-    assert_eq!(mine["data"][0]["org_title"], "Totally Legit");
-    let id = mine["data"][0]["id"]
+    let token = known["accept_token"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    // Another user cannot accept someone else's invitation.
+    // Someone else, even holding the token, cannot answer an invitation to another address.
     let (_, other) = app.user("other@home.example").await?;
+    let answer = json!({ "token": token });
+    let res = app
+        .post(Some(&other), "/api/v1/invitations/accept", &answer)
+        .await?;
+    problem(res, 404, "not_found").await?;
+    // The invited address without the token gets nowhere either.
     let res = app
         .post(
-            Some(&other),
-            &format!("/api/v1/invitations/{id}/accept"),
-            &json!({}),
+            Some(&victim),
+            "/api/v1/invitations/accept",
+            &json!({ "token": "inv_guess" }),
         )
         .await?;
     problem(res, 404, "not_found").await?;
     let res = app
-        .post(
-            Some(&victim),
-            &format!("/api/v1/invitations/{id}/decline"),
-            &json!({}),
-        )
+        .post(Some(&victim), "/api/v1/invitations/decline", &answer)
         .await?;
     assert_eq!(res.status(), 204);
     let res = app
-        .post(
-            Some(&victim),
-            &format!("/api/v1/invitations/{id}/accept"),
-            &json!({}),
-        )
+        .post(Some(&victim), "/api/v1/invitations/accept", &answer)
         .await?;
     problem(res, 409, "invitation_not_pending").await?;
     let res = app.get_as(&victim, &format!("/api/v1/orgs/{org}")).await?;
     assert_eq!(res.status(), 404, "the victim never became a member");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_expired_invitation_does_not_block_a_new_one() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, owner) = app.user("owner@expiry.example").await?;
+    let org = app.org(&owner, "Slow Replies").await?;
+    let url = format!("/api/v1/orgs/{org}/invitations");
+    let body = json!({ "email": "late@home.example", "role": "client" });
+    assert_eq!(app.post(Some(&owner), &url, &body).await?.status(), 201);
+    problem(
+        app.post(Some(&owner), &url, &body).await?,
+        409,
+        "already_invited",
+    )
+    .await?;
+    run_sql(&app, "UPDATE invitations SET expires_at = created_at").await?;
+    let pending = ok(app.get_as(&owner, &url).await?, 200).await?;
+    assert_eq!(
+        pending["data"].as_array().map(Vec::len),
+        Some(0),
+        "expired ones are not listed"
+    );
+    assert_eq!(
+        app.post(Some(&owner), &url, &body).await?.status(),
+        201,
+        "a fresh invitation replaces it"
+    );
     Ok(())
 }
 

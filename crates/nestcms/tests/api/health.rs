@@ -54,3 +54,37 @@ async fn ready_is_503_when_the_database_is_unreachable() -> anyhow::Result<()> {
     assert_eq!(body["checks"]["database"], "unreachable", "{body}");
     Ok(())
 }
+
+#[tokio::test]
+async fn readiness_reports_a_background_task_that_keeps_failing_without_going_unready()
+-> anyhow::Result<()> {
+    use std::time::Duration;
+
+    use nestcms_app::background::Supervisor;
+    let app = spawn_app().await?;
+    let mut supervisor = Supervisor::with_backoff(
+        app.tasks.clone(),
+        Duration::from_millis(5),
+        Duration::from_millis(5),
+    );
+    supervisor.spawn("doomed", |_| {
+        Box::pin(async { Err("storage gone".to_owned()) })
+    });
+    let mut ready = serde_json::Value::Null;
+    for _ in 0..200 {
+        let res = app.get("/health/ready").await?;
+        assert_eq!(
+            res.status(),
+            200,
+            "a failing background task does not make the API unready"
+        );
+        ready = res.json().await?;
+        if !ready["failing_tasks"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(ready["failing_tasks"]["doomed"], "storage gone", "{ready}");
+    supervisor.shutdown(Duration::from_secs(1)).await;
+    Ok(())
+}

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub store: Arc<Store>,
     pub db: TestDatabase,
     pub payments: nestcms_app::payments::Payments,
+    /// Health of the background tasks, as readiness sees it.
+    pub tasks: Arc<nestcms_app::background::TaskHealth>,
     pub config: Config,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -124,7 +126,8 @@ impl TestApp {
             .to_owned())
     }
 
-    /// Invites a registered user (password [`PASSWORD`]) with a role; they sign in and accept.
+    /// Invites a registered user (password [`PASSWORD`]) with a role; they sign in and accept
+    /// with the token the invitation returned.
     pub async fn add_member(
         &self,
         token: &str,
@@ -142,13 +145,13 @@ impl TestApp {
             .await?;
         anyhow::ensure!(res.status() == 201, "invite: {}", res.text().await?);
         let invitation: serde_json::Value = res.json().await?;
-        let id = invitation["id"].as_str().unwrap_or_default();
+        let token = invitation["accept_token"].as_str().unwrap_or_default();
         let (invitee, _) = self.login(email, PASSWORD).await?;
         let res = self
             .post(
                 Some(&invitee),
-                &format!("/api/v1/invitations/{id}/accept"),
-                &serde_json::json!({}),
+                "/api/v1/invitations/accept",
+                &serde_json::json!({ "token": token }),
             )
             .await?;
         anyhow::ensure!(res.status() == 200, "accept: {}", res.text().await?);
@@ -197,6 +200,7 @@ struct Running {
     addr: SocketAddr,
     store: Arc<Store>,
     payments: nestcms_app::payments::Payments,
+    tasks: Arc<nestcms_app::background::TaskHealth>,
     stop: oneshot::Sender<()>,
 }
 
@@ -207,6 +211,7 @@ async fn launch(config: Config) -> anyhow::Result<Running> {
         service.app.local_addr()?,
         service.store.clone(),
         service.payments.clone(),
+        service.tasks.clone(),
     );
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -215,11 +220,12 @@ async fn launch(config: Config) -> anyhow::Result<Running> {
         })
         .await;
     });
-    let (addr, store, payments) = running;
+    let (addr, store, payments, tasks) = running;
     Ok(Running {
         addr,
         store,
         payments,
+        tasks,
         stop,
     })
 }
@@ -265,6 +271,7 @@ async fn start(db: TestDatabase, config: Config) -> anyhow::Result<TestApp> {
         store: running.store,
         db,
         payments: running.payments,
+        tasks: running.tasks,
         config,
         stop: Some(running.stop),
     })

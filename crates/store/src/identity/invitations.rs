@@ -15,7 +15,7 @@ use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
 
-const COLS: &str = "i.id, i.org_id, i.email, i.role, i.employee_type, i.invited_by, i.status, i.created_at, i.expires_at, i.decided_at";
+const COLS: &str = "i.id, i.org_id, i.email, i.role, i.employee_type, i.invited_by, i.status, i.created_at, i.expires_at, i.decided_at, i.token_hash";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -29,13 +29,7 @@ struct Row {
     created_at: Ts,
     expires_at: Ts,
     decided_at: Option<Ts>,
-}
-
-#[derive(sqlx::FromRow)]
-struct RowWithOrg {
-    #[sqlx(flatten)]
-    row: Row,
-    org_title: String,
+    token_hash: String,
 }
 
 impl TryFrom<Row> for Invitation {
@@ -53,6 +47,7 @@ impl TryFrom<Row> for Invitation {
             created_at: r.created_at.0,
             expires_at: r.expires_at.0,
             decided_at: r.decided_at.map(|t| t.0),
+            token_hash: r.token_hash,
         })
     }
 }
@@ -64,11 +59,18 @@ impl InvitationRepository for Store {
         i: &Invitation,
         audit: &SecurityEvent,
     ) -> Result<(), PortError> {
-        let sql = "INSERT INTO invitations (id, org_id, email, role, employee_type, invited_by, status, created_at, expires_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let sql = "INSERT INTO invitations (id, org_id, email, role, employee_type, invited_by, status, created_at, expires_at, token_hash) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let expire = "UPDATE invitations SET status = 'expired', decided_at = $3 WHERE org_id = $1 AND email = $2 AND status = 'pending' AND expires_at <= $3";
         with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
+                sqlx::query(expire)
+                    .bind(i.org_id.0)
+                    .bind(i.email.as_str())
+                    .bind(Ts(i.created_at))
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(sql)
                     .bind(i.id.0)
                     .bind(i.org_id.0)
@@ -79,6 +81,7 @@ impl InvitationRepository for Store {
                     .bind(i.status.as_str())
                     .bind(Ts(i.created_at))
                     .bind(Ts(i.expires_at))
+                    .bind(&i.token_hash)
                     .execute(&mut *tx)
                     .await?;
                 audit_row!(tx, audit)?;
@@ -101,40 +104,35 @@ impl InvitationRepository for Store {
         row.map(Invitation::try_from).transpose()
     }
 
-    async fn org_invitations(&self, org: OrgId) -> Result<Vec<Invitation>, PortError> {
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
+        let sql = format!("SELECT {COLS} FROM invitations i WHERE i.token_hash = $1");
+        let row = with_pool!(self.primary(), |p| sqlx::query_as::<_, Row>(
+            sqlx::AssertSqlSafe(sql.clone())
+        )
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await)
+        .map_err(port_err)?;
+        row.map(Invitation::try_from).transpose()
+    }
+
+    async fn org_invitations(
+        &self,
+        org: OrgId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Invitation>, PortError> {
         let sql = format!(
-            "SELECT {COLS} FROM invitations i WHERE i.org_id = $1 AND i.status = 'pending' ORDER BY i.id DESC"
+            "SELECT {COLS} FROM invitations i WHERE i.org_id = $1 AND i.status = 'pending' AND i.expires_at > $2 ORDER BY i.id DESC"
         );
         let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, Row>(
             sqlx::AssertSqlSafe(sql.clone())
         )
         .bind(org.0)
-        .fetch_all(p)
-        .await)
-        .map_err(port_err)?;
-        rows.into_iter().map(Invitation::try_from).collect()
-    }
-
-    async fn invitations_for(
-        &self,
-        email: &Email,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(Invitation, String)>, PortError> {
-        let sql = format!(
-            "SELECT {COLS}, o.title AS org_title FROM invitations i JOIN orgs o ON o.id = i.org_id \
-             WHERE i.email = $1 AND i.status = 'pending' AND i.expires_at > $2 ORDER BY i.id DESC"
-        );
-        let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, RowWithOrg>(
-            sqlx::AssertSqlSafe(sql.clone())
-        )
-        .bind(email.as_str())
         .bind(Ts(now))
         .fetch_all(p)
         .await)
         .map_err(port_err)?;
-        rows.into_iter()
-            .map(|r| Ok((Invitation::try_from(r.row)?, r.org_title)))
-            .collect()
+        rows.into_iter().map(Invitation::try_from).collect()
     }
 
     async fn accept_invitation(

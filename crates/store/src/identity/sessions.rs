@@ -125,9 +125,12 @@ impl SessionRepository for Store {
                     .await?
                     .rows_affected()
                     == 1;
+                if !revoked {
+                    return Ok(false);
+                }
                 audit_row!(tx, audit)?;
                 tx.commit().await?;
-                Ok::<_, sqlx::Error>(revoked)
+                Ok::<_, sqlx::Error>(true)
             }
             .await
         })
