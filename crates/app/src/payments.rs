@@ -7,6 +7,7 @@
 //! becomes paid. Every change is a conditional move in the same transaction as its events.
 
 mod flow;
+pub mod guarded;
 mod refunds;
 mod settle;
 

@@ -63,6 +63,13 @@ pub enum DomainError {
         /// The fields concerned.
         errors: Vec<FieldError>,
     },
+    /// The payment gateway is down or its circuit breaker open: retry after the given number of
+    /// seconds (503 `gateway_unavailable`).
+    #[error("payment gateway unavailable")]
+    GatewayUnavailable {
+        /// Seconds until it is worth trying again.
+        retry_after_secs: u64,
+    },
     /// Too many attempts; retry after the given number of seconds.
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited {

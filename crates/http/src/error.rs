@@ -238,6 +238,12 @@ impl From<DomainError> for ApiError {
                 format!("{message}; retry in {retry_after_secs} s"),
             )
             .with_retry_after(retry_after_secs),
+            DomainError::GatewayUnavailable { retry_after_secs } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "gateway_unavailable",
+                "the payment gateway is not answering; nothing was charged or refunded, try again shortly",
+            )
+            .with_retry_after(retry_after_secs),
             DomainError::Unavailable(what) => {
                 let mut err =
                     Self::from_problem(Problem::for_status(StatusCode::SERVICE_UNAVAILABLE));

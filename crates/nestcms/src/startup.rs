@@ -29,6 +29,8 @@ pub struct Service {
     pub payments: Payments,
     /// Health of the background work, shared with readiness.
     pub tasks: Arc<TaskHealth>,
+    /// The circuit breakers.
+    pub breakers: Arc<nestcms_resilience::Registry>,
 }
 
 /// The primary database URL: the configured one, or the SQLite file in the data directory.
@@ -81,7 +83,11 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         None => format!("http://{}", listener.local_addr()?),
     };
     let (gateway, simulator) = crate::gateway::build(config, &public_base_url)?;
-    let payments = Payments::new(store.clone(), Arc::new(gateway));
+    let breakers = Arc::new(nestcms_resilience::Registry::default());
+    let payments = Payments::new(
+        store.clone(),
+        guard(gateway, &breakers, config.paytabs.timeout),
+    );
     let cache: Arc<dyn nestcms_domain::ports::Cache> = match &config.cache.url {
         Some(url) => Arc::new(
             nestcms_cache::RedisCache::connect(url, &config.cache.prefix)
@@ -92,6 +98,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     };
     let tasks = Arc::new(TaskHealth::default());
     let state = AppState(Arc::new(App {
+        breakers: breakers.clone(),
         tasks: tasks.clone(),
         system: store.clone(),
         http: config.server.clone(),
@@ -122,6 +129,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         secrets,
         payments,
         tasks,
+        breakers,
     })
 }
 
@@ -164,7 +172,11 @@ pub async fn worker(
         None => format!("http://{}", config.server.listen),
     };
     let (gateway, _) = crate::gateway::build(config, &public_base_url)?;
-    let payments = Payments::new(store.clone(), Arc::new(gateway));
+    let breakers = nestcms_resilience::Registry::default();
+    let payments = Payments::new(
+        store.clone(),
+        guard(gateway, &breakers, config.paytabs.timeout),
+    );
     tracing::info!("worker running");
     let background = spawn_background(&payments, &store, config, Arc::default());
     shutdown.await;
@@ -260,6 +272,19 @@ async fn reconcile_loop(
             stop.failed(&why);
         }
     }
+}
+
+/// The gateway behind its circuit breakers.
+fn guard(
+    gateway: nestcms_paytabs_adapter::PayTabs,
+    breakers: &nestcms_resilience::Registry,
+    timeout: std::time::Duration,
+) -> Arc<dyn nestcms_domain::payments::ports::Gateway> {
+    Arc::new(nestcms_app::payments::guarded::GuardedGateway::new(
+        Arc::new(gateway),
+        breakers,
+        timeout,
+    ))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -371,6 +371,16 @@ impl Breaker {
         }
     }
 
+    /// While open and not yet due for a probe: how long until it is (a caller can refuse work
+    /// up front instead of starting what it could not finish).
+    pub fn refuses(&self) -> Option<Duration> {
+        let now = self.clock.now();
+        match self.lock().phase {
+            Phase::Open { until } if now < until => Some(until - now),
+            _ => None,
+        }
+    }
+
     /// Closes the breaker and forgets its window (an operator's reset).
     pub fn reset(&self) {
         let mut inner = self.lock();

@@ -44,6 +44,11 @@ impl Payments {
     ) -> Result<Refund, DomainError> {
         c.require(Action::ManageContracts)?;
         let p = self.get(c, id).await?;
+        if let Some(down) = self.gateway.follow_ups_refused() {
+            return Err(DomainError::GatewayUnavailable {
+                retry_after_secs: down.retry_after_secs(),
+            });
+        }
         if amount.currency() != p.amount.currency() {
             return Err(DomainError::invalid(
                 "/currency",

@@ -122,10 +122,20 @@ impl Payments {
         };
         // The callback only names a transaction; which payment it concerns comes from the
         // gateway's own record of that transaction, never from the callback's cart_id.
-        let confirmed = self.gateway.lookup(&hint.tran_ref).await.map_err(|e| {
-            tracing::warn!(error = %e, "cannot confirm a callback with the gateway");
-            DomainError::Unavailable("payment gateway")
-        })?;
+        let confirmed = match self.gateway.lookup(&hint.tran_ref).await {
+            Ok(confirmed) => confirmed,
+            Err(e) if e.is_outage() => {
+                // Accepted all the same: the reconciler confirms pending payments once the
+                // gateway answers again, so nothing waits on PayTabs' own retries.
+                metrics::counter!("nestcms_paytabs_callbacks_deferred_total").increment(1);
+                tracing::warn!(error = %e, tran_ref = %hint.tran_ref, "callback accepted unconfirmed; the reconciler will settle it");
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the gateway refused to confirm a callback");
+                return Ok(());
+            }
+        };
         if confirmed.cart_id != hint.cart_id {
             tracing::warn!(tran_ref = %hint.tran_ref, "callback cart_id differs from the gateway's record; using the gateway's");
         }

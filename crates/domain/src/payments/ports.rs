@@ -197,6 +197,28 @@ pub enum GatewayError {
     /// Not reachable, timed out, or answered 5xx: retry later.
     #[error("gateway unavailable: {0}")]
     Unavailable(String),
+    /// Not called: its circuit breaker is open after recent failures.
+    #[error("gateway circuit open; retry in {} s", retry_after.as_secs())]
+    CircuitOpen {
+        /// When a call will be tried again.
+        retry_after: std::time::Duration,
+    },
+}
+
+impl GatewayError {
+    /// Whether the gateway itself is in trouble (as opposed to refusing this request).
+    pub const fn is_outage(&self) -> bool {
+        !matches!(self, Self::Refused { .. })
+    }
+
+    /// How long a client should wait before trying again, for an outage.
+    pub fn retry_after_secs(&self) -> u64 {
+        match self {
+            Self::CircuitOpen { retry_after } => retry_after.as_secs().max(1),
+            Self::Unavailable(_) => 5,
+            Self::Refused { .. } => 0,
+        }
+    }
 }
 
 /// A payment gateway (PayTabs in production, its simulator locally).
@@ -218,6 +240,11 @@ pub trait Gateway: Send + Sync {
     ) -> Option<(GatewayTransaction, String)>;
     /// Checks a browser return's signature; returns the transaction reference it names.
     fn verify_return(&self, fields: &[(String, String)]) -> Option<String>;
+    /// Whether follow-ups (refunds) would be refused right now without being sent (a breaker
+    /// is open), so a refund is not reserved only to be abandoned.
+    fn follow_ups_refused(&self) -> Option<GatewayError> {
+        None
+    }
 }
 
 /// What a request carrying an `Idempotency-Key` should do.

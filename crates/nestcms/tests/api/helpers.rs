@@ -19,6 +19,8 @@ pub struct TestApp {
     pub payments: nestcms_app::payments::Payments,
     /// Health of the background tasks, as readiness sees it.
     pub tasks: Arc<nestcms_app::background::TaskHealth>,
+    /// The circuit breakers, as operators see them.
+    pub breakers: Arc<nestcms_resilience::Registry>,
     pub config: Config,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -201,6 +203,7 @@ struct Running {
     store: Arc<Store>,
     payments: nestcms_app::payments::Payments,
     tasks: Arc<nestcms_app::background::TaskHealth>,
+    breakers: Arc<nestcms_resilience::Registry>,
     stop: oneshot::Sender<()>,
 }
 
@@ -212,6 +215,7 @@ async fn launch(config: Config) -> anyhow::Result<Running> {
         service.store.clone(),
         service.payments.clone(),
         service.tasks.clone(),
+        service.breakers.clone(),
     );
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -220,12 +224,13 @@ async fn launch(config: Config) -> anyhow::Result<Running> {
         })
         .await;
     });
-    let (addr, store, payments, tasks) = running;
+    let (addr, store, payments, tasks, breakers) = running;
     Ok(Running {
         addr,
         store,
         payments,
         tasks,
+        breakers,
         stop,
     })
 }
@@ -272,6 +277,7 @@ async fn start(db: TestDatabase, config: Config) -> anyhow::Result<TestApp> {
         db,
         payments: running.payments,
         tasks: running.tasks,
+        breakers: running.breakers,
         config,
         stop: Some(running.stop),
     })

@@ -17,5 +17,6 @@ mod metrics;
 mod mfa;
 mod openapi;
 mod payments;
+mod resilience;
 mod secrets;
 mod story;
