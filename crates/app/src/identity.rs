@@ -7,5 +7,6 @@ pub mod grants;
 pub mod invitations;
 pub mod members;
 pub mod mfa;
+pub mod operators;
 pub mod orgs;
 mod throttle;

@@ -39,6 +39,7 @@ use crate::error::{FieldProblem, Problem};
         (name = "schedules", description = "Appointments, timelines and salaries"),
         (name = "articles", description = "Public news and guides"),
         (name = "payments", description = "Payments through PayTabs"),
+        (name = "admin", description = "Platform operators: circuit breakers"),
     )
 )]
 pub(crate) struct ApiDoc;

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::layers;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
+    admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
     invitations, members, metrics, offers, orgs, payments, project_lists, project_parts, projects,
     schedules, users,
 };
@@ -113,7 +113,9 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
             payments::paytabs_return_get,
             payments::paytabs_return_post
         ))
-        .routes(routes!(payments::payment_result));
+        .routes(routes!(payments::payment_result))
+        .routes(routes!(admin::list_breakers))
+        .routes(routes!(admin::reset_breaker));
     layers::body_limit(api, http.body_limit_bytes).merge(uploads)
 }
 

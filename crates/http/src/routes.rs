@@ -1,5 +1,6 @@
 //! Handlers, one module per resource. The route table is in [`crate::router`].
 
+pub mod admin;
 pub mod analytics;
 pub mod articles;
 pub mod audit;

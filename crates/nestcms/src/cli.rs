@@ -1,4 +1,5 @@
-//! The command line: `nestcms serve | migrate | print-config | openapi`.
+//! The command line: `nestcms serve | worker | migrate | seed | admin | print-config | openapi |
+//! paytabs-sim`.
 
 use std::path::PathBuf;
 
@@ -44,6 +45,29 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run the PayTabs simulator (a sandbox: no real payment is ever made).
     PaytabsSim(SimArgs),
+    /// Grant or withdraw the platform-operator flag of an account (audited).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `nestcms admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make the account with this e-mail a platform operator.
+    Grant(AdminArgs),
+    /// Withdraw the account's platform-operator flag.
+    Revoke(AdminArgs),
+}
+
+/// Flags of `admin grant` and `admin revoke`.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The account's e-mail.
+    #[arg(value_name = "EMAIL")]
+    pub email: String,
+    /// The data directory.
+    #[command(flatten)]
+    pub data: DataDirArg,
 }
 
 /// Flags of `paytabs-sim`.
@@ -180,6 +204,29 @@ impl Cli {
                 let config = Config::load(self.config.as_deref(), &overrides(None, None))?;
                 telemetry::init(&config.log);
                 crate::sim::run(a).await
+            }
+            Command::Admin(cmd) => {
+                let (args, grant) = match cmd {
+                    AdminCommand::Grant(a) => (a, true),
+                    AdminCommand::Revoke(a) => (a, false),
+                };
+                let config =
+                    Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
+                telemetry::init(&config.log);
+                let store = std::sync::Arc::new(startup::connect_store(&config).await?);
+                store.migrate().await.context("applying migrations")?;
+                let identity: nestcms_app::Store = store.clone();
+                let result = nestcms_app::identity::operators::set(&identity, &args.email, grant)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", args.email));
+                store.close().await;
+                let user = result?;
+                println!(
+                    "{} is {} a platform operator (user {user})",
+                    args.email,
+                    if grant { "now" } else { "no longer" }
+                );
+                Ok(())
             }
             Command::Openapi => {
                 println!("{}", nestcms_http::openapi().to_pretty_json()?);

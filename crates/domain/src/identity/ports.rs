@@ -69,6 +69,16 @@ pub trait UserRepository: Send + Sync {
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, PortError>;
     /// Finds by id.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, PortError>;
+    /// Whether the user runs the platform (a flag granted only from the command line).
+    async fn is_platform_operator(&self, id: UserId) -> Result<bool, PortError>;
+    /// Grants or withdraws the platform-operator flag of the account with `email`, with the
+    /// audit row `audit(user)` in the same transaction; `None` when no account uses it.
+    async fn set_platform_operator(
+        &self,
+        email: &Email,
+        operator: bool,
+        audit: &(dyn Fn(UserId) -> SecurityEvent + Sync),
+    ) -> Result<Option<UserId>, PortError>;
     /// Replaces the password hash and revokes every other session of the user but `keep`, in
     /// one transaction with the audit row `audit(revoked)` describes; returns how many sessions
     /// were revoked.

@@ -1,5 +1,6 @@
 //! The `nestcms` executable as an operator runs it, and as an attacker probes it.
 
+mod admin;
 mod hardening;
 mod operator;
 mod support;

@@ -114,6 +114,43 @@ impl UserRepository for Store {
         row.map(|r| r.map(User::from)).map_err(port_err)
     }
 
+    async fn is_platform_operator(&self, id: UserId) -> Result<bool, PortError> {
+        let sql = "SELECT platform_operator FROM users WHERE id = $1";
+        let flag = with_pool!(self.primary(), |p| sqlx::query_scalar::<_, bool>(sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)
+        .map_err(port_err)?;
+        Ok(flag.unwrap_or(false))
+    }
+
+    async fn set_platform_operator(
+        &self,
+        email: &Email,
+        operator: bool,
+        audit: &(dyn Fn(UserId) -> SecurityEvent + Sync),
+    ) -> Result<Option<UserId>, PortError> {
+        let sql = "UPDATE users SET platform_operator = $2 WHERE email = $1 RETURNING id";
+        with_pool!(self.primary(), |p| {
+            async {
+                let mut tx = p.begin().await?;
+                let id: Option<Uuid> = sqlx::query_scalar(sql)
+                    .bind(email.as_str())
+                    .bind(operator)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(id) = id else {
+                    return Ok(None);
+                };
+                audit_row!(tx, &audit(UserId(id)))?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(Some(UserId(id)))
+            }
+            .await
+        })
+        .map_err(port_err)
+    }
+
     async fn update_password(
         &self,
         id: UserId,
