@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod layers;
 pub mod limits;
 mod openapi;
+pub mod perimeter;
 pub mod problem;
 pub mod router;
 pub mod routes;

@@ -108,7 +108,6 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::get_payment))
         .routes(routes!(payments::checkout))
         .routes(routes!(payments::create_refund))
-        .routes(routes!(payments::paytabs_webhook))
         .routes(routes!(
             payments::paytabs_return_get,
             payments::paytabs_return_post
@@ -116,7 +115,14 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::payment_result))
         .routes(routes!(admin::list_breakers))
         .routes(routes!(admin::reset_breaker));
-    layers::body_limit(api, http.body_limit_bytes).merge(uploads)
+    // The callback's own bound: a PayTabs IPN is a few kilobytes.
+    let callbacks = layers::body_limit(
+        OpenApiRouter::new().routes(routes!(payments::paytabs_webhook)),
+        crate::perimeter::CALLBACK_BODY_LIMIT.min(http.body_limit_bytes),
+    );
+    layers::body_limit(api, http.body_limit_bytes)
+        .merge(uploads)
+        .merge(callbacks)
 }
 
 /// The OpenAPI 3.1 document of this build.

@@ -162,6 +162,10 @@ pub struct PaytabsSettings {
     pub reconcile_interval: Duration,
     /// Built-in simulator only: never deliver IPNs (to exercise reconciliation).
     pub simulator_drop_ipns: bool,
+    /// Networks callbacks may come from (CIDRs such as `"203.0.113.0/24"`); empty allows any
+    /// source. The client address is taken from `X-Forwarded-For` only with
+    /// `server.trust_forwarded_for`.
+    pub callback_allow_cidrs: Vec<String>,
 }
 
 impl Default for PaytabsSettings {
@@ -178,6 +182,7 @@ impl Default for PaytabsSettings {
             page_ttl: Duration::from_secs(1800),
             reconcile_interval: Duration::from_secs(60),
             simulator_drop_ipns: false,
+            callback_allow_cidrs: Vec::new(),
         }
     }
 }

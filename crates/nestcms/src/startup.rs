@@ -97,7 +97,11 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         None => Arc::new(nestcms_cache::MemoryCache::new(10_000)),
     };
     let tasks = Arc::new(TaskHealth::default());
+    let callbacks =
+        nestcms_http::perimeter::CallbackPerimeter::new(&config.paytabs.callback_allow_cidrs)
+            .map_err(|e| anyhow::anyhow!("paytabs.callback_allow_cidrs: {e}"))?;
     let state = AppState(Arc::new(App {
+        callbacks,
         breakers: breakers.clone(),
         tasks: tasks.clone(),
         system: store.clone(),

@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::common::{in_org, money_in, money_out};
-use crate::auth_extract::{Authenticated, InOrg};
+use crate::auth_extract::{Authenticated, Client, InOrg};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, json_body};
 use crate::idempotency::{Attempt, idempotent};
+use crate::perimeter::Refusal;
 use crate::routes::orgs::OrgPath;
 use crate::state::AppState;
 
@@ -352,24 +353,50 @@ pub async fn create_refund(
 #[utoipa::path(post, path = "/api/v1/webhooks/paytabs", tag = "payments", request_body(description = "The PayTabs IPN JSON, signed", content(("application/json"))), responses(
     (status = 200, description = "Received"),
     (status = 401, description = "Signature does not verify; nothing changed", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "From outside `paytabs.callback_allow_cidrs`; nothing changed", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many failed verifications from this address", body = Problem, content_type = "application/problem+json"),
     (status = 503, description = "Cannot confirm now; retry", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn paytabs_webhook(
     State(state): State<AppState>,
+    Client(client): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let addr = client.ip.as_deref().and_then(|ip| ip.parse().ok());
+    match state.callbacks.admit(addr) {
+        Ok(()) => {}
+        Err(Refusal::NotAllowed) => {
+            tracing::warn!(client.ip = ?client.ip, "payment callback from outside the allowed networks refused");
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "callback_source_not_allowed",
+                "callbacks are accepted only from the gateway's networks",
+            ));
+        }
+        Err(Refusal::OverBudget(wait)) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_bad_callbacks",
+                "too many callbacks from this address failed verification",
+            )
+            .with_retry_after(wait.as_secs().max(1)));
+        }
+    }
     let signature = headers
         .get("signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     match state.payments.callback(&body, signature).await {
         Ok(()) => Ok(Json(serde_json::json!({ "status": "received" }))),
-        Err(CallbackError::Unverified) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_signature",
-            "the signature does not match the body",
-        )),
+        Err(CallbackError::Unverified) => {
+            state.callbacks.failed(addr);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+                "the signature does not match the body",
+            ))
+        }
         Err(CallbackError::Retry(e)) => Err(e.into()),
     }
 }

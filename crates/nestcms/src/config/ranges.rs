@@ -122,6 +122,8 @@ pub fn check(c: &Config) -> Result<(), ConfigError> {
     p.region
         .parse::<nestcms_paytabs::Region>()
         .map_err(|e| ConfigError(format!("paytabs.region: {e}")))?;
+    nestcms_http::perimeter::CallbackPerimeter::new(&p.callback_allow_cidrs)
+        .map_err(|e| ConfigError(format!("paytabs.callback_allow_cidrs: {e}")))?;
     url("paytabs.base_url", p.base_url.as_deref())?;
     url("paytabs.public_base_url", p.public_base_url.as_deref())?;
     url("paytabs.result_page_url", p.result_page_url.as_deref())?;

@@ -5,9 +5,9 @@ use secrecy::SecretString;
 
 use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
 
-const TOKEN: &str = "scrape-token-for-tests";
+pub(crate) const TOKEN: &str = "scrape-token-for-tests";
 
-async fn scrape(app: &TestApp) -> anyhow::Result<String> {
+pub(crate) async fn scrape(app: &TestApp) -> anyhow::Result<String> {
     let res = app
         .client
         .get(app.url("/metrics"))
@@ -19,7 +19,7 @@ async fn scrape(app: &TestApp) -> anyhow::Result<String> {
 }
 
 /// The value of an unlabelled counter (0 before its first increment).
-fn counter(text: &str, name: &str) -> u64 {
+pub(crate) fn counter(text: &str, name: &str) -> u64 {
     text.lines()
         .filter_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .filter_map(|v| v.trim().parse::<f64>().ok())

@@ -74,3 +74,55 @@ async fn checkouts_during_a_gateway_outage_are_refused_fast_once_the_breaker_ope
     assert_eq!(pages["refused"], 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_callback_from_outside_the_allowed_networks_is_refused_and_counted() -> anyhow::Result<()>
+{
+    // The simulator delivers no IPN of its own: the test sends it, from chosen addresses.
+    let sim = start_sim(Faults {
+        drop_ipns: true,
+        ..Faults::default()
+    })
+    .await?;
+    let app = crate::helpers::spawn_app_with_sim_and(&sim, |c| {
+        c.paytabs.callback_allow_cidrs = vec!["203.0.113.0/24".into()];
+        c.server.trust_forwarded_for = true;
+        c.metrics.token = Some(secrecy::SecretString::from(crate::metrics::TOKEN));
+    })
+    .await?;
+    let s = shop(&app).await?;
+    let (path, co) = crate::payments::checked_out(&app, &s, "100.00", "SAR").await?;
+    crate::payments::press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    let tran_ref = co["tran_ref"].as_str().unwrap_or_default();
+    let body = crate::payments::genuine_ipn(&sim, tran_ref, "IPN.PERIMETER.1").await?;
+    let signature = nestcms_paytabs::signature::ipn_signature(crate::helpers::SIM_KEY, &body);
+    let before = crate::metrics::scrape(&app).await?;
+    let res = crate::payments::send_ipn(&app, body.clone(), &signature).await?;
+    problem(res, 403, "callback_source_not_allowed").await?;
+    assert_eq!(
+        crate::payments::state_of(&app, &s, &path).await?["state"],
+        "pending",
+        "nothing changed"
+    );
+    let after = crate::metrics::scrape(&app).await?;
+    let refused = |text: &str| {
+        crate::metrics::counter(
+            text,
+            "nestcms_paytabs_callbacks_refused_total{reason=\"not_allowed\"}",
+        )
+    };
+    assert!(refused(&after) > refused(&before), "counted:\n{after}");
+    // From the gateway's network (as the proxy in front reports it), the same callback applies.
+    let res = app
+        .client
+        .post(app.url("/api/v1/webhooks/paytabs"))
+        .header("signature", &signature)
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", "203.0.113.20")
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200);
+    crate::payments::wait_for(&app, &s, &path, "paid").await?;
+    Ok(())
+}
