@@ -5,6 +5,8 @@
 //! Invalidation is by generation: keys embed their namespace's current generation, and a
 //! write bumps it, orphaning the old keys until their TTL ends. This avoids scanning for keys.
 
+pub mod limits;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;

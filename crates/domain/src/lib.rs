@@ -12,6 +12,7 @@ pub mod content;
 pub mod error;
 pub mod id;
 pub mod identity;
+pub mod limits;
 pub mod money;
 pub mod payments;
 pub mod percent;

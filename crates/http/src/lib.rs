@@ -16,6 +16,7 @@ pub mod limits;
 mod openapi;
 pub mod perimeter;
 pub mod problem;
+pub mod ratelimit;
 pub mod router;
 pub mod routes;
 pub mod server;

@@ -139,6 +139,10 @@ pub fn router(state: AppState) -> Router {
     let spec = Arc::new(spec);
     let http = state.http.clone();
     let app = routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ratelimit::limit,
+        ))
         .route(
             "/api/openapi.json",
             get(move || std::future::ready(Json(Arc::clone(&spec)))),

@@ -36,6 +36,8 @@ pub struct HttpSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Set when a TLS-terminating proxy fronts the service: adds `Strict-Transport-Security`.
     pub behind_tls: bool,
+    /// Rate limits per address, user, organization and globally (`server.rate_limits.*`).
+    pub rate_limits: crate::ratelimit::RateLimitSettings,
     /// Take the client address from the last `X-Forwarded-For` entry (set only behind a proxy
     /// you run, which appends it); otherwise the socket's peer address is used.
     pub trust_forwarded_for: bool,
@@ -54,6 +56,7 @@ impl Default for HttpSettings {
             shutdown_grace: Duration::from_secs(30),
             cors_allowed_origins: Vec::new(),
             behind_tls: false,
+            rate_limits: crate::ratelimit::RateLimitSettings::default(),
             trust_forwarded_for: false,
         }
     }

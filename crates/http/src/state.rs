@@ -34,6 +34,8 @@ pub struct App {
     pub payment_result_url: Option<String>,
     /// Cache of public answers (memory for one instance, Redis for several).
     pub cache: Arc<dyn nestcms_domain::ports::Cache>,
+    /// Counts requests against the rate limits (memory, or Redis for every instance).
+    pub limiter: Arc<dyn nestcms_domain::limits::RateLimiter>,
     /// Who may send PayTabs callbacks, and failed verifications per address.
     pub callbacks: crate::perimeter::CallbackPerimeter,
     /// Every circuit breaker of this process (for operators).

@@ -100,7 +100,16 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let callbacks =
         nestcms_http::perimeter::CallbackPerimeter::new(&config.paytabs.callback_allow_cidrs)
             .map_err(|e| anyhow::anyhow!("paytabs.callback_allow_cidrs: {e}"))?;
+    let limiter: Arc<dyn nestcms_domain::limits::RateLimiter> = match &config.cache.url {
+        Some(url) => Arc::new(
+            nestcms_cache::limits::RedisLimiter::connect(url, &config.cache.prefix)
+                .await
+                .context("cache.url: cannot reach Redis")?,
+        ),
+        None => Arc::new(nestcms_cache::limits::MemoryLimiter::default()),
+    };
     let state = AppState(Arc::new(App {
+        limiter,
         callbacks,
         breakers: breakers.clone(),
         tasks: tasks.clone(),

@@ -39,6 +39,18 @@ pub fn check(c: &Config) -> Result<(), ConfigError> {
         1,
         1_000_000,
     )?;
+    for (class, b) in [
+        ("auth", &s.rate_limits.auth),
+        ("money", &s.rate_limits.money),
+        ("api", &s.rate_limits.api),
+    ] {
+        duration(
+            &format!("server.rate_limits.{class}.window"),
+            b.window,
+            SEC,
+            DAY,
+        )?;
+    }
     count(
         "server.body_limit_bytes",
         s.body_limit_bytes as u64,

@@ -258,8 +258,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<T
     config.server.listen = "127.0.0.1:0".parse()?;
     config.database.url = Some(SecretString::from(db.url().to_owned()));
     config.database.max_connections = 4;
-    // Every test user registers from 127.0.0.1; the throttle has its own test.
+    // Every test user registers from 127.0.0.1; the throttle and the rate limits have their
+    // own tests.
     config.auth.registrations_per_hour = 10_000;
+    config.server.rate_limits.enabled = false;
     tweak(&mut config);
     start(db, config).await
 }

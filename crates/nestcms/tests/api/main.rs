@@ -17,6 +17,7 @@ mod metrics;
 mod mfa;
 mod openapi;
 mod payments;
+mod ratelimits;
 mod resilience;
 mod secrets;
 mod story;

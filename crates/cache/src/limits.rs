@@ -1,0 +1,149 @@
+//! The [`RateLimiter`] port's adapters: [`MemoryLimiter`] for one instance, [`RedisLimiter`]
+//! for one budget shared by every instance (falling back to its own memory while Redis is
+//! unreachable, so limits keep working, per instance, and recover when Redis returns).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use nestcms_domain::limits::{Decision, Quota, RateLimiter, gcra};
+use nestcms_domain::ports::PortError;
+use redis::aio::ConnectionManager;
+use secrecy::{ExposeSecret, SecretString};
+
+/// How long a Redis round trip may take before the request falls back to memory.
+const REDIS_DEADLINE: Duration = Duration::from_millis(250);
+
+/// Theoretical arrival times per key, in this process.
+pub struct MemoryLimiter {
+    start: Instant,
+    tats: Mutex<HashMap<String, u64>>,
+}
+
+impl Default for MemoryLimiter {
+    fn default() -> Self {
+        Self {
+            start: Instant::now(),
+            tats: Mutex::default(),
+        }
+    }
+}
+
+impl MemoryLimiter {
+    fn decide(&self, key: &str, quota: Quota) -> Decision {
+        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut tats = self
+            .tats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Keys whose time has passed hold nothing: forget them now and then.
+        if tats.len() > 100_000 {
+            tats.retain(|_, tat| *tat > now);
+        }
+        let (decision, tat) = gcra(quota, tats.get(key).copied(), now);
+        tats.insert(key.to_owned(), tat);
+        decision
+    }
+}
+
+#[async_trait::async_trait]
+impl RateLimiter for MemoryLimiter {
+    async fn check(&self, key: &str, quota: Quota) -> Result<Decision, PortError> {
+        Ok(self.decide(key, quota))
+    }
+}
+
+/// The GCRA step in Redis, on Redis' own clock so instances' clocks do not matter. Returns
+/// `{allowed, remaining, reset_ms, retry_ms}`; the key expires when its budget is whole again.
+const SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local nxt = tat + interval
+if nxt - now > window then
+  return {0, 0, tat - now, nxt - now - window}
+end
+redis.call('SET', KEYS[1], nxt, 'PX', nxt - now)
+return {1, math.floor((window - (nxt - now)) / interval), nxt - now, 0}
+";
+
+/// One budget for every instance, in Redis.
+pub struct RedisLimiter {
+    conn: ConnectionManager,
+    prefix: String,
+    script: redis::Script,
+    fallback: MemoryLimiter,
+    degraded: AtomicBool,
+}
+
+impl RedisLimiter {
+    /// Connects; keys start with `prefix:rl:`.
+    pub async fn connect(url: &SecretString, prefix: &str) -> Result<Self, PortError> {
+        let unavailable = |e: redis::RedisError| PortError::Unavailable(format!("redis: {e}"));
+        let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
+        // Short, few reconnection attempts: while Redis is down each request falls back to
+        // memory at once, and the next request after it returns reconnects.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(REDIS_DEADLINE)
+            .set_response_timeout(REDIS_DEADLINE)
+            .set_number_of_retries(1)
+            .set_factor(50)
+            .set_max_delay(200);
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+            script: redis::Script::new(SCRIPT),
+            fallback: MemoryLimiter::default(),
+            degraded: AtomicBool::new(false),
+        })
+    }
+
+    async fn shared(&self, key: &str, quota: Quota) -> Result<Decision, String> {
+        let window = u64::try_from(quota.window.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let interval = (window / u64::from(quota.limit.max(1))).max(1);
+        let mut conn = self.conn.clone();
+        let mut invocation = self.script.key(format!("{}:rl:{key}", self.prefix));
+        invocation.arg(interval).arg(window);
+        let call = invocation.invoke_async::<(u8, u64, u64, u64)>(&mut conn);
+        let (allowed, remaining, reset, retry) = tokio::time::timeout(REDIS_DEADLINE, call)
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
+        Ok(Decision {
+            allowed: allowed == 1,
+            remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+            reset: Duration::from_millis(reset),
+            retry_after: Duration::from_millis(retry),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl RateLimiter for RedisLimiter {
+    async fn check(&self, key: &str, quota: Quota) -> Result<Decision, PortError> {
+        match self.shared(key, quota).await {
+            Ok(d) => {
+                if self.degraded.swap(false, Ordering::Relaxed) {
+                    tracing::info!("rate limits shared through Redis again");
+                }
+                Ok(d)
+            }
+            Err(e) => {
+                if !self.degraded.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "Redis unreachable: rate limits fall back to this instance's memory");
+                }
+                metrics::counter!("nestcms_rate_limit_fallbacks_total").increment(1);
+                self.fallback.check(key, quota).await
+            }
+        }
+    }
+}
