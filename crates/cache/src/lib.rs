@@ -98,7 +98,9 @@ impl RedisCache {
     /// Connects (the manager reconnects by itself afterwards); keys start with `prefix:`.
     pub async fn connect(url: &SecretString, prefix: &str) -> Result<Self, PortError> {
         let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
-        let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
+        let conn = ConnectionManager::new_with_config(client, limits::redis_config())
+            .await
+            .map_err(unavailable)?;
         Ok(Self {
             conn,
             prefix: prefix.to_owned(),

@@ -15,6 +15,19 @@ use secrecy::{ExposeSecret, SecretString};
 /// How long a Redis round trip may take before the request falls back to memory.
 const REDIS_DEADLINE: Duration = Duration::from_millis(250);
 
+/// How every Redis connection of ours behaves: each command answers or fails within
+/// [`REDIS_DEADLINE`] (a stopped Redis must not hang a request: callers fall back to the
+/// database or to memory), and reconnection is attempted briefly and again on the next
+/// command, so service resumes as soon as Redis is back.
+pub(crate) fn redis_config() -> redis::aio::ConnectionManagerConfig {
+    redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(REDIS_DEADLINE)
+        .set_response_timeout(REDIS_DEADLINE)
+        .set_number_of_retries(1)
+        .set_factor(50)
+        .set_max_delay(200)
+}
+
 /// Theoretical arrival times per key, in this process.
 pub struct MemoryLimiter {
     start: Instant,
@@ -85,15 +98,7 @@ impl RedisLimiter {
     pub async fn connect(url: &SecretString, prefix: &str) -> Result<Self, PortError> {
         let unavailable = |e: redis::RedisError| PortError::Unavailable(format!("redis: {e}"));
         let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
-        // Short, few reconnection attempts: while Redis is down each request falls back to
-        // memory at once, and the next request after it returns reconnects.
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(REDIS_DEADLINE)
-            .set_response_timeout(REDIS_DEADLINE)
-            .set_number_of_retries(1)
-            .set_factor(50)
-            .set_max_delay(200);
-        let conn = ConnectionManager::new_with_config(client, config)
+        let conn = ConnectionManager::new_with_config(client, redis_config())
             .await
             .map_err(unavailable)?;
         Ok(Self {

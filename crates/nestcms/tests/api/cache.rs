@@ -102,3 +102,38 @@ async fn with_redis_an_edit_on_one_instance_is_seen_by_another() -> anyhow::Resu
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn with_redis_stopped_public_reads_come_from_the_database_without_waiting()
+-> anyhow::Result<()> {
+    let mut redis = crate::own_services::OwnRedis::start()?;
+    let app = spawn_app_with(|c| c.cache.url = Some(SecretString::from(redis.url()))).await?;
+    published(&app).await?;
+    let url = app.url("/api/v1/articles/curing-concrete");
+    read(&app.client, &url).await?;
+    assert_eq!(read(&app.client, &url).await?.0, "hit");
+    redis.stop();
+    let started = std::time::Instant::now();
+    let (source, body) = read(&app.client, &url).await?;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "no hang: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        (source.as_str(), &body["title"]),
+        ("miss", &serde_json::json!("Curing concrete"))
+    );
+    redis.restart()?;
+    let mut seen = String::new();
+    for _ in 0..50 {
+        read(&app.client, &url).await?;
+        seen = read(&app.client, &url).await?.0;
+        if seen == "hit" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "hit", "cached again once Redis is back");
+    Ok(())
+}

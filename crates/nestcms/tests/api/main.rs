@@ -16,6 +16,7 @@ mod isolation;
 mod metrics;
 mod mfa;
 mod openapi;
+mod own_services;
 mod payments;
 mod ratelimits;
 mod resilience;

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::helpers::{problem, spawn_app_with};
+use crate::own_services::OwnRedis;
 use crate::payments::shop;
 
 fn header(res: &reqwest::Response, name: &str) -> String {
@@ -90,65 +91,6 @@ async fn two_instances_sharing_redis_admit_exactly_one_budget() -> anyhow::Resul
     }
     assert_eq!(allowed, 6, "six between the two instances, not six each");
     Ok(())
-}
-
-/// A Redis of the test's own on a free port, stopped and restarted at will (the machine's
-/// shared Redis is never touched).
-struct OwnRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut r = Self { port, child: None };
-        r.restart()?;
-        Ok(r)
-    }
-
-    fn restart(&mut self) -> anyhow::Result<()> {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()?;
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        anyhow::bail!("redis-server did not start")
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 #[tokio::test]
