@@ -15,7 +15,7 @@ dir=$(mktemp -d)
 psql "$admin" -qc "CREATE DATABASE $db"
 cleanup() { kill "${server:-0}" 2>/dev/null || true; wait "${server:-0}" 2>/dev/null || true; psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rm -rf "$dir"; }
 trap cleanup EXIT
-export NESTCMS__DATABASE__URL="$url" NESTCMS__LOG__LEVEL=warn
+export NESTCMS__DATABASE__URL="$url" NESTCMS__LOG__LEVEL=warn NESTCMS__SERVER__RATE_LIMITS__ENABLED=false
 "$bin" seed --scale "$scale" --data-dir "$dir"
 psql "$url" -qc "VACUUM ANALYZE"
 port=$((20000 + RANDOM % 20000))

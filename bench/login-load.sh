@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/nes
 cargo build --release --quiet --bin nestcms --bin login_load
 dir=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-env "$@" NESTCMS__LOG__LEVEL=warn "$CARGO_TARGET_DIR/release/nestcms" serve --listen "127.0.0.1:$port" --data-dir "$dir" &
+env NESTCMS__SERVER__RATE_LIMITS__ENABLED=false "$@" NESTCMS__LOG__LEVEL=warn "$CARGO_TARGET_DIR/release/nestcms" serve --listen "127.0.0.1:$port" --data-dir "$dir" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done

@@ -18,7 +18,7 @@ trap cleanup EXIT
 sim_port=$((20000 + RANDOM % 10000)); port=$((30000 + RANDOM % 10000))
 NESTCMS__LOG__LEVEL=warn "$bin" paytabs-sim --listen "127.0.0.1:$sim_port" --profile-id 48214 --server-key "$key" --drop-ipns &
 sim=$!
-NESTCMS__DATABASE__URL="$url" NESTCMS__LOG__LEVEL=warn NESTCMS__PAYTABS__SERVER_KEY="$key" NESTCMS__PAYTABS__PROFILE_ID=48214 \
+NESTCMS__SERVER__RATE_LIMITS__ENABLED=false NESTCMS__DATABASE__URL="$url" NESTCMS__LOG__LEVEL=warn NESTCMS__PAYTABS__SERVER_KEY="$key" NESTCMS__PAYTABS__PROFILE_ID=48214 \
   NESTCMS__PAYTABS__BASE_URL="http://127.0.0.1:$sim_port" "$bin" serve --listen "127.0.0.1:$port" --data-dir "$dir" &
 server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done

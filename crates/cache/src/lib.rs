@@ -8,15 +8,28 @@
 pub mod limits;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use moka::Expiry;
 use moka::future::Cache as Moka;
 use nestcms_domain::ports::{Cache, PortError};
+use nestcms_resilience::{Breaker, BreakerConfig, CallError};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use secrecy::{ExposeSecret, SecretString};
+
+/// The breaker every Redis call goes through: a call gets 250 ms, five failures open it for
+/// five seconds.
+pub fn redis_breaker_config() -> BreakerConfig {
+    BreakerConfig {
+        timeout: Duration::from_millis(250),
+        slow_call: Duration::from_millis(200),
+        open_for: Duration::from_secs(5),
+        ..BreakerConfig::default()
+    }
+}
 
 /// Per-entry time to live for moka.
 struct EntryTtl;
@@ -92,11 +105,18 @@ impl Cache for MemoryCache {
 pub struct RedisCache {
     conn: ConnectionManager,
     prefix: String,
+    breaker: Arc<Breaker>,
 }
 
 impl RedisCache {
     /// Connects (the manager reconnects by itself afterwards); keys start with `prefix:`.
-    pub async fn connect(url: &SecretString, prefix: &str) -> Result<Self, PortError> {
+    /// Every call goes through `breaker`: while Redis is down, callers fall back to the
+    /// database at once instead of waiting for each call's timeout.
+    pub async fn connect(
+        url: &SecretString,
+        prefix: &str,
+        breaker: Arc<Breaker>,
+    ) -> Result<Self, PortError> {
         let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
         let conn = ConnectionManager::new_with_config(client, limits::redis_config())
             .await
@@ -104,7 +124,22 @@ impl RedisCache {
         Ok(Self {
             conn,
             prefix: prefix.to_owned(),
+            breaker,
         })
+    }
+
+    async fn guarded<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, PortError> {
+        self.breaker
+            .call(|| call, |_| true)
+            .await
+            .map_err(|e| match e {
+                CallError::Failed(e) => unavailable(e),
+                CallError::Open { .. } => PortError::Unavailable("redis: circuit open".into()),
+                CallError::Timeout => PortError::Unavailable("redis: timed out".into()),
+            })
     }
 
     fn key(&self, kind: &str, key: &str) -> String {
@@ -120,29 +155,24 @@ fn unavailable(e: redis::RedisError) -> PortError {
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
         let mut c = self.conn.clone();
-        c.get(self.key("v", key)).await.map_err(unavailable)
+        self.guarded(c.get(self.key("v", key))).await
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), PortError> {
         let mut c = self.conn.clone();
-        c.set_ex(self.key("v", key), value, ttl.as_secs().max(1))
+        self.guarded(c.set_ex(self.key("v", key), value, ttl.as_secs().max(1)))
             .await
-            .map_err(unavailable)
     }
 
     async fn generation(&self, namespace: &str) -> Result<u64, PortError> {
         let mut c = self.conn.clone();
-        let n: Option<u64> = c
-            .get(self.key("gen", namespace))
-            .await
-            .map_err(unavailable)?;
+        let n: Option<u64> = self.guarded(c.get(self.key("gen", namespace))).await?;
         Ok(n.unwrap_or(0))
     }
 
     async fn bump(&self, namespace: &str) -> Result<u64, PortError> {
         let mut c = self.conn.clone();
-        c.incr(self.key("gen", namespace), 1_u64)
+        self.guarded(c.incr(self.key("gen", namespace), 1_u64))
             .await
-            .map_err(unavailable)
     }
 }

@@ -3,12 +3,13 @@
 //! unreachable, so limits keep working, per instance, and recover when Redis returns).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nestcms_domain::limits::{Decision, Quota, RateLimiter, gcra};
 use nestcms_domain::ports::PortError;
+use nestcms_resilience::{Breaker, CallError};
 use redis::aio::ConnectionManager;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -86,6 +87,7 @@ return {1, math.floor((window - (nxt - now)) / interval), nxt - now, 0}
 
 /// One budget for every instance, in Redis.
 pub struct RedisLimiter {
+    breaker: Arc<Breaker>,
     conn: ConnectionManager,
     prefix: String,
     script: redis::Script,
@@ -94,14 +96,20 @@ pub struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    /// Connects; keys start with `prefix:rl:`.
-    pub async fn connect(url: &SecretString, prefix: &str) -> Result<Self, PortError> {
+    /// Connects; keys start with `prefix:rl:`; calls go through `breaker` (open: counted in
+    /// memory at once).
+    pub async fn connect(
+        url: &SecretString,
+        prefix: &str,
+        breaker: Arc<Breaker>,
+    ) -> Result<Self, PortError> {
         let unavailable = |e: redis::RedisError| PortError::Unavailable(format!("redis: {e}"));
         let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
         let conn = ConnectionManager::new_with_config(client, redis_config())
             .await
             .map_err(unavailable)?;
         Ok(Self {
+            breaker,
             conn,
             prefix: prefix.to_owned(),
             script: redis::Script::new(SCRIPT),
@@ -119,10 +127,15 @@ impl RedisLimiter {
         let mut invocation = self.script.key(format!("{}:rl:{key}", self.prefix));
         invocation.arg(interval).arg(window);
         let call = invocation.invoke_async::<(u8, u64, u64, u64)>(&mut conn);
-        let (allowed, remaining, reset, retry) = tokio::time::timeout(REDIS_DEADLINE, call)
+        let (allowed, remaining, reset, retry) = self
+            .breaker
+            .call(|| call, |_| true)
             .await
-            .map_err(|_| "timed out".to_owned())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| match e {
+                CallError::Failed(e) => e.to_string(),
+                CallError::Open { .. } => "circuit open".to_owned(),
+                CallError::Timeout => "timed out".to_owned(),
+            })?;
         Ok(Decision {
             allowed: allowed == 1,
             remaining: u32::try_from(remaining).unwrap_or(u32::MAX),

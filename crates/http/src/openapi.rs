@@ -66,7 +66,8 @@ impl utoipa::Modify for BearerAuth {
 /// Adds the stack's responses to every operation that can give them, keeping any the
 /// operation documents itself.
 pub fn document_common_responses(spec: &mut utoipa::openapi::OpenApi) {
-    for item in spec.paths.paths.values_mut() {
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let limited = path.starts_with("/api/") && !path.starts_with("/api/v1/webhooks/");
         let ops = [
             &mut item.get,
             &mut item.put,
@@ -78,12 +79,12 @@ pub fn document_common_responses(spec: &mut utoipa::openapi::OpenApi) {
             &mut item.trace,
         ];
         for op in ops.into_iter().flatten() {
-            add_common(op);
+            add_common(op, limited);
         }
     }
 }
 
-fn add_common(op: &mut Operation) {
+fn add_common(op: &mut Operation, rate_limited: bool) {
     let params = op.parameters.as_deref().unwrap_or_default();
     let has = |place: ParameterIn| {
         params
@@ -113,6 +114,11 @@ fn add_common(op: &mut Operation) {
     );
     add("413", "The body is larger than the server accepts", body);
     add("415", "The body is not `application/json`", body);
+    add(
+        "429",
+        "Over a rate limit; see `Retry-After`, `RateLimit-Policy` and `RateLimit`",
+        rate_limited,
+    );
     add("500", "A bug; quote the request id when reporting it", true);
     add(
         "503",

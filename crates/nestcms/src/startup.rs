@@ -90,9 +90,13 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     );
     let cache: Arc<dyn nestcms_domain::ports::Cache> = match &config.cache.url {
         Some(url) => Arc::new(
-            nestcms_cache::RedisCache::connect(url, &config.cache.prefix)
-                .await
-                .context("cache.url: cannot reach Redis")?,
+            nestcms_cache::RedisCache::connect(
+                url,
+                &config.cache.prefix,
+                breakers.breaker("redis", nestcms_cache::redis_breaker_config()),
+            )
+            .await
+            .context("cache.url: cannot reach Redis")?,
         ),
         None => Arc::new(nestcms_cache::MemoryCache::new(10_000)),
     };
@@ -102,9 +106,13 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
             .map_err(|e| anyhow::anyhow!("paytabs.callback_allow_cidrs: {e}"))?;
     let limiter: Arc<dyn nestcms_domain::limits::RateLimiter> = match &config.cache.url {
         Some(url) => Arc::new(
-            nestcms_cache::limits::RedisLimiter::connect(url, &config.cache.prefix)
-                .await
-                .context("cache.url: cannot reach Redis")?,
+            nestcms_cache::limits::RedisLimiter::connect(
+                url,
+                &config.cache.prefix,
+                breakers.breaker("redis", nestcms_cache::redis_breaker_config()),
+            )
+            .await
+            .context("cache.url: cannot reach Redis")?,
         ),
         None => Arc::new(nestcms_cache::limits::MemoryLimiter::default()),
     };

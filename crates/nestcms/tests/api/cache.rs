@@ -126,7 +126,8 @@ async fn with_redis_stopped_public_reads_come_from_the_database_without_waiting(
     );
     redis.restart()?;
     let mut seen = String::new();
-    for _ in 0..50 {
+    // Within the Redis breaker's open time (5 s) and its probes.
+    for _ in 0..150 {
         read(&app.client, &url).await?;
         seen = read(&app.client, &url).await?.0;
         if seen == "hit" {

@@ -135,7 +135,8 @@ async fn limits_fall_back_to_memory_while_redis_is_down_and_share_again_when_it_
     redis.restart()?;
     // The connection comes back on its own; the fresh Redis has a fresh budget.
     let mut back = Vec::new();
-    for _ in 0..50 {
+    // Within the Redis breaker's open time (5 s) and its probes.
+    for _ in 0..150 {
         back = statuses(1).await?;
         if back == [200] {
             break;
