@@ -165,6 +165,7 @@ impl Auth {
         code: Option<&str>,
         client: &ClientInfo,
     ) -> Result<Tokens, DomainError> {
+        bounded(password, "/password")?;
         let now = Utc::now();
         let key = email.trim().to_lowercase();
         let ip = client.ip.as_deref();
@@ -358,6 +359,7 @@ impl Auth {
         new: &SecretString,
         client: &ClientInfo,
     ) -> Result<u64, DomainError> {
+        bounded(current, "/current_password")?;
         let user = crate::user(&self.store, who.user).await?;
         if !self
             .hasher
@@ -434,4 +436,20 @@ pub fn check_address(a: &Address, at: &str, errors: &mut Vec<FieldError>) {
             ));
         }
     }
+}
+
+/// Refuses a password longer than any that can be set, before hashing it (hashing a megabyte
+/// on every attempt would be a cheap way to load the server).
+fn bounded(password: &SecretString, field: &str) -> Result<(), DomainError> {
+    if password.expose_secret().chars().count() > nestcms_domain::identity::MAX_PASSWORD_CHARS {
+        return Err(DomainError::invalid(
+            field,
+            "too_long",
+            format!(
+                "at most {} characters",
+                nestcms_domain::identity::MAX_PASSWORD_CHARS
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -541,3 +541,13 @@ async fn text_has_a_maximum_and_every_part_list_pages() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn an_overlong_password_is_refused_before_it_is_hashed() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let login = json!({ "email": "someone@example.com", "password": "x".repeat(100_000) });
+    let res = app.post(None, "/api/v1/auth/login", &login).await?;
+    let p = problem(res, 400, "validation_failed").await?;
+    assert_eq!(p["errors"][0]["field"], "/password");
+    Ok(())
+}
