@@ -46,7 +46,7 @@ impl Default for MemoryLimiter {
 
 impl MemoryLimiter {
     fn decide(&self, key: &str, quota: Quota) -> Decision {
-        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let now = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);
         let mut tats = self
             .tats
             .lock()
@@ -68,11 +68,12 @@ impl RateLimiter for MemoryLimiter {
     }
 }
 
-/// The GCRA step in Redis, on Redis' own clock so instances' clocks do not matter. Returns
-/// `{allowed, remaining, reset_ms, retry_ms}`; the key expires when its budget is whole again.
+/// The GCRA step in Redis (the arithmetic of `domain::limits::gcra`, in microseconds), on
+/// Redis' own clock so instances' clocks do not matter. Returns `{allowed, remaining, reset_us,
+/// retry_us}`; the key expires when its budget is whole again.
 const SCRIPT: &str = r"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -81,7 +82,7 @@ local nxt = tat + interval
 if nxt - now > window then
   return {0, 0, tat - now, nxt - now - window}
 end
-redis.call('SET', KEYS[1], nxt, 'PX', nxt - now)
+redis.call('SET', KEYS[1], nxt, 'PX', math.ceil((nxt - now) / 1000))
 return {1, math.floor((window - (nxt - now)) / interval), nxt - now, 0}
 ";
 
@@ -119,7 +120,7 @@ impl RedisLimiter {
     }
 
     async fn shared(&self, key: &str, quota: Quota) -> Result<Decision, String> {
-        let window = u64::try_from(quota.window.as_millis())
+        let window = u64::try_from(quota.window.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
         let interval = (window / u64::from(quota.limit.max(1))).max(1);
@@ -139,8 +140,8 @@ impl RedisLimiter {
         Ok(Decision {
             allowed: allowed == 1,
             remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
-            reset: Duration::from_millis(reset),
-            retry_after: Duration::from_millis(retry),
+            reset: Duration::from_micros(reset),
+            retry_after: Duration::from_micros(retry),
         })
     }
 }

@@ -31,16 +31,17 @@ pub struct Decision {
     pub retry_after: Duration,
 }
 
-/// One step of the GCRA: given the key's theoretical arrival time `tat` (ms, `None` for a new
-/// key) at `now` (ms), the decision and the new `tat` to store (unchanged when refused).
+/// One step of the GCRA, in microseconds (so a quota of thousands per second keeps its rate):
+/// given the key's theoretical arrival time `tat` (`None` for a new key) at `now`, the
+/// decision and the new `tat` to store (unchanged when refused).
 pub fn gcra(quota: Quota, tat: Option<u64>, now: u64) -> (Decision, u64) {
-    let window = u64::try_from(quota.window.as_millis())
+    let window = u64::try_from(quota.window.as_micros())
         .unwrap_or(u64::MAX)
         .max(1);
     let interval = (window / u64::from(quota.limit.max(1))).max(1);
     let tat = tat.unwrap_or(now).max(now);
     let next = tat.saturating_add(interval);
-    let ms = Duration::from_millis;
+    let ms = Duration::from_micros;
     if next - now > window {
         let decision = Decision {
             allowed: false,
@@ -78,7 +79,7 @@ mod tests {
 
     #[test]
     fn a_burst_of_the_whole_quota_then_one_per_interval() {
-        let (mut tat, now) = (None, 1_000_000);
+        let (mut tat, now) = (None, 1_000_000_000);
         for expected_remaining in [2, 1, 0] {
             let (d, next) = gcra(Q, tat, now);
             assert!(d.allowed);
@@ -93,9 +94,9 @@ mod tests {
             Duration::from_secs(20),
             "one interval of 60 s / 3"
         );
-        let (d, _) = gcra(Q, tat, now + 20_000);
+        let (d, _) = gcra(Q, tat, now + 20_000_000);
         assert!(d.allowed, "one request comes back every 20 s");
-        let (d, _) = gcra(Q, tat, now + 60_000);
+        let (d, _) = gcra(Q, tat, now + 60_000_000);
         assert_eq!(d.remaining, 2, "after a full window the burst is back");
     }
 }

@@ -92,7 +92,8 @@ impl FromRequestParts<AppState> for Client {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`.
+            .map(|c| c.0.ip().to_canonical().to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

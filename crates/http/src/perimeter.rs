@@ -17,6 +17,21 @@ use ipnet::IpNet;
 pub const FAILURE_BUDGET: u32 = 10;
 /// The window of that budget.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(600);
+/// Addresses whose failures are tracked at most.
+const MAX_TRACKED: usize = 10_000;
+
+/// The unit a budget is kept for: the address, or for IPv6 its /64 (one client's usual
+/// allocation, so hopping through its addresses buys no more attempts).
+pub(crate) fn bucket(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
 /// Largest callback body accepted (a PayTabs IPN is a few kilobytes).
 pub const CALLBACK_BODY_LIMIT: usize = 64 * 1024;
 
@@ -55,12 +70,15 @@ impl CallbackPerimeter {
 
     /// Whether a callback from `addr` may be looked at.
     pub fn admit(&self, addr: Option<IpAddr>) -> Result<(), Refusal> {
+        let addr = addr.map(|a| a.to_canonical());
         if !self.allow.is_empty()
             && !addr.is_some_and(|a| self.allow.iter().any(|n| n.contains(&a)))
         {
             return Err(refused(Refusal::NotAllowed));
         }
-        let Some(addr) = addr else { return Ok(()) };
+        let Some(addr) = addr.map(bucket) else {
+            return Ok(());
+        };
         let now = Instant::now();
         let failures = self.lock();
         match failures.get(&addr) {
@@ -79,12 +97,18 @@ impl CallbackPerimeter {
     pub fn failed(&self, addr: Option<IpAddr>) {
         metrics::counter!("nestcms_paytabs_callbacks_refused_total", "reason" => "bad_signature")
             .increment(1);
-        let Some(addr) = addr else { return };
+        let Some(addr) = addr.map(bucket) else {
+            return;
+        };
         let now = Instant::now();
         let mut failures = self.lock();
-        // Forget addresses whose window passed, so the map cannot grow without bound.
-        if failures.len() > 10_000 {
+        // Forget addresses whose window passed; past the cap, new addresses are not tracked
+        // (the signature still refuses them), so the map cannot grow without bound.
+        if failures.len() >= MAX_TRACKED && !failures.contains_key(&addr) {
             failures.retain(|_, (_, since)| now.duration_since(*since) < FAILURE_WINDOW);
+            if failures.len() >= MAX_TRACKED {
+                return;
+            }
         }
         let entry = failures.entry(addr).or_insert((0, now));
         if now.duration_since(entry.1) >= FAILURE_WINDOW {

@@ -120,8 +120,12 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         _ => limits.api,
     };
     let (mut parts, body) = req.into_parts();
+    // An IPv6 client counts by its /64, so hopping through its addresses buys nothing.
     let address = match Client::from_request_parts(&mut parts, &state).await {
-        Ok(Client(c)) => c.ip,
+        Ok(Client(c)) => c.ip.map(|ip| match ip.parse() {
+            Ok(ip) => crate::perimeter::bucket(ip).to_string(),
+            Err(_) => ip,
+        }),
         Err(never) => match never {},
     };
     let user = parts
@@ -137,11 +141,15 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
             .map(|(_, v)| v.to_owned()),
         Err(_) => None,
     };
+    // Narrowest first, stopping at the first refusal: a flood from one address is refused on
+    // its own key before it can spend the budgets others share. An organization's budget is
+    // only spent by signed-in callers (membership is checked later, by the handler).
+    let org = org.filter(|_| user.is_some());
     let keys = [
-        ("global", budget.global, Some("*".to_owned())),
-        ("org", budget.per_org, org),
-        ("user", budget.per_user, user.map(|u| u.to_string())),
         ("address", budget.per_address, address),
+        ("user", budget.per_user, user.map(|u| u.to_string())),
+        ("org", budget.per_org, org),
+        ("global", budget.global, Some("*".to_owned())),
     ];
     let mut tightest: Option<(String, Quota, Decision)> = None;
     for (scope, limit, key) in keys {

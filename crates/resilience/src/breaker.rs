@@ -135,8 +135,16 @@ pub struct Snapshot {
 
 enum Phase {
     Closed,
-    Open { until: Instant },
-    HalfOpen { in_flight: u32, succeeded: u32 },
+    Open {
+        until: Instant,
+    },
+    /// `round` tells this half-open period from earlier ones, so a slow probe of an earlier
+    /// round finishing now counts for nothing.
+    HalfOpen {
+        round: u64,
+        in_flight: u32,
+        succeeded: u32,
+    },
 }
 
 struct Inner {
@@ -147,6 +155,7 @@ struct Inner {
     refused: u64,
     last_failure: Option<(String, u64)>,
     last_success_at: Option<u64>,
+    rounds: u64,
 }
 
 /// One dependency's breaker.
@@ -158,24 +167,30 @@ pub struct Breaker {
     on_change: Box<dyn Fn(Transition) + Send + Sync>,
 }
 
-/// Whether the call was admitted as a probe (and so owes its half-open slot back).
+/// Whether the call was admitted as a probe of a half-open round (and so owes that round its
+/// slot back).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Permit {
     Normal,
-    Probe,
+    Probe(u64),
 }
 
 /// Frees a probe's slot if its caller goes away before the outcome is recorded.
 struct ProbeGuard<'a> {
     breaker: &'a Breaker,
+    permit: Permit,
     armed: bool,
 }
 
 impl Drop for ProbeGuard<'_> {
     fn drop(&mut self) {
-        if self.armed {
+        if let (true, Permit::Probe(mine)) = (self.armed, self.permit) {
             let mut inner = self.breaker.lock();
-            if let Phase::HalfOpen { in_flight, .. } = &mut inner.phase {
+            if let Phase::HalfOpen {
+                round, in_flight, ..
+            } = &mut inner.phase
+                && *round == mine
+            {
                 *in_flight = in_flight.saturating_sub(1);
             }
         }
@@ -202,6 +217,7 @@ impl Breaker {
                 refused: 0,
                 last_failure: None,
                 last_success_at: None,
+                rounds: 0,
             }),
             on_change,
         }
@@ -225,7 +241,8 @@ impl Breaker {
         let permit = self.admit()?;
         let mut guard = ProbeGuard {
             breaker: self,
-            armed: permit == Permit::Probe,
+            permit,
+            armed: matches!(permit, Permit::Probe(_)),
         };
         let started = self.clock.now();
         let outcome = tokio::time::timeout(self.config.timeout, call()).await;
@@ -262,9 +279,12 @@ impl Breaker {
                     retry_after: until - now,
                 });
             }
+            inner.rounds += 1;
+            let round = inner.rounds;
             self.enter(
                 inner,
                 Phase::HalfOpen {
+                    round,
                     in_flight: 0,
                     succeeded: 0,
                 },
@@ -273,11 +293,12 @@ impl Breaker {
         let decision = match &mut inner.phase {
             Phase::Closed => Ok(Permit::Normal),
             Phase::HalfOpen {
+                round,
                 in_flight,
                 succeeded,
             } if *in_flight + *succeeded < self.config.probes => {
                 *in_flight += 1;
-                Ok(Permit::Probe)
+                Ok(Permit::Probe(*round))
             }
             // Every probe slot is taken: wait for their outcome.
             Phase::HalfOpen { .. } => Err(Duration::from_secs(1)),
@@ -305,17 +326,23 @@ impl Breaker {
             until: now + self.config.open_for,
         };
         let next = match (&mut inner.phase, permit) {
-            (Phase::HalfOpen { in_flight, .. }, Permit::Probe) if !ok => {
+            (
+                Phase::HalfOpen {
+                    round, in_flight, ..
+                },
+                Permit::Probe(mine),
+            ) if *round == mine && !ok => {
                 *in_flight = in_flight.saturating_sub(1);
                 Some(reopen)
             }
             (
                 Phase::HalfOpen {
+                    round,
                     in_flight,
                     succeeded,
                 },
-                Permit::Probe,
-            ) => {
+                Permit::Probe(mine),
+            ) if *round == mine => {
                 *in_flight = in_flight.saturating_sub(1);
                 *succeeded += 1;
                 (*succeeded >= self.config.probes).then_some(Phase::Closed)

@@ -100,6 +100,25 @@ impl Payments {
             }
         }
         let answer = self.gateway.refund(&p, &r).await;
+        if let Err(down @ GatewayError::CircuitOpen { .. }) = &answer {
+            // Never sent: free the reserved amount and ask the caller to come back.
+            let released = PaymentEvent::new(
+                p.id,
+                "refund_settled",
+                "api",
+                Some(c.user()),
+                json!({ "refund_id": r.id, "state": "failed", "message": "not sent: the payment gateway is unavailable" }),
+            );
+            let settled = std::slice::from_ref(&released);
+            self.store
+                .settle_refund(r.id, p.id, false, None, Utc::now(), settled)
+                .await
+                .map_err(port)?;
+            self.publish(settled);
+            return Err(DomainError::GatewayUnavailable {
+                retry_after_secs: down.retry_after_secs(),
+            });
+        }
         self.finish_refund(&p, r, answer, "api", Some(c.user()))
             .await
     }

@@ -193,3 +193,39 @@ async fn a_call_past_the_timeout_is_abandoned_and_counted() {
     assert!(matches!(out, Err(CallError::Timeout)));
     assert_eq!(b.snapshot().failures, 1);
 }
+
+#[tokio::test]
+async fn a_slow_probe_from_an_earlier_round_counts_for_nothing_in_the_next() {
+    let (clock, b, _) = breaker();
+    open_it(&b).await;
+    clock.advance(Duration::from_secs(10));
+    // Round 1: one probe hangs (held, not dropped), the other fails and reopens the breaker.
+    let (release, hold) = tokio::sync::oneshot::channel::<()>();
+    let slow = b.call(
+        || async move {
+            let _ = hold.await;
+            Ok::<(), &str>(())
+        },
+        |_| true,
+    );
+    tokio::pin!(slow);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(5), &mut slow)
+            .await
+            .is_err()
+    );
+    assert!(fail(&b).await.is_err());
+    assert_eq!(b.state(), BreakerState::Open);
+    // Round 2: one good probe, then the round-1 probe finally succeeds.
+    clock.advance(Duration::from_secs(10));
+    assert!(succeed(&b).await.is_ok());
+    let _ = release.send(());
+    assert!(slow.await.is_ok());
+    assert_eq!(
+        b.state(),
+        BreakerState::HalfOpen,
+        "the late success of round 1 does not close round 2"
+    );
+    assert!(succeed(&b).await.is_ok());
+    assert_eq!(b.state(), BreakerState::Closed);
+}
