@@ -19,6 +19,11 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticated(pub Principal);
 
+/// Claims already verified earlier in the stack (by the rate limiter), so the token is not
+/// decoded twice.
+#[derive(Clone)]
+pub struct Verified(pub nestcms_auth::jwt::Claims);
+
 /// A 401 that tells the client which scheme to use.
 pub struct Unauthorized(ApiError);
 
@@ -55,11 +60,11 @@ impl FromRequestParts<AppState> for Authenticated {
                 "send Authorization: Bearer <access_token>",
             )));
         };
-        let principal = state
-            .auth
-            .authenticate(token)
-            .await
-            .map_err(|e| Unauthorized(e.into()))?;
+        let principal = match parts.extensions.get::<Verified>() {
+            Some(Verified(claims)) => state.auth.authenticate_verified(claims).await,
+            None => state.auth.authenticate(token).await,
+        }
+        .map_err(|e| Unauthorized(e.into()))?;
         tracing::Span::current().record("user_id", tracing::field::display(principal.user));
         Ok(Self(principal))
     }

@@ -128,12 +128,17 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         }),
         Err(never) => match never {},
     };
-    let user = parts
+    let claims = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| state.auth.token_user(t.trim()));
+        .and_then(|t| state.auth.verify(t.trim()));
+    let user = claims.as_ref().map(|c| c.sub);
+    if let Some(c) = claims {
+        // Verified once: `Authenticated` only checks the session.
+        parts.extensions.insert(crate::auth_extract::Verified(c));
+    }
     let org = match RawPathParams::from_request_parts(&mut parts, &state).await {
         Ok(params) => params
             .iter()

@@ -317,13 +317,25 @@ impl Auth {
 
     /// Verifies an access token and that its session is still open.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, DomainError> {
-        let invalid = || {
+        let claims = self.verify(access_token).ok_or_else(|| {
             unauthenticated(
                 "invalid_token",
                 "the access token is missing, invalid or expired",
             )
-        };
-        let claims = self.signer.verify(access_token).map_err(|_| invalid())?;
+        })?;
+        self.authenticate_verified(&claims).await
+    }
+
+    /// The claims of a well-signed, unexpired access token (its session not yet checked).
+    pub fn verify(&self, access_token: &str) -> Option<nestcms_auth::jwt::Claims> {
+        self.signer.verify(access_token).ok()
+    }
+
+    /// Checks that the session of already verified claims is still open.
+    pub async fn authenticate_verified(
+        &self,
+        claims: &nestcms_auth::jwt::Claims,
+    ) -> Result<Principal, DomainError> {
         let session = SessionId(claims.sid);
         match self.store.active_session(session).await.map_err(port)? {
             Some(user) if user.0 == claims.sub => Ok(Principal { user, session }),
@@ -338,10 +350,7 @@ impl Auth {
     /// session is still open (for rate-limit keys, where a revoked session's requests are
     /// refused later anyway).
     pub fn token_user(&self, access_token: &str) -> Option<UserId> {
-        self.signer
-            .verify(access_token)
-            .ok()
-            .map(|claims| UserId(claims.sub))
+        self.verify(access_token).map(|claims| UserId(claims.sub))
     }
 
     /// The caller and their memberships.
