@@ -55,7 +55,13 @@ impl MemoryLimiter {
         if tats.len() > 100_000 {
             tats.retain(|_, tat| *tat > now);
         }
-        let (decision, tat) = gcra(quota, tats.get(key).copied(), now);
+        // The key is copied only the first time it is seen.
+        if let Some(stored) = tats.get_mut(key) {
+            let (decision, tat) = gcra(quota, Some(*stored), now);
+            *stored = tat;
+            return decision;
+        }
+        let (decision, tat) = gcra(quota, None, now);
         tats.insert(key.to_owned(), tat);
         decision
     }

@@ -166,7 +166,11 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
             window: budget.window,
         };
         let policy = format!("{class}-{scope}");
-        let decision = match state.limiter.check(&format!("{policy}:{key}"), quota).await {
+        let decision = match state
+            .limiter
+            .check(&[policy.as_str(), ":", key.as_str()].concat(), quota)
+            .await
+        {
             Ok(d) => d,
             Err(e) => {
                 // A limiter that cannot answer must not take the API down with it.
