@@ -17,8 +17,7 @@ use moka::future::Cache as Moka;
 use nestcms_domain::ports::{Cache, PortError};
 use nestcms_resilience::{Breaker, BreakerConfig, CallError};
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 /// The breaker every Redis call goes through: a call gets 250 ms, five failures open it for
 /// five seconds.
@@ -103,26 +102,19 @@ impl Cache for MemoryCache {
 /// Redis, shared by every instance of one deployment; every key starts with its prefix.
 #[derive(Clone)]
 pub struct RedisCache {
-    conn: ConnectionManager,
+    conn: limits::LazyConn,
     prefix: String,
     breaker: Arc<Breaker>,
 }
 
 impl RedisCache {
-    /// Connects (the manager reconnects by itself afterwards); keys start with `prefix:`.
-    /// Every call goes through `breaker`: while Redis is down, callers fall back to the
-    /// database at once instead of waiting for each call's timeout.
-    pub async fn connect(
-        url: &SecretString,
-        prefix: &str,
-        breaker: Arc<Breaker>,
-    ) -> Result<Self, PortError> {
-        let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
-        let conn = ConnectionManager::new_with_config(client, limits::redis_config())
-            .await
-            .map_err(unavailable)?;
+    /// Keys start with `prefix:`. Redis is reached on first use (and the connection then
+    /// reconnects by itself), so an unreachable Redis does not stop the start. Every call goes
+    /// through `breaker`: while Redis is down, callers fall back to the database at once
+    /// instead of waiting for each call's timeout.
+    pub fn new(url: &SecretString, prefix: &str, breaker: Arc<Breaker>) -> Result<Self, PortError> {
         Ok(Self {
-            conn,
+            conn: limits::LazyConn::new(url)?,
             prefix: prefix.to_owned(),
             breaker,
         })
@@ -154,25 +146,27 @@ fn unavailable(e: redis::RedisError) -> PortError {
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
-        let mut c = self.conn.clone();
-        self.guarded(c.get(self.key("v", key))).await
+        self.guarded(async { self.conn.get().await?.get(self.key("v", key)).await })
+            .await
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), PortError> {
-        let mut c = self.conn.clone();
-        self.guarded(c.set_ex(self.key("v", key), value, ttl.as_secs().max(1)))
+        let (key, secs) = (self.key("v", key), ttl.as_secs().max(1));
+        self.guarded(async { self.conn.get().await?.set_ex(key, value, secs).await })
             .await
     }
 
     async fn generation(&self, namespace: &str) -> Result<u64, PortError> {
-        let mut c = self.conn.clone();
-        let n: Option<u64> = self.guarded(c.get(self.key("gen", namespace))).await?;
+        let key = self.key("gen", namespace);
+        let n: Option<u64> = self
+            .guarded(async { self.conn.get().await?.get(key).await })
+            .await?;
         Ok(n.unwrap_or(0))
     }
 
     async fn bump(&self, namespace: &str) -> Result<u64, PortError> {
-        let mut c = self.conn.clone();
-        self.guarded(c.incr(self.key("gen", namespace), 1_u64))
+        let key = self.key("gen", namespace);
+        self.guarded(async { self.conn.get().await?.incr(key, 1_u64).await })
             .await
     }
 }

@@ -29,6 +29,36 @@ pub(crate) fn redis_config() -> redis::aio::ConnectionManagerConfig {
         .set_max_delay(200)
 }
 
+/// A Redis connection made on first use and tried again on later uses until it succeeds, so
+/// an instance starts, and serves degraded (database and memory), while Redis is down.
+#[derive(Clone)]
+pub(crate) struct LazyConn {
+    client: redis::Client,
+    cell: Arc<tokio::sync::OnceCell<ConnectionManager>>,
+}
+
+impl LazyConn {
+    /// Only an invalid URL fails here; reaching Redis is left to the first call.
+    pub(crate) fn new(url: &SecretString) -> Result<Self, PortError> {
+        let client = redis::Client::open(url.expose_secret())
+            .map_err(|e| PortError::Unavailable(format!("redis: {e}")))?;
+        Ok(Self {
+            client,
+            cell: Arc::default(),
+        })
+    }
+
+    /// The connection, connecting now if it was never made.
+    pub(crate) async fn get(&self) -> redis::RedisResult<ConnectionManager> {
+        self.cell
+            .get_or_try_init(|| {
+                ConnectionManager::new_with_config(self.client.clone(), redis_config())
+            })
+            .await
+            .cloned()
+    }
+}
+
 /// Theoretical arrival times per key, in this process.
 pub struct MemoryLimiter {
     start: Instant,
@@ -95,7 +125,7 @@ return {1, math.floor((window - (nxt - now)) / interval), nxt - now, 0}
 /// One budget for every instance, in Redis.
 pub struct RedisLimiter {
     breaker: Arc<Breaker>,
-    conn: ConnectionManager,
+    conn: LazyConn,
     prefix: String,
     script: redis::Script,
     fallback: MemoryLimiter,
@@ -103,21 +133,12 @@ pub struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    /// Connects; keys start with `prefix:rl:`; calls go through `breaker` (open: counted in
-    /// memory at once).
-    pub async fn connect(
-        url: &SecretString,
-        prefix: &str,
-        breaker: Arc<Breaker>,
-    ) -> Result<Self, PortError> {
-        let unavailable = |e: redis::RedisError| PortError::Unavailable(format!("redis: {e}"));
-        let client = redis::Client::open(url.expose_secret()).map_err(unavailable)?;
-        let conn = ConnectionManager::new_with_config(client, redis_config())
-            .await
-            .map_err(unavailable)?;
+    /// Keys start with `prefix:rl:`; calls go through `breaker` (open: counted in memory at
+    /// once). Redis is reached on first use, so an unreachable Redis does not stop the start.
+    pub fn new(url: &SecretString, prefix: &str, breaker: Arc<Breaker>) -> Result<Self, PortError> {
         Ok(Self {
             breaker,
-            conn,
+            conn: LazyConn::new(url)?,
             prefix: prefix.to_owned(),
             script: redis::Script::new(SCRIPT),
             fallback: MemoryLimiter::default(),
@@ -130,10 +151,14 @@ impl RedisLimiter {
             .unwrap_or(u64::MAX)
             .max(1);
         let interval = (window / u64::from(quota.limit.max(1))).max(1);
-        let mut conn = self.conn.clone();
         let mut invocation = self.script.key(format!("{}:rl:{key}", self.prefix));
         invocation.arg(interval).arg(window);
-        let call = invocation.invoke_async::<(u8, u64, u64, u64)>(&mut conn);
+        let call = async {
+            let mut conn = self.conn.get().await?;
+            invocation
+                .invoke_async::<(u8, u64, u64, u64)>(&mut conn)
+                .await
+        };
         let (allowed, remaining, reset, retry) = self
             .breaker
             .call(|| call, |_| true)

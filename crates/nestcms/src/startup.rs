@@ -90,13 +90,12 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     );
     let cache: Arc<dyn nestcms_domain::ports::Cache> = match &config.cache.url {
         Some(url) => Arc::new(
-            nestcms_cache::RedisCache::connect(
+            nestcms_cache::RedisCache::new(
                 url,
                 &config.cache.prefix,
                 breakers.breaker("redis", nestcms_cache::redis_breaker_config()),
             )
-            .await
-            .context("cache.url: cannot reach Redis")?,
+            .context("cache.url")?,
         ),
         None => Arc::new(nestcms_cache::MemoryCache::new(10_000)),
     };
@@ -106,13 +105,12 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
             .map_err(|e| anyhow::anyhow!("paytabs.callback_allow_cidrs: {e}"))?;
     let limiter: Arc<dyn nestcms_domain::limits::RateLimiter> = match &config.cache.url {
         Some(url) => Arc::new(
-            nestcms_cache::limits::RedisLimiter::connect(
+            nestcms_cache::limits::RedisLimiter::new(
                 url,
                 &config.cache.prefix,
                 breakers.breaker("redis", nestcms_cache::redis_breaker_config()),
             )
-            .await
-            .context("cache.url: cannot reach Redis")?,
+            .context("cache.url")?,
         ),
         None => Arc::new(nestcms_cache::limits::MemoryLimiter::default()),
     };

@@ -138,3 +138,33 @@ async fn with_redis_stopped_public_reads_come_from_the_database_without_waiting(
     assert_eq!(seen, "hit", "cached again once Redis is back");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_instance_starts_while_redis_is_down_and_uses_it_once_it_is_up() -> anyhow::Result<()> {
+    // Nothing listens on the port yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let app = spawn_app_with(|c| c.cache.url = Some(SecretString::from(url.clone()))).await?;
+    published(&app).await?;
+    let article = app.url("/api/v1/articles/curing-concrete");
+    let (source, body) = read(&app.client, &article).await?;
+    assert_eq!(
+        (source.as_str(), &body["title"]),
+        ("miss", &serde_json::json!("Curing concrete"))
+    );
+    let _redis = crate::own_services::OwnRedis::start_on(port)?;
+    let mut seen = String::new();
+    // Within the Redis breaker's open time (5 s) and its probes.
+    for _ in 0..150 {
+        read(&app.client, &article).await?;
+        seen = read(&app.client, &article).await?.0;
+        if seen == "hit" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "hit", "cached once Redis is there");
+    Ok(())
+}

@@ -15,6 +15,11 @@ impl OwnRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        Self::start_on(port)
+    }
+
+    /// On a port chosen beforehand (a service configured before Redis exists).
+    pub fn start_on(port: u16) -> anyhow::Result<Self> {
         let mut r = Self { port, child: None };
         r.restart()?;
         Ok(r)
