@@ -346,13 +346,6 @@ impl Auth {
         }
     }
 
-    /// The user a well-signed, unexpired access token names, without asking storage whether its
-    /// session is still open (for rate-limit keys, where a revoked session's requests are
-    /// refused later anyway).
-    pub fn token_user(&self, access_token: &str) -> Option<UserId> {
-        self.verify(access_token).map(|claims| UserId(claims.sub))
-    }
-
     /// The caller and their memberships.
     pub async fn me(&self, who: Principal) -> Result<(User, Vec<(Org, Membership)>), DomainError> {
         let user = crate::user(&self.store, who.user).await?;

@@ -1,16 +1,13 @@
 //! Pieces shared by the resource handlers: money in and out, pagination, the caller.
 
 use axum::http::StatusCode;
-use nestcms_app::Principal;
-use nestcms_app::{Caller, Paged, caller};
+use nestcms_app::Paged;
 use nestcms_domain::construction::ports::Page;
-use nestcms_domain::identity::OrgId;
 use nestcms_domain::{Currency, Money, MoneyError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldProblem};
-use crate::state::AppState;
 
 /// Parses an amount and its currency from request text; errors name the field.
 pub fn money_in(
@@ -83,9 +80,4 @@ impl<T> List<T> {
             has_more: p.has_more,
         }
     }
-}
-
-/// The caller inside the organization of the path (404 for non-members).
-pub async fn in_org(state: &AppState, who: Principal, org: uuid::Uuid) -> Result<Caller, ApiError> {
-    Ok(caller(&state.identity, who, OrgId(org)).await?)
 }

@@ -8,8 +8,8 @@ use nestcms_domain::construction::{Contract, ContractId, ContractStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::common::{List, Order, in_org, money_in, money_out, page};
-use crate::auth_extract::{Authenticated, InOrg};
+use super::common::{List, Order, money_in, money_out, page};
+use crate::auth_extract::InOrg;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orgs::OrgPath;
@@ -18,7 +18,6 @@ use crate::state::AppState;
 /// Path of one contract.
 #[derive(Deserialize)]
 pub struct ContractPath {
-    org_id: uuid::Uuid,
     contract_id: uuid::Uuid,
 }
 
@@ -140,11 +139,10 @@ pub async fn get_contract(
 ))]
 pub async fn set_instalments(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
     ApiJson(items): ApiJson<Vec<InstalmentDto>>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     let id = ContractId(p.contract_id);
     let currency = contracts::get(&state.construction, &c, id)
         .await?
@@ -169,11 +167,10 @@ pub async fn set_instalments(
 
 async fn move_to(
     state: AppState,
-    who: nestcms_app::Principal,
+    c: nestcms_app::Caller,
     p: ContractPath,
     to: ContractStatus,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    let c = in_org(&state, who, p.org_id).await?;
     Ok(Json(ContractResponse::from(
         &contracts::transition(&state.construction, &c, ContractId(p.contract_id), to).await?,
     )))
@@ -187,10 +184,10 @@ async fn move_to(
 ))]
 pub async fn approve_contract(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    move_to(state, who, p, ContractStatus::ApprovedByClient).await
+    move_to(state, c, p, ContractStatus::ApprovedByClient).await
 }
 
 /// The client declines the contract.
@@ -201,10 +198,10 @@ pub async fn approve_contract(
 ))]
 pub async fn reject_contract(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    move_to(state, who, p, ContractStatus::RejectedByClient).await
+    move_to(state, c, p, ContractStatus::RejectedByClient).await
 }
 
 /// Starts an approved contract (managers).
@@ -215,10 +212,10 @@ pub async fn reject_contract(
 ))]
 pub async fn activate_contract(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    move_to(state, who, p, ContractStatus::Active).await
+    move_to(state, c, p, ContractStatus::Active).await
 }
 
 /// Closes a contract (managers).
@@ -229,10 +226,10 @@ pub async fn activate_contract(
 ))]
 pub async fn close_contract(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    move_to(state, who, p, ContractStatus::Closed).await
+    move_to(state, c, p, ContractStatus::Closed).await
 }
 
 /// New terms (only in review).

@@ -14,8 +14,8 @@ use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, Refund, RefundI
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::common::{in_org, money_in, money_out};
-use crate::auth_extract::{Authenticated, Client, InOrg};
+use super::common::{money_in, money_out};
+use crate::auth_extract::{Client, InOrg};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, json_body};
 use crate::idempotency::{Attempt, idempotent};
@@ -178,24 +178,23 @@ pub struct CheckoutResponse {
 ))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<OrgPath>,
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
     let scope = format!("POST /orgs/{}/payments", p.org_id);
-    idempotent(&state, who, &headers, &scope, &raw, |attempt| async {
+    idempotent(&state, c.who, &headers, &scope, &raw, |attempt| async {
         let key = match attempt {
             Attempt::Fresh(key) => key,
             Attempt::Resume(effect) => {
-                let c = in_org(&state, who, p.org_id).await?;
                 let id = PaymentId(effect_id(&effect)?);
                 let pay = state.payments.get(&c, id).await?;
                 return Ok((StatusCode::CREATED, Json(PaymentResponse::from(&pay))));
             }
         };
         let b: CreatePaymentRequest = json_body(&headers, &raw)?;
-        create_payment_inner(&state, who, p.org_id, b, key.as_ref()).await
+        create_payment_inner(&state, &c, b, key.as_ref()).await
     })
     .await
 }
@@ -207,12 +206,10 @@ fn effect_id(effect: &str) -> Result<uuid::Uuid, ApiError> {
 
 async fn create_payment_inner(
     state: &AppState,
-    who: nestcms_app::Principal,
-    org: uuid::Uuid,
+    c: &nestcms_app::Caller,
     b: CreatePaymentRequest,
     key: Option<&IdempotencyBinding>,
 ) -> Result<(StatusCode, Json<PaymentResponse>), ApiError> {
-    let c = in_org(state, who, org).await?;
     let amount = match (&b.amount, &b.currency) {
         (Some(a), Some(cur)) => Some(money_in(a, cur, "/amount", "/currency")?),
         (Some(_), None) => {
@@ -233,7 +230,7 @@ async fn create_payment_inner(
     };
     let p = state
         .payments
-        .create(&state.identity, &state.construction, &c, n, key)
+        .create(&state.identity, &state.construction, c, n, key)
         .await?;
     Ok((StatusCode::CREATED, Json(PaymentResponse::from(&p))))
 }
@@ -284,15 +281,14 @@ pub async fn get_payment(
 ))]
 pub async fn checkout(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<PaymentPath>,
     headers: HeaderMap,
 ) -> Response {
     let scope = format!("POST /orgs/{}/payments/{}/checkout", p.org_id, p.payment_id);
-    idempotent(&state, who, &headers, &scope, &[], |_| async {
+    idempotent(&state, c.who, &headers, &scope, &[], |_| async {
         // Checkout is idempotent by itself (the same live page comes back), so a resumed
         // attempt simply runs again.
-        let c = in_org(&state, who, p.org_id).await?;
         let pay = state.payments.checkout(&c, PaymentId(p.payment_id)).await?;
         let body = CheckoutResponse {
             redirect_url: pay.redirect_url.unwrap_or_default(),
@@ -312,14 +308,13 @@ pub async fn checkout(
 ))]
 pub async fn create_refund(
     State(state): State<AppState>,
-    Authenticated(who): Authenticated,
+    InOrg(c): InOrg,
     ApiPath(p): ApiPath<PaymentPath>,
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
     let scope = format!("POST /orgs/{}/payments/{}/refunds", p.org_id, p.payment_id);
-    idempotent(&state, who, &headers, &scope, &raw, |attempt| async {
-        let c = in_org(&state, who, p.org_id).await?;
+    idempotent(&state, c.who, &headers, &scope, &raw, |attempt| async {
         let key = match attempt {
             Attempt::Fresh(key) => key,
             Attempt::Resume(effect) => {

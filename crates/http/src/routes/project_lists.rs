@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 
 use super::common::{List, Order};
 use super::project_parts::{
-    DesignResponse, DesignVersionResponse, NoteResponse, StepResponse, WorkerResponse,
+    DesignResponse, DesignVersionResponse, NoteResponse, PartPath, StepResponse, WorkerResponse,
 };
 use super::projects::ProjectPath;
 use crate::auth_extract::InOrg;
@@ -61,13 +61,6 @@ pub struct VersionsQuery {
     order: Option<Order>,
 }
 
-/// Path of one design.
-#[derive(Deserialize)]
-pub struct DesignPath {
-    project_id: uuid::Uuid,
-    part_id: uuid::Uuid,
-}
-
 /// Steps in order.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/projects/{project_id}/steps", tag = "projects", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("project_id" = uuid::Uuid, Path), PartsQuery), responses(
     (status = 200, description = "Steps", body = List<StepResponse>),
@@ -110,7 +103,7 @@ pub async fn list_designs(
 pub async fn list_design_versions(
     State(state): State<AppState>,
     InOrg(c): InOrg,
-    ApiPath(p): ApiPath<DesignPath>,
+    ApiPath(p): ApiPath<PartPath>,
     ApiQuery(q): ApiQuery<VersionsQuery>,
 ) -> Result<Json<List<DesignVersionResponse>>, ApiError> {
     let page = Page {

@@ -21,8 +21,8 @@ use crate::state::AppState;
 /// Path of a project's sub-resource.
 #[derive(Deserialize)]
 pub struct PartPath {
-    project_id: uuid::Uuid,
-    part_id: uuid::Uuid,
+    pub(crate) project_id: uuid::Uuid,
+    pub(crate) part_id: uuid::Uuid,
 }
 
 /// A new step.
