@@ -7,6 +7,9 @@
 // In tests a panic with its location is the clearest failure.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/accounts.rs"]
+mod support;
+
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -18,10 +21,8 @@ use nestcms_domain::construction::{
     COMMISSION_CAP_BP, Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod,
     Project, ProjectId, ProjectStatus, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
 };
-use nestcms_domain::identity::ports::{OrgRepository, UserRepository};
-use nestcms_domain::identity::{
-    Email, EventId, Membership, Org, OrgId, OrgStatus, Role, SecurityEvent, User, UserId,
-};
+use nestcms_domain::identity::ports::OrgRepository;
+use nestcms_domain::identity::{Membership, Org, OrgId, OrgStatus, Role, UserId};
 use nestcms_domain::payments::ports::{PaymentRepository, Reservation};
 use nestcms_domain::payments::{
     Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId, RefundState,
@@ -40,38 +41,6 @@ struct World {
     _db: TestDatabase,
 }
 
-fn audit(kind: &str, user: UserId) -> SecurityEvent {
-    SecurityEvent {
-        id: EventId::new(),
-        org_id: None,
-        actor: Some(user),
-        subject: Some(user),
-        session: None,
-        kind: kind.into(),
-        ip: None,
-        detail: serde_json::json!({}),
-        at: Utc::now(),
-    }
-}
-
-async fn user(store: &Store, email: &str) -> anyhow::Result<UserId> {
-    let u = User {
-        id: UserId::new(),
-        email: Email::from_trusted(email.into()),
-        full_name: email.into(),
-        phone: None,
-        address: None,
-        password_hash: "$argon2id$placeholder".into(),
-        totp_secret: None,
-        mfa_enabled: false,
-        created_at: Utc::now(),
-    };
-    store
-        .insert_user(&u, &audit("user_registered", u.id))
-        .await?;
-    Ok(u.id)
-}
-
 async fn world() -> anyhow::Result<World> {
     let db = TestDatabase::create().await?;
     let store = Store::connect(
@@ -80,7 +49,7 @@ async fn world() -> anyhow::Result<World> {
     )
     .await?;
     store.migrate().await?;
-    let owner = user(&store, "owner@invariants.example").await?;
+    let owner = support::user(&store, "owner@invariants.example").await?;
     let now = Utc::now();
     let org = Org {
         id: OrgId::new(),
@@ -100,7 +69,7 @@ async fn world() -> anyhow::Result<World> {
         created_at: now,
     };
     store
-        .insert_org(&org, &membership, &audit("org_created", owner))
+        .insert_org(&org, &membership, &support::audit("org_created", owner))
         .await?;
     let project = Project {
         id: ProjectId::new(),
@@ -264,7 +233,7 @@ async fn a_callback_delivery_is_claimed_once_and_a_refund_lease_has_one_holder()
 async fn concurrent_overlapping_appointments_for_one_employee_keep_exactly_one()
 -> anyhow::Result<()> {
     let w = world().await?;
-    let employee = user(&w.store, "mason@invariants.example").await?;
+    let employee = support::user(&w.store, "mason@invariants.example").await?;
     let start = Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap();
     let items: Vec<Schedule> = (0..6)
         .map(|i| Schedule {
@@ -310,7 +279,7 @@ async fn an_earning_is_distributed_once_and_commissions_stay_within_100_percent(
     let w = world().await?;
     let mut employees = Vec::new();
     for i in 0..10 {
-        employees.push(user(&w.store, &format!("e{i}@invariants.example")).await?);
+        employees.push(support::user(&w.store, &format!("e{i}@invariants.example")).await?);
     }
     let outcomes = join_all(employees.iter().map(|e| {
         let store = w.store.clone();

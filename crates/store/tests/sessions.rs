@@ -3,28 +3,17 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use nestcms_domain::identity::ports::{NewSession, Rotation, SessionRepository, UserRepository};
-use nestcms_domain::identity::{Email, EventId, SecurityEvent, SessionId, User, UserId};
+use nestcms_domain::identity::ports::{NewSession, Rotation, SessionRepository};
+use nestcms_domain::identity::{SecurityEvent, SessionId, UserId};
 use nestcms_store::{DbSettings, Store};
 use nestcms_testkit::TestDatabase;
 use secrecy::SecretString;
 
-fn event(kind: &str, user: UserId) -> SecurityEvent {
-    SecurityEvent {
-        id: EventId::new(),
-        org_id: None,
-        actor: Some(user),
-        subject: Some(user),
-        session: None,
-        kind: kind.into(),
-        ip: None,
-        detail: serde_json::json!({}),
-        at: Utc::now(),
-    }
-}
+#[path = "support/accounts.rs"]
+mod support;
 
 fn on_reuse(_: SessionId, user: UserId) -> SecurityEvent {
-    event("refresh_token_reused", user)
+    support::audit("refresh_token_reused", user)
 }
 
 async fn store_with_session(db: &TestDatabase) -> anyhow::Result<(Arc<Store>, SessionId)> {
@@ -34,34 +23,21 @@ async fn store_with_session(db: &TestDatabase) -> anyhow::Result<(Arc<Store>, Se
     )
     .await?;
     store.migrate().await?;
-    let user = User {
-        id: UserId::new(),
-        email: Email::from_trusted("race@example.com".into()),
-        full_name: "Race".into(),
-        phone: None,
-        address: None,
-        password_hash: "$argon2id$placeholder".into(),
-        totp_secret: None,
-        mfa_enabled: false,
-        created_at: Utc::now(),
-    };
-    store
-        .insert_user(&user, &event("user_registered", user.id))
-        .await?;
+    let user = support::user(&store, "race@example.com").await?;
     let session = SessionId::new();
     let now = Utc::now();
     store
         .insert_session(
             &NewSession {
                 id: session,
-                user: user.id,
+                user,
                 refresh_hash: "h0".into(),
                 refresh_expires_at: now + Duration::days(1),
                 ip: None,
                 user_agent: None,
                 at: now,
             },
-            &event("login_succeeded", user.id),
+            &support::audit("login_succeeded", user),
         )
         .await?;
     Ok((Arc::new(store), session))

@@ -1,0 +1,40 @@
+//! Accounts and audit rows for storage tests that need a user to exist.
+
+use chrono::Utc;
+use nestcms_domain::identity::ports::UserRepository;
+use nestcms_domain::identity::{Email, EventId, SecurityEvent, User, UserId};
+use nestcms_store::Store;
+
+/// An audit row about `user`'s own account.
+pub fn audit(kind: &str, user: UserId) -> SecurityEvent {
+    SecurityEvent {
+        id: EventId::new(),
+        org_id: None,
+        actor: Some(user),
+        subject: Some(user),
+        session: None,
+        kind: kind.into(),
+        ip: None,
+        detail: serde_json::json!({}),
+        at: Utc::now(),
+    }
+}
+
+/// Stores a user with `email` (and its registration row).
+pub async fn user(store: &Store, email: &str) -> anyhow::Result<UserId> {
+    let u = User {
+        id: UserId::new(),
+        email: Email::from_trusted(email.into()),
+        full_name: email.into(),
+        phone: None,
+        address: None,
+        password_hash: "$argon2id$placeholder".into(),
+        totp_secret: None,
+        mfa_enabled: false,
+        created_at: Utc::now(),
+    };
+    store
+        .insert_user(&u, &audit("user_registered", u.id))
+        .await?;
+    Ok(u.id)
+}
