@@ -119,3 +119,37 @@ async fn a_callback_from_outside_the_allowed_networks_is_refused_and_counted() -
     crate::payments::wait_for(&app, &s, &path, "paid").await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_refund_is_refused_before_anything_is_reserved_while_follow_ups_are_refused()
+-> anyhow::Result<()> {
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let (path, co) = crate::payments::checked_out(&app, &s, "100.00", "SAR").await?;
+    crate::payments::press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    crate::payments::wait_for(&app, &s, &path, "paid").await?;
+    // Five failed follow-ups open the real breaker the gateway uses.
+    let follow_ups = app.breakers.breaker(
+        "paytabs.follow_ups",
+        nestcms_resilience::BreakerConfig::default(),
+    );
+    for _ in 0..5 {
+        let _ = follow_ups
+            .call(|| async { Err::<(), _>("502") }, |_| true)
+            .await;
+    }
+    let refund = json!({ "amount": "30.00", "reason": "Tiles returned" });
+    let res = app
+        .post(Some(&s.owner), &format!("{path}/refunds"), &refund)
+        .await?;
+    assert!(res.headers().get("retry-after").is_some());
+    problem(res, 503, "gateway_unavailable").await?;
+    let p = crate::payments::state_of(&app, &s, &path).await?;
+    assert_eq!(p["state"], "paid");
+    assert!(
+        !p.to_string().contains("refund_requested"),
+        "nothing was reserved: {p}"
+    );
+    Ok(())
+}
