@@ -28,9 +28,8 @@ use nestcms_domain::payments::{
     Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId, RefundState,
 };
 use nestcms_domain::{Currency, Money};
-use nestcms_store::{DbSettings, Store};
+use nestcms_store::Store;
 use nestcms_testkit::TestDatabase;
-use secrecy::SecretString;
 
 /// A migrated store with an organization, its owner and a project.
 struct World {
@@ -43,12 +42,7 @@ struct World {
 
 async fn world() -> anyhow::Result<World> {
     let db = TestDatabase::create().await?;
-    let store = Store::connect(
-        &SecretString::from(db.url().to_owned()),
-        &DbSettings::default(),
-    )
-    .await?;
-    store.migrate().await?;
+    let store = support::migrated(&db).await?;
     let owner = support::user(&store, "owner@invariants.example").await?;
     let now = Utc::now();
     let org = Org {

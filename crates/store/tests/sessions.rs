@@ -5,9 +5,8 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use nestcms_domain::identity::ports::{NewSession, Rotation, SessionRepository};
 use nestcms_domain::identity::{SecurityEvent, SessionId, UserId};
-use nestcms_store::{DbSettings, Store};
+use nestcms_store::Store;
 use nestcms_testkit::TestDatabase;
-use secrecy::SecretString;
 
 #[path = "support/accounts.rs"]
 mod support;
@@ -17,12 +16,7 @@ fn on_reuse(_: SessionId, user: UserId) -> SecurityEvent {
 }
 
 async fn store_with_session(db: &TestDatabase) -> anyhow::Result<(Arc<Store>, SessionId)> {
-    let store = Store::connect(
-        &SecretString::from(db.url().to_owned()),
-        &DbSettings::default(),
-    )
-    .await?;
-    store.migrate().await?;
+    let store = support::migrated(db).await?;
     let user = support::user(&store, "race@example.com").await?;
     let session = SessionId::new();
     let now = Utc::now();

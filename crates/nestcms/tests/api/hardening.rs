@@ -4,7 +4,7 @@ use nestcms_store::pool::Pool;
 use serde_json::{Value, json};
 
 use crate::fixtures::{id, ok, site};
-use crate::helpers::{TestApp, problem, spawn_app};
+use crate::helpers::{TestApp, problem, retry_after, spawn_app};
 
 async fn run_sql(app: &TestApp, sql: &'static str) -> anyhow::Result<u64> {
     Ok(match app.store.primary() {
@@ -148,17 +148,9 @@ async fn registrations_from_one_address_are_throttled() -> anyhow::Result<()> {
     }
     let body = json!({ "email": "person3@flood.example", "password": "correct horse battery", "full_name": "Flood" });
     let res = app.post(None, "/api/v1/auth/register", &body).await?;
-    let retry_after: u64 = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let wait = retry_after(&res);
     problem(res, 429, "too_many_registrations").await?;
-    assert!(
-        (3000..=3600).contains(&retry_after),
-        "about an hour: {retry_after}"
-    );
+    assert!((3000..=3600).contains(&wait), "about an hour: {wait}");
     let login = json!({ "email": "person0@flood.example", "password": "correct horse battery" });
     let res = app.post(None, "/api/v1/auth/login", &login).await?;
     assert_eq!(res.status(), 200, "signing in is not affected");

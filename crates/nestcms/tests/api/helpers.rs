@@ -384,3 +384,13 @@ pub async fn spawn_app_with_sim_and(
     })
     .await
 }
+
+/// Seconds in the `Retry-After` header; 0 when absent or not a number, so a
+/// range assertion on it fails.
+pub fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::helpers::{problem, spawn_app_with};
+use crate::helpers::{problem, retry_after, spawn_app_with};
 use crate::own_services::OwnRedis;
 use crate::payments::shop;
 
@@ -41,7 +41,7 @@ async fn a_user_over_the_money_budget_gets_429_with_the_policy_headers() -> anyh
         );
     }
     let res = app.post(Some(&s.owner), &url, &body).await?;
-    let retry: u64 = header(&res, "retry-after").parse().unwrap_or(0);
+    let retry = retry_after(&res);
     problem(res, 429, "rate_limited").await?;
     assert!(
         (1..=20).contains(&retry),

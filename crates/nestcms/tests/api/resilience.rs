@@ -3,7 +3,7 @@
 use nestcms_paytabs_sim::Faults;
 use serde_json::json;
 
-use crate::helpers::{problem, spawn_app_with_sim, start_sim};
+use crate::helpers::{problem, retry_after, spawn_app_with_sim, start_sim};
 use crate::payments::{ok, shop};
 
 #[tokio::test]
@@ -44,12 +44,7 @@ async fn checkouts_during_a_gateway_outage_are_refused_fast_once_the_breaker_ope
         assert!(retry.is_some(), "503 says when to come back");
     }
     let res = app.post(Some(&s.client), &checkouts[5], &json!({})).await?;
-    let retry: u64 = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let retry = retry_after(&res);
     problem(res, 503, "gateway_unavailable").await?;
     assert!(
         (10..=15).contains(&retry),

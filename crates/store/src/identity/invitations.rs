@@ -10,6 +10,7 @@ use nestcms_domain::identity::{
 use uuid::Uuid;
 
 use super::audit::audit_row;
+use super::orgs::membership_row;
 use super::unknown;
 use crate::error::port_err;
 use crate::time::Ts;
@@ -144,7 +145,6 @@ impl InvitationRepository for Store {
     ) -> Result<Acceptance, PortError> {
         let claim = "UPDATE invitations SET status = 'accepted', decided_at = $2 WHERE id = $1 AND status = 'pending' AND expires_at > $2";
         let member = "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND user_id = $2";
-        let insert = "INSERT INTO memberships (org_id, user_id, role, employee_type, created_at) VALUES ($1, $2, $3, $4, $5)";
         with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -166,14 +166,7 @@ impl InvitationRepository for Store {
                 if already > 0 {
                     return Ok(Acceptance::AlreadyMember);
                 }
-                sqlx::query(insert)
-                    .bind(m.org_id.0)
-                    .bind(m.user_id.0)
-                    .bind(m.role.as_str())
-                    .bind(m.employee_type.map(EmployeeType::as_str))
-                    .bind(Ts(m.created_at))
-                    .execute(&mut *tx)
-                    .await?;
+                membership_row!(tx, m)?;
                 audit_row!(tx, audit)?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(Acceptance::Joined)

@@ -15,6 +15,29 @@ use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
 
+/// Inserts membership `$m` inside the open transaction `$tx`: founding an
+/// org, adding a member and accepting an invitation all write the same row.
+macro_rules! membership_row {
+    ($tx:expr, $m:expr) => {{
+        let m: &nestcms_domain::identity::Membership = $m;
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role, employee_type, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(m.org_id.0)
+        .bind(m.user_id.0)
+        .bind(m.role.as_str())
+        .bind(
+            m.employee_type
+                .map(nestcms_domain::identity::EmployeeType::as_str),
+        )
+        .bind($crate::time::Ts(m.created_at))
+        .execute(&mut *$tx)
+        .await
+    }};
+}
+pub(crate) use membership_row;
+
 #[derive(sqlx::FromRow)]
 struct OrgRow {
     id: Uuid,
@@ -144,14 +167,7 @@ impl OrgRepository for Store {
                     .bind(Ts(o.created_at))
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("INSERT INTO memberships (org_id, user_id, role, employee_type, created_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(owner.org_id.0)
-                    .bind(owner.user_id.0)
-                    .bind(owner.role.as_str())
-                    .bind(owner.employee_type.map(EmployeeType::as_str))
-                    .bind(Ts(owner.created_at))
-                    .execute(&mut *tx)
-                    .await?;
+                membership_row!(tx, owner)?;
                 audit_row!(tx, audit)?;
                 tx.commit().await
             }
@@ -249,18 +265,10 @@ impl OrgRepository for Store {
         m: &Membership,
         audit: &SecurityEvent,
     ) -> Result<(), PortError> {
-        let sql = "INSERT INTO memberships (org_id, user_id, role, employee_type, created_at) VALUES ($1, $2, $3, $4, $5)";
         with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
-                sqlx::query(sql)
-                    .bind(m.org_id.0)
-                    .bind(m.user_id.0)
-                    .bind(m.role.as_str())
-                    .bind(m.employee_type.map(EmployeeType::as_str))
-                    .bind(Ts(m.created_at))
-                    .execute(&mut *tx)
-                    .await?;
+                membership_row!(tx, m)?;
                 audit_row!(tx, audit)?;
                 tx.commit().await
             }

@@ -1,9 +1,23 @@
-//! Accounts and audit rows for storage tests that need a user to exist.
+//! A migrated store, accounts and audit rows for storage tests that need a
+//! user to exist.
 
 use chrono::Utc;
 use nestcms_domain::identity::ports::UserRepository;
 use nestcms_domain::identity::{Email, EventId, SecurityEvent, User, UserId};
-use nestcms_store::Store;
+use nestcms_store::{DbSettings, Store};
+use nestcms_testkit::TestDatabase;
+use secrecy::SecretString;
+
+/// A store on `db` with every migration applied.
+pub async fn migrated(db: &TestDatabase) -> anyhow::Result<Store> {
+    let store = Store::connect(
+        &SecretString::from(db.url().to_owned()),
+        &DbSettings::default(),
+    )
+    .await?;
+    store.migrate().await?;
+    Ok(store)
+}
 
 /// An audit row about `user`'s own account.
 pub fn audit(kind: &str, user: UserId) -> SecurityEvent {
