@@ -15,6 +15,7 @@ use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::payments::ports::EventOutbox;
+use nestcms_resilience::{Breaker, BreakerConfig, CallError, RetryPolicy, full_jitter};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
@@ -33,9 +34,6 @@ pub enum BusError {
     /// The broker refused (nacked) a message.
     #[error("message broker refused event {0}")]
     Nacked(String),
-    /// The outbox could not be read or updated.
-    #[error("outbox: {0}")]
-    Outbox(String),
 }
 
 /// Declares [`EXCHANGE`] (durable topic); idempotent, so publishers and consumers both may.
@@ -57,7 +55,7 @@ pub async fn declare_exchange(channel: &Channel) -> Result<(), BusError> {
 /// A channel in confirm mode on a declared exchange.
 pub struct Broker {
     channel: Channel,
-    _connection: Connection,
+    connection: Connection,
 }
 
 impl Broker {
@@ -72,8 +70,21 @@ impl Broker {
             .await?;
         Ok(Self {
             channel,
-            _connection: connection,
+            connection,
         })
+    }
+
+    /// Whether the connection is still up (a broker that went away closes it).
+    pub fn is_connected(&self) -> bool {
+        self.connection.status().connected()
+    }
+
+    /// Publishes events in order, each confirmed before the next.
+    pub async fn publish_all(&self, events: &[PaymentEvent]) -> Result<(), BusError> {
+        for e in events {
+            self.publish(e).await?;
+        }
+        Ok(())
     }
 
     /// Publishes one event as persistent JSON and waits for the broker's confirm.
@@ -111,70 +122,118 @@ impl Broker {
     }
 }
 
+/// How the relay waits after failed rounds: full jitter from half a second up to five, so a
+/// returning broker is found within seconds and a fleet of relays does not reconnect in step.
+const RELAY_BACKOFF: RetryPolicy = RetryPolicy {
+    attempts: u32::MAX,
+    base: Duration::from_millis(500),
+    max: Duration::from_secs(5),
+    deadline: Duration::MAX,
+};
+
+/// The breaker for the broker. The relay is its only caller and calls it only with events to
+/// publish, a few times a second at most, so the window is short and small: three failures
+/// among the last six calls open it.
+pub fn breaker_config() -> BreakerConfig {
+    BreakerConfig {
+        window: Duration::from_secs(10),
+        window_calls: 6,
+        min_calls: 3,
+        timeout: Duration::from_secs(10),
+        slow_call: Duration::from_secs(5),
+        open_for: Duration::from_secs(5),
+        probes: 1,
+        ..BreakerConfig::default()
+    }
+}
+
 /// Drains the outbox into the broker until `stop` resolves: after every wake-up (an in-process
-/// event was recorded) and at least once a second; reconnects with a pause after any failure.
+/// event was recorded) and at least once a second. Every connection and batch goes through
+/// `breaker` (a hung broker costs one timeout, then rounds are refused until it may be tried
+/// again); after a failed round the relay waits a jittered, growing pause and reconnects.
 /// `report` hears how each round went (events wait in the outbox while rounds fail).
 pub async fn relay(
     url: SecretString,
     outbox: Arc<dyn EventOutbox>,
+    breaker: Arc<Breaker>,
     mut wake: tokio::sync::broadcast::Receiver<PaymentEvent>,
     stop: impl std::future::Future<Output = ()>,
     report: impl Fn(Result<(), String>),
 ) {
     tokio::pin!(stop);
     let mut broker: Option<Broker> = None;
+    let mut failed_rounds = 0_u32;
     loop {
-        if broker.is_none() {
-            match Broker::connect(&url).await {
-                Ok(b) => broker = Some(b),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot reach the message broker; retrying");
-                    report(Err(format!("cannot reach the message broker: {e}")));
-                }
+        let pause = match round(&url, &mut broker, outbox.as_ref(), &breaker).await {
+            Ok(()) => {
+                failed_rounds = 0;
+                report(Ok(()));
+                Duration::from_secs(1)
             }
-        }
-        if let Some(b) = &broker {
-            match drain(b, outbox.as_ref()).await {
-                Ok(_) => report(Ok(())),
-                Err(e) => {
-                    tracing::warn!(error = %e, "event relay interrupted; reconnecting");
-                    report(Err(format!("event relay interrupted: {e}")));
-                    broker = None;
-                }
+            Err(why) => {
+                failed_rounds = failed_rounds.saturating_add(1);
+                tracing::warn!(error = %why, "event relay round failed; events wait in the outbox");
+                report(Err(why));
+                let floor = breaker.refuses().unwrap_or_default();
+                full_jitter(RELAY_BACKOFF, failed_rounds).max(floor)
             }
-        }
-        let pause = if broker.is_some() {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_secs(2)
         };
         tokio::select! {
             () = &mut stop => return,
-            _ = wake.recv() => {}
+            _ = wake.recv(), if failed_rounds == 0 => {}
             () = tokio::time::sleep(pause) => {}
         }
     }
 }
 
-/// Publishes every undelivered event, oldest first, recording each confirmed batch.
-pub async fn drain(broker: &Broker, outbox: &dyn EventOutbox) -> Result<usize, BusError> {
-    let mut sent = 0;
+/// One round: publishes batches until the outbox is empty, connecting when there is something
+/// to publish and no live connection. Only the broker's part (connecting, publishing with
+/// confirms) goes through the breaker: an idle round touches nothing and proves nothing, and
+/// an outbox (database) failure is not the broker's.
+async fn round(
+    url: &SecretString,
+    broker: &mut Option<Broker>,
+    outbox: &dyn EventOutbox,
+    breaker: &Breaker,
+) -> Result<(), String> {
     loop {
         let batch = outbox
             .undelivered(BATCH)
             .await
-            .map_err(|e| BusError::Outbox(e.to_string()))?;
+            .map_err(|e| format!("outbox: {e}"))?;
         if batch.is_empty() {
-            return Ok(sent);
+            return Ok(());
         }
-        for e in &batch {
-            broker.publish(e).await?;
-        }
+        let b = match broker.take() {
+            Some(b) if b.is_connected() => b,
+            _ => breaker
+                .call(|| Broker::connect(url), |_| true)
+                .await
+                .map_err(|e| format!("cannot reach the message broker: {}", describe(e)))?,
+        };
+        breaker
+            .call(|| b.publish_all(&batch), |_| true)
+            .await
+            .map_err(|e| format!("event relay interrupted: {}", describe(e)))?;
+        *broker = Some(b);
         let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
         outbox
             .delivered(&ids, Utc::now())
             .await
-            .map_err(|e| BusError::Outbox(e.to_string()))?;
-        sent += batch.len();
+            .map_err(|e| format!("outbox: {e}"))?;
+        if batch.len() < BATCH as usize {
+            return Ok(());
+        }
+    }
+}
+
+fn describe(e: CallError<BusError>) -> String {
+    match e {
+        CallError::Open { retry_after } => format!(
+            "circuit open, next attempt in {} ms",
+            retry_after.as_millis()
+        ),
+        CallError::Timeout => "timed out".to_owned(),
+        CallError::Failed(e) => e.to_string(),
     }
 }

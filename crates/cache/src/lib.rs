@@ -15,7 +15,7 @@ use std::time::Duration;
 use moka::Expiry;
 use moka::future::Cache as Moka;
 use nestcms_domain::ports::{Cache, PortError};
-use nestcms_resilience::{Breaker, BreakerConfig, CallError};
+use nestcms_resilience::{Breaker, BreakerConfig, CallError, RetryPolicy, Verdict, retry};
 use redis::AsyncCommands;
 use secrecy::SecretString;
 
@@ -29,6 +29,14 @@ pub fn redis_breaker_config() -> BreakerConfig {
         ..BreakerConfig::default()
     }
 }
+
+/// Cache reads: one more try after at most 50 ms, never starting past 300 ms.
+const READ_RETRY: RetryPolicy = RetryPolicy {
+    attempts: 2,
+    base: Duration::from_millis(20),
+    max: Duration::from_millis(50),
+    deadline: Duration::from_millis(300),
+};
 
 /// Per-entry time to live for moka.
 struct EntryTtl;
@@ -134,6 +142,31 @@ impl RedisCache {
             })
     }
 
+    /// A read through the breaker, tried once more after a short jittered pause when the
+    /// connection broke (a read repeated changes nothing); a refusal by the open breaker or a
+    /// timeout is final, so a read never waits much past one call's timeout.
+    async fn guarded_read<T, Fut>(&self, call: impl Fn() -> Fut) -> Result<T, PortError>
+    where
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        retry(
+            READ_RETRY,
+            || self.breaker.call(&call, |_| true),
+            |e: &CallError<redis::RedisError>| match e {
+                CallError::Failed(e) if e.is_io_error() || e.is_connection_dropped() => {
+                    Verdict::Retry(None)
+                }
+                _ => Verdict::Stop,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            CallError::Failed(e) => unavailable(e),
+            CallError::Open { .. } => PortError::Unavailable("redis: circuit open".into()),
+            CallError::Timeout => PortError::Unavailable("redis: timed out".into()),
+        })
+    }
+
     fn key(&self, kind: &str, key: &str) -> String {
         format!("{}:{kind}:{key}", self.prefix)
     }
@@ -146,7 +179,8 @@ fn unavailable(e: redis::RedisError) -> PortError {
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
-        self.guarded(async { self.conn.get().await?.get(self.key("v", key)).await })
+        let key = self.key("v", key);
+        self.guarded_read(|| async { self.conn.get().await?.get(&key).await })
             .await
     }
 
@@ -159,7 +193,7 @@ impl Cache for RedisCache {
     async fn generation(&self, namespace: &str) -> Result<u64, PortError> {
         let key = self.key("gen", namespace);
         let n: Option<u64> = self
-            .guarded(async { self.conn.get().await?.get(key).await })
+            .guarded_read(|| async { self.conn.get().await?.get(&key).await })
             .await?;
         Ok(n.unwrap_or(0))
     }

@@ -74,6 +74,30 @@ impl FromRequestParts<AppState> for Authenticated {
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientInfo);
 
+/// The client's address: the last `X-Forwarded-For` entry when `server.trust_forwarded_for`
+/// (and it is an address), else the socket's peer, canonical (an IPv4 client of a dual-stack
+/// listener arrives as `::ffff:a.b.c.d`).
+pub(crate) fn client_ip(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
+    let forwarded = state
+        .http
+        .trust_forwarded_for
+        .then(|| {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+        })
+        .flatten()
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+    forwarded.or_else(|| {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_canonical())
+    })
+}
+
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
@@ -81,33 +105,13 @@ impl FromRequestParts<AppState> for Client {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let forwarded = state
-            .http
-            .trust_forwarded_for
-            .then(|| {
-                parts
-                    .headers
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok())
-            })
-            .flatten()
-            .and_then(|v| v.rsplit(',').next())
-            .map(|ip| ip.trim().to_owned())
-            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`.
-            .map(|c| c.0.ip().to_canonical().to_string());
+        let ip = client_ip(parts, state).map(|ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(200).collect());
-        Ok(Self(ClientInfo {
-            ip: forwarded.or(peer),
-            user_agent,
-        }))
+        Ok(Self(ClientInfo { ip, user_agent }))
     }
 }
 

@@ -245,8 +245,11 @@ impl From<DomainError> for ApiError {
             )
             .with_retry_after(retry_after_secs),
             DomainError::Unavailable(what) => {
-                let mut err =
-                    Self::from_problem(Problem::for_status(StatusCode::SERVICE_UNAVAILABLE));
+                let mut err = if what == "database" {
+                    crate::dbgate::unavailable(5)
+                } else {
+                    Self::from_problem(Problem::for_status(StatusCode::SERVICE_UNAVAILABLE))
+                };
                 err.internal = Some(format!("{what} unavailable"));
                 err
             }

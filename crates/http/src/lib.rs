@@ -8,6 +8,7 @@
 pub mod auth_extract;
 pub mod cached;
 pub mod dates;
+pub mod dbgate;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

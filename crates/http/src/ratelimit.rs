@@ -11,13 +11,12 @@
 use std::time::Duration;
 
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nestcms_domain::limits::{Decision, Quota};
 use serde::{Deserialize, Serialize};
 
-use crate::auth_extract::Client;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -103,13 +102,10 @@ fn class(method: &Method, template: &str) -> Option<&'static str> {
 /// headers.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.http.rate_limits;
-    let template = req
+    let Some(class) = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let Some(class) = template
-        .as_deref()
-        .and_then(|t| class(req.method(), t))
+        .and_then(|t| class(req.method(), t.as_str()))
         .filter(|_| limits.enabled)
     else {
         return next.run(req).await;
@@ -121,13 +117,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let (mut parts, body) = req.into_parts();
     // An IPv6 client counts by its /64, so hopping through its addresses buys nothing.
-    let address = match Client::from_request_parts(&mut parts, &state).await {
-        Ok(Client(c)) => c.ip.map(|ip| match ip.parse() {
-            Ok(ip) => crate::perimeter::bucket(ip).to_string(),
-            Err(_) => ip,
-        }),
-        Err(never) => match never {},
-    };
+    let address = crate::auth_extract::client_ip(&parts, &state).map(crate::perimeter::bucket);
     let claims = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -151,12 +141,14 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     // only spent by signed-in callers (membership is checked later, by the handler).
     let org = org.filter(|_| user.is_some());
     let keys = [
-        ("address", budget.per_address, address),
-        ("user", budget.per_user, user.map(|u| u.to_string())),
-        ("org", budget.per_org, org),
-        ("global", budget.global, Some("*".to_owned())),
+        ("address", budget.per_address, address.map(Key::Address)),
+        ("user", budget.per_user, user.map(Key::User)),
+        ("org", budget.per_org, org.as_deref().map(Key::Org)),
+        ("global", budget.global, Some(Key::Global)),
     ];
-    let mut tightest: Option<(String, Quota, Decision)> = None;
+    let mut tightest: Option<(&str, Quota, Decision)> = None;
+    // One buffer for every key, written in place: `<class>-<scope>:<key>`.
+    let mut full_key = String::with_capacity(96);
     for (scope, limit, key) in keys {
         let Some(key) = key.filter(|_| limit > 0) else {
             continue;
@@ -165,12 +157,10 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
             limit,
             window: budget.window,
         };
-        let policy = format!("{class}-{scope}");
-        let decision = match state
-            .limiter
-            .check(&[policy.as_str(), ":", key.as_str()].concat(), quota)
-            .await
-        {
+        full_key.clear();
+        full_key.extend([class, "-", scope, ":"]);
+        key.push_to(&mut full_key);
+        let decision = match state.limiter.check(&full_key, quota).await {
             Ok(d) => d,
             Err(e) => {
                 // A limiter that cannot answer must not take the API down with it.
@@ -179,6 +169,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
             }
         };
         if !decision.allowed {
+            let policy = format!("{class}-{scope}");
             metrics::counter!("nestcms_rate_limited_total", "policy" => policy.clone())
                 .increment(1);
             let mut res = ApiError::new(
@@ -188,19 +179,19 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
             )
             .with_retry_after(ceil_secs(decision.retry_after))
             .into_response();
-            headers(&mut res, &policy, quota, decision);
+            headers(&mut res, class, scope, quota, decision);
             return res;
         }
         if tightest
             .as_ref()
             .is_none_or(|(_, _, d)| decision.remaining < d.remaining)
         {
-            tightest = Some((policy, quota, decision));
+            tightest = Some((scope, quota, decision));
         }
     }
     let mut res = next.run(Request::from_parts(parts, body)).await;
-    if let Some((policy, quota, decision)) = tightest {
-        headers(&mut res, &policy, quota, decision);
+    if let Some((scope, quota, decision)) = tightest {
+        headers(&mut res, class, scope, quota, decision);
     }
     res
 }
@@ -213,22 +204,61 @@ fn ceil_secs(d: Duration) -> u64 {
         .max(1)
 }
 
-/// `RateLimit-Policy: "money-user";q=30;w=60` and `RateLimit: "money-user";r=29;t=2`.
-fn headers(res: &mut Response, policy: &str, quota: Quota, d: Decision) {
-    let policy_value = format!(
-        "\"{policy}\";q={};w={}",
-        quota.limit,
-        quota.window.as_secs().max(1)
-    );
-    let value = format!("\"{policy}\";r={};t={}", d.remaining, ceil_secs(d.reset));
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&policy_value) {
-        h.insert("ratelimit-policy", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        h.insert("ratelimit", v);
+/// What a budget is counted by.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Address(std::net::IpAddr),
+    User(uuid::Uuid),
+    Org(&'a str),
+    Global,
+}
+
+impl Key<'_> {
+    /// Appends the key in hex or as given, without the formatting machinery: this runs for
+    /// every budget of every API request (see `bench/limits-instructions.sh`).
+    fn push_to(self, out: &mut String) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = |bytes: &[u8]| {
+            for b in bytes {
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        };
+        match self {
+            Self::Address(std::net::IpAddr::V4(a)) => hex(&a.octets()),
+            Self::Address(std::net::IpAddr::V6(a)) => hex(&a.octets()),
+            Self::User(u) => hex(u.as_bytes()),
+            Self::Org(o) => out.push_str(o),
+            Self::Global => out.push('*'),
+        }
     }
 }
+
+/// `RateLimit-Policy: "money-user";q=30;w=60` and `RateLimit: "money-user";r=29;t=2`.
+fn headers(res: &mut Response, class: &str, scope: &str, quota: Quota, d: Decision) {
+    // On every limited answer: written straight into two buffers, numbers by `itoa`.
+    let mut n = itoa::Buffer::new();
+    let mut policy = String::with_capacity(48);
+    policy.extend(["\"", class, "-", scope, "\";q="]);
+    policy.push_str(n.format(quota.limit));
+    policy.push_str(";w=");
+    policy.push_str(n.format(quota.window.as_secs().max(1)));
+    let mut value = String::with_capacity(48);
+    value.extend(["\"", class, "-", scope, "\";r="]);
+    value.push_str(n.format(d.remaining));
+    value.push_str(";t=");
+    value.push_str(n.format(ceil_secs(d.reset)));
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::try_from(policy) {
+        h.insert(RATELIMIT_POLICY, v);
+    }
+    if let Ok(v) = HeaderValue::try_from(value) {
+        h.insert(RATELIMIT, v);
+    }
+}
+
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 #[cfg(test)]
 mod tests {

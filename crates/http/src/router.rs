@@ -141,6 +141,10 @@ pub fn router(state: AppState) -> Router {
     let app = routes
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::dbgate::gate,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::ratelimit::limit,
         ))
         .route(

@@ -41,6 +41,10 @@ pub struct HttpSettings {
     /// Take the client address from the last `X-Forwarded-For` entry (set only behind a proxy
     /// you run, which appends it); otherwise the socket's peer address is used.
     pub trust_forwarded_for: bool,
+    /// Answer API requests 503 `database_unavailable` at once while the primary database is
+    /// known to be down (the `database` breaker). On by default; off only to measure its cost
+    /// or to diagnose.
+    pub database_breaker: bool,
 }
 
 impl Default for HttpSettings {
@@ -58,6 +62,7 @@ impl Default for HttpSettings {
             behind_tls: false,
             rate_limits: crate::ratelimit::RateLimitSettings::default(),
             trust_forwarded_for: false,
+            database_breaker: true,
         }
     }
 }

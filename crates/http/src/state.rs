@@ -38,6 +38,8 @@ pub struct App {
     pub limiter: Arc<dyn nestcms_domain::limits::RateLimiter>,
     /// Who may send PayTabs callbacks, and failed verifications per address.
     pub callbacks: crate::perimeter::CallbackPerimeter,
+    /// The primary database's breaker (see [`crate::dbgate`]).
+    pub database: Arc<nestcms_resilience::Breaker>,
     /// Every circuit breaker of this process (for operators).
     pub breakers: Arc<nestcms_resilience::Registry>,
     /// Health of the background tasks (readiness reports one that keeps failing).

@@ -168,7 +168,9 @@ impl Cli {
             Command::Migrate(args) => {
                 let config = Config::load(self.config.as_deref(), &overrides(None, args.data_dir))?;
                 telemetry::init(&config.log);
-                let store = startup::connect_store(&config).await?;
+                let store =
+                    startup::connect_store(&config, &nestcms_resilience::Registry::default())
+                        .await?;
                 store.migrate().await.context("applying migrations")?;
                 tracing::info!("migrations applied");
                 store.close().await;
@@ -191,7 +193,10 @@ impl Cli {
                 let config =
                     Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
                 telemetry::init(&config.log);
-                let store = std::sync::Arc::new(startup::connect_store(&config).await?);
+                let store = std::sync::Arc::new(
+                    startup::connect_store(&config, &nestcms_resilience::Registry::default())
+                        .await?,
+                );
                 store.migrate().await.context("applying migrations")?;
                 let result = match args.scale {
                     Some(n) => crate::seed::scale(&store, n).await,
@@ -213,7 +218,10 @@ impl Cli {
                 let config =
                     Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
                 telemetry::init(&config.log);
-                let store = std::sync::Arc::new(startup::connect_store(&config).await?);
+                let store = std::sync::Arc::new(
+                    startup::connect_store(&config, &nestcms_resilience::Registry::default())
+                        .await?,
+                );
                 store.migrate().await.context("applying migrations")?;
                 let identity: nestcms_app::Store = store.clone();
                 let result = nestcms_app::identity::operators::set(&identity, &args.email, grant)

@@ -45,11 +45,15 @@ pub fn database_url(config: &Config) -> SecretString {
 }
 
 /// Creates the data directory and connects to the primary database.
-pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
+/// Connects to the database of `config`; its replicas' breakers join `breakers`.
+pub async fn connect_store(
+    config: &Config,
+    breakers: &nestcms_resilience::Registry,
+) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
     let url = database_url(config);
-    let store = Store::connect(&url, &config.database)
+    let store = Store::connect(&url, &config.database, breakers)
         .await
         .with_context(|| format!("database {}", redact_url(url.expose_secret())))?;
     tracing::info!(db.backend = store.backend().name(), db.url = %redact_url(url.expose_secret()), "database connected");
@@ -59,7 +63,8 @@ pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
 /// Connects, migrates (unless disabled), and binds the listener.
 pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let secrets = secrets::resolve(config)?;
-    let store = Arc::new(connect_store(config).await?);
+    let breakers = Arc::new(nestcms_resilience::Registry::default());
+    let store = Arc::new(connect_store(config, &breakers).await?);
     if config.database.auto_migrate {
         store.migrate().await.context("applying migrations")?;
     }
@@ -83,7 +88,6 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         None => format!("http://{}", listener.local_addr()?),
     };
     let (gateway, simulator) = crate::gateway::build(config, &public_base_url)?;
-    let breakers = Arc::new(nestcms_resilience::Registry::default());
     let payments = Payments::new(
         store.clone(),
         guard(gateway, &breakers, config.paytabs.timeout),
@@ -117,6 +121,10 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let state = AppState(Arc::new(App {
         limiter,
         callbacks,
+        database: breakers.breaker(
+            "database",
+            nestcms_http::dbgate::breaker_config(config.server.request_timeout),
+        ),
         breakers: breakers.clone(),
         tasks: tasks.clone(),
         system: store.clone(),
@@ -161,7 +169,13 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
-    let background = spawn_background(&service.payments, &service.store, config, service.tasks);
+    let background = spawn_background(
+        &service.payments,
+        &service.store,
+        config,
+        service.tasks,
+        &service.breakers,
+    );
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
@@ -182,7 +196,8 @@ pub async fn worker(
         config.paytabs.server_key.is_some(),
         "worker: paytabs.server_key is required (the built-in PayTabs simulator lives inside `serve`)"
     );
-    let store = Arc::new(connect_store(config).await?);
+    let breakers = Arc::new(nestcms_resilience::Registry::default());
+    let store = Arc::new(connect_store(config, &breakers).await?);
     if config.database.auto_migrate {
         store.migrate().await.context("applying migrations")?;
     }
@@ -191,13 +206,12 @@ pub async fn worker(
         None => format!("http://{}", config.server.listen),
     };
     let (gateway, _) = crate::gateway::build(config, &public_base_url)?;
-    let breakers = nestcms_resilience::Registry::default();
     let payments = Payments::new(
         store.clone(),
         guard(gateway, &breakers, config.paytabs.timeout),
     );
     tracing::info!("worker running");
-    let background = spawn_background(&payments, &store, config, Arc::default());
+    let background = spawn_background(&payments, &store, config, Arc::default(), &breakers);
     shutdown.await;
     background.shutdown(config.server.shutdown_grace).await;
     store.close().await;
@@ -211,6 +225,7 @@ fn spawn_background(
     store: &Arc<Store>,
     config: &Config,
     health: Arc<TaskHealth>,
+    breakers: &nestcms_resilience::Registry,
 ) -> Supervisor {
     let mut supervisor = Supervisor::new(health);
     let (p, s) = (payments.clone(), store.clone());
@@ -221,6 +236,7 @@ fn spawn_background(
     if let Some(url) = config.bus.url.clone() {
         tracing::info!("relaying payment events to the message broker");
         let (p, outbox) = (payments.clone(), store.clone() as Arc<dyn EventOutbox>);
+        let breaker = breakers.breaker("rabbitmq", nestcms_bus::breaker_config());
         supervisor.spawn("relay", move |stop| {
             let report = {
                 let stop = stop.clone();
@@ -232,6 +248,7 @@ fn spawn_background(
             let relay = nestcms_bus::relay(
                 url.clone(),
                 outbox.clone(),
+                breaker.clone(),
                 p.subscribe(),
                 stop.stopped(),
                 report,

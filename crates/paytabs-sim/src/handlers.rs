@@ -37,21 +37,21 @@ pub(crate) fn failure(sim: &Simulator, status: StatusCode, code: i64, message: &
     }
 }
 
-/// Latency, bursts, random 500s and timeouts, as configured.
+/// Takes one from a countdown of injected faults; false once it is at zero.
+fn take_one(left: &std::sync::atomic::AtomicU64) -> bool {
+    use std::sync::atomic::Ordering::Relaxed;
+    left.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// Latency, bursts, outages, random 500s and timeouts, as configured or injected.
 pub(crate) async fn faults(sim: &Simulator) -> Option<Response> {
     let f = &sim.config.faults;
     if !f.latency.is_zero() {
         tokio::time::sleep(f.latency).await;
     }
-    let in_burst = sim
-        .burst_left
-        .fetch_update(
-            std::sync::atomic::Ordering::Relaxed,
-            std::sync::atomic::Ordering::Relaxed,
-            |n| n.checked_sub(1),
-        )
-        .is_ok();
-    if in_burst {
+    let in_burst = take_one(&sim.burst_left);
+    if in_burst || sim.in_outage() {
         return Some(
             (StatusCode::SERVICE_UNAVAILABLE, "simulated burst of errors").into_response(),
         );
@@ -59,7 +59,9 @@ pub(crate) async fn faults(sim: &Simulator) -> Option<Response> {
     if f.error_rate > 0.0 && rand::rng().random_bool(f.error_rate.clamp(0.0, 1.0)) {
         return Some((StatusCode::INTERNAL_SERVER_ERROR, "simulated outage").into_response());
     }
-    if f.timeout_rate > 0.0 && rand::rng().random_bool(f.timeout_rate.clamp(0.0, 1.0)) {
+    let hang_now = take_one(&sim.hang_left);
+    if hang_now || (f.timeout_rate > 0.0 && rand::rng().random_bool(f.timeout_rate.clamp(0.0, 1.0)))
+    {
         tokio::time::sleep(crate::state::HANG).await;
         return Some((StatusCode::GATEWAY_TIMEOUT, "simulated timeout").into_response());
     }

@@ -69,6 +69,10 @@ pub struct Simulator {
     pub ipn_attempts: AtomicU64,
     /// 5xx answers still to give in the configured burst.
     pub(crate) burst_left: AtomicU64,
+    /// Calls still to leave hanging (timeouts injected at run time).
+    pub(crate) hang_left: AtomicU64,
+    /// Every API call before this instant is answered with HTTP 503 (an outage).
+    pub(crate) outage_until: Mutex<Option<Instant>>,
 }
 
 impl Simulator {
@@ -87,6 +91,8 @@ impl Simulator {
                 .unwrap_or_default(),
             ipn_attempts: AtomicU64::new(0),
             burst_left: AtomicU64::new(burst),
+            hang_left: AtomicU64::new(0),
+            outage_until: Mutex::new(None),
         }
     }
 
@@ -109,6 +115,41 @@ impl Simulator {
     /// Answers the next `n` API calls with HTTP 503 (a burst injected at run time).
     pub fn fail_next(&self, n: u64) {
         self.burst_left.store(n, Ordering::Relaxed);
+    }
+
+    /// Answers every API call with HTTP 503 for `d` from now (an outage injected at run time).
+    pub fn fail_for(&self, d: Duration) {
+        if let Ok(mut until) = self.outage_until.lock() {
+            *until = Some(Instant::now() + d);
+        }
+    }
+
+    /// Whether an outage injected with [`Simulator::fail_for`] is under way.
+    pub(crate) fn in_outage(&self) -> bool {
+        self.outage_until
+            .lock()
+            .ok()
+            .and_then(|u| *u)
+            .is_some_and(|u| Instant::now() < u)
+    }
+
+    /// Leaves the next `n` API calls hanging for [`HANG`] (timeouts injected at run time).
+    pub fn hang_next(&self, n: u64) {
+        self.hang_left.store(n, Ordering::Relaxed);
+    }
+
+    /// Every sale and authorisation with the minor units refunded or captured against it, for
+    /// tests that compare the gateway's ledger with the merchant's.
+    pub fn sales(&self) -> Vec<(Transaction, i64)> {
+        self.ledger.lock().map_or_else(
+            |_| Vec::new(),
+            |l| {
+                l.values()
+                    .filter(|e| e.tran.previous_tran_ref.is_none())
+                    .map(|e| (e.tran.clone(), e.followed_up))
+                    .collect()
+            },
+        )
     }
 
     /// The configuration.

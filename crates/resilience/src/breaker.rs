@@ -12,7 +12,6 @@
 //! it, one failing reopens it. A probe whose caller gives up (its future dropped) frees its
 //! slot (a slot never freed leaves the breaker half-open forever).
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::clock::Clock;
+use crate::window::Window;
 
 /// How a breaker decides.
 #[derive(Debug, Clone)]
@@ -40,7 +40,8 @@ pub struct BreakerConfig {
     pub open_for: Duration,
     /// Calls let through while half-open; all must succeed to close.
     pub probes: u32,
-    /// Each call is abandoned (and counted failed) after this.
+    /// Each call is abandoned (and counted failed) after this; `Duration::MAX`: the caller
+    /// bounds its calls itself and no timer is set.
     pub timeout: Duration,
 }
 
@@ -149,7 +150,7 @@ enum Phase {
 
 struct Inner {
     phase: Phase,
-    window: VecDeque<(Instant, bool, bool)>,
+    window: Window,
     successes: u64,
     failures: u64,
     refused: u64,
@@ -211,7 +212,7 @@ impl Breaker {
             clock,
             inner: Mutex::new(Inner {
                 phase: Phase::Closed,
-                window: VecDeque::new(),
+                window: Window::default(),
                 successes: 0,
                 failures: 0,
                 refused: 0,
@@ -245,7 +246,12 @@ impl Breaker {
             armed: matches!(permit, Permit::Probe(_)),
         };
         let started = self.clock.now();
-        let outcome = tokio::time::timeout(self.config.timeout, call()).await;
+        let outcome = if self.config.timeout == Duration::MAX {
+            // The caller bounds the call itself: no timer for it.
+            Ok(call().await)
+        } else {
+            tokio::time::timeout(self.config.timeout, call()).await
+        };
         let slow = self.clock.now().duration_since(started) >= self.config.slow_call;
         guard.armed = false;
         match outcome {
@@ -348,8 +354,8 @@ impl Breaker {
                 (*succeeded >= self.config.probes).then_some(Phase::Closed)
             }
             (Phase::Closed, _) => {
-                inner.window.push_back((now, ok, slow));
-                self.prune(inner, now);
+                let c = &self.config;
+                inner.window.push(now, ok, slow, c.window, c.window_calls);
                 self.should_open(inner).then_some(reopen)
             }
             // A call admitted before the breaker opened, finishing late, changes nothing.
@@ -363,24 +369,12 @@ impl Breaker {
         }
     }
 
-    fn prune(&self, inner: &mut Inner, now: Instant) {
-        while inner.window.len() > self.config.window_calls
-            || inner
-                .window
-                .front()
-                .is_some_and(|(t, _, _)| now.duration_since(*t) > self.config.window)
-        {
-            inner.window.pop_front();
-        }
-    }
-
     fn should_open(&self, inner: &Inner) -> bool {
         let n = inner.window.len();
         if n < self.config.min_calls.max(1) {
             return false;
         }
-        let failed = inner.window.iter().filter(|(_, ok, _)| !ok).count();
-        let slow = inner.window.iter().filter(|(_, _, slow)| *slow).count();
+        let (failed, slow) = (inner.window.failed(), inner.window.slow());
         failed * 100 >= n * usize::from(self.config.failure_percent)
             || slow * 100 >= n * usize::from(self.config.slow_percent)
     }
@@ -431,7 +425,7 @@ impl Breaker {
             failures: inner.failures,
             refused: inner.refused,
             window_calls: inner.window.len(),
-            window_failures: inner.window.iter().filter(|(_, ok, _)| !ok).count(),
+            window_failures: inner.window.failed(),
             last_failure: inner.last_failure.clone(),
             last_success_at: inner.last_success_at,
             retry_in_ms: match inner.phase {

@@ -6,8 +6,9 @@ pub mod breaker;
 pub mod clock;
 pub mod registry;
 pub mod retry;
+mod window;
 
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CallError, Snapshot, Transition};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use registry::Registry;
-pub use retry::{RetryPolicy, Verdict, retry};
+pub use retry::{RetryPolicy, Verdict, full_jitter, retry};

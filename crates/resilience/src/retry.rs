@@ -73,8 +73,9 @@ where
     }
 }
 
-/// A random wait in `[0, min(max, base · 2^(n−1))]`.
-fn full_jitter(p: RetryPolicy, n: u32) -> Duration {
+/// A random wait in `[0, min(max, base · 2^(n−1))]` before attempt `n + 1` ("full jitter"); also
+/// the pause of loops that retry forever, such as the broker relay.
+pub fn full_jitter(p: RetryPolicy, n: u32) -> Duration {
     let step = p
         .base
         .saturating_mul(2_u32.saturating_pow(n.saturating_sub(1)))

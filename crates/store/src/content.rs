@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::port_err;
 use crate::identity::unknown;
 use crate::time::Ts;
-use crate::{Pool, Store, with_pool};
+use crate::{Pool, Store, read_pool, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct ArticleRow {
@@ -110,10 +110,11 @@ impl ArticleRepository for Store {
 
     async fn published_article(&self, slug: &str) -> Result<Option<Article>, PortError> {
         let sql = article_select!("a.slug = $1 AND a.status = 'published'");
-        let row = with_pool!(self.reader(), |p| sqlx::query_as::<_, ArticleRow>(sql)
+        let row = read_pool!(self, |p| sqlx::query_as::<_, ArticleRow>(sql)
             .bind(slug)
-            .fetch_optional(&p)
+            .fetch_optional(p)
             .await)
+        .await
         .map_err(port_err)?;
         row.map(Article::try_from).transpose()
     }
@@ -144,25 +145,29 @@ impl ArticleRepository for Store {
         limit: u32,
     ) -> Result<Vec<Article>, PortError> {
         let query = query.map(str::trim).filter(|q| !q.is_empty());
-        let rows = match (self.reader(), query) {
-            (pool, None) => {
-                let sql = article_select!("a.status = 'published' AND ($1 IS NULL OR a.id < $1) ORDER BY a.id DESC LIMIT $2");
-                with_pool!(pool, |p| sqlx::query_as::<_, ArticleRow>(sql).bind(before).bind(i64::from(limit)).fetch_all(&p).await)
-            }
-            (Pool::Postgres(p), Some(q)) => {
-                let sql = article_select!(
-                    "a.status = 'published' AND a.search @@ plainto_tsquery('simple', $1) AND ($2 IS NULL OR a.id < $2) ORDER BY a.id DESC LIMIT $3"
-                );
-                sqlx::query_as::<_, ArticleRow>(sql).bind(q).bind(before).bind(i64::from(limit)).fetch_all(&p).await
-            }
-            (Pool::Sqlite(p), Some(q)) => {
-                let sql = article_select!(
-                    "a.status = 'published' AND a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH $1) \
-                     AND ($2 IS NULL OR a.id < $2) ORDER BY a.id DESC LIMIT $3"
-                );
-                sqlx::query_as::<_, ArticleRow>(sql).bind(fts5_query(q)).bind(before).bind(i64::from(limit)).fetch_all(&p).await
-            }
-        }
+        let rows = self
+            .read(|pool| async move {
+                match (&pool, query) {
+                    (pool, None) => {
+                        let sql = article_select!("a.status = 'published' AND ($1 IS NULL OR a.id < $1) ORDER BY a.id DESC LIMIT $2");
+                        with_pool!(pool, |p| sqlx::query_as::<_, ArticleRow>(sql).bind(before).bind(i64::from(limit)).fetch_all(p).await)
+                    }
+                    (Pool::Postgres(p), Some(q)) => {
+                        let sql = article_select!(
+                            "a.status = 'published' AND a.search @@ plainto_tsquery('simple', $1) AND ($2 IS NULL OR a.id < $2) ORDER BY a.id DESC LIMIT $3"
+                        );
+                        sqlx::query_as::<_, ArticleRow>(sql).bind(q).bind(before).bind(i64::from(limit)).fetch_all(p).await
+                    }
+                    (Pool::Sqlite(p), Some(q)) => {
+                        let sql = article_select!(
+                            "a.status = 'published' AND a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH $1) \
+                             AND ($2 IS NULL OR a.id < $2) ORDER BY a.id DESC LIMIT $3"
+                        );
+                        sqlx::query_as::<_, ArticleRow>(sql).bind(fts5_query(q)).bind(before).bind(i64::from(limit)).fetch_all(p).await
+                    }
+                }
+            })
+            .await
         .map_err(port_err)?;
         convert(rows)
     }

@@ -65,6 +65,17 @@ macro_rules! with_pool {
     };
 }
 
+/// Runs `$body` as a stale-tolerant read through [`crate::Store::read`]: on a replica when a
+/// healthy one is in rotation (then, if it fails, on the primary), with `$p` bound to a
+/// reference to the concrete pool. Values the body uses are copied into each attempt, so bind
+/// references (`let sql = &sql;`) rather than owned strings.
+#[macro_export]
+macro_rules! read_pool {
+    ($store:expr, |$p:ident| $body:expr) => {
+        $store.read(|pool| async move { $crate::with_pool!(&pool, |$p| $body) })
+    };
+}
+
 impl Pool {
     /// Connects to the primary named by `url`, applying the pool and session settings.
     pub async fn connect(url: &SecretString, s: &DbSettings) -> Result<Self, StoreError> {

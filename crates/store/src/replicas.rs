@@ -5,11 +5,16 @@
 //! `database.replica_max_lag` takes it out of rotation until a later check passes. Transitions
 //! are logged (`replica.state`), and [`ReplicaSet::status`] exposes the current view for health
 //! endpoints and metrics.
+//!
+//! Between checks, each replica's circuit breaker (`database.replica.N` in the process's
+//! registry) watches the reads themselves: a replica whose reads fail or time out is skipped at
+//! once, and [`crate::Store::read`] repeats the failed read on the primary.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use nestcms_resilience::{Breaker, BreakerConfig, Registry};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 
@@ -25,10 +30,12 @@ const LAG_SQL: &str = "SELECT CAST(CASE \
     ELSE COALESCE(EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())), 0) \
     END AS DOUBLE PRECISION)";
 
-struct Replica {
+/// One replica: its pool, the monitor's last verdict, and the breaker its reads go through.
+pub(crate) struct Replica {
     /// The URL with its password masked, for logs.
-    label: String,
-    pool: PgPool,
+    pub(crate) label: String,
+    pub(crate) pool: PgPool,
+    pub(crate) breaker: Arc<Breaker>,
     healthy: AtomicBool,
     lag_ms: AtomicU64,
 }
@@ -53,10 +60,22 @@ pub struct ReplicaSet {
 }
 
 impl ReplicaSet {
-    /// Builds lazily connected pools; nothing is contacted until [`ReplicaSet::check_all`].
-    pub fn new(urls: &[SecretString], s: &DbSettings) -> Result<Self, StoreError> {
+    /// Builds lazily connected pools, each with its breaker from `breakers`; nothing is
+    /// contacted until [`ReplicaSet::check_all`].
+    pub fn new(
+        urls: &[SecretString],
+        s: &DbSettings,
+        breakers: &Registry,
+    ) -> Result<Self, StoreError> {
         let mut replicas = Vec::with_capacity(urls.len());
-        for url in urls {
+        let config = BreakerConfig {
+            // A read still running at the statement timeout is cancelled by the server anyway.
+            timeout: s.statement_timeout,
+            slow_call: Duration::from_secs(1),
+            open_for: Duration::from_secs(10),
+            ..BreakerConfig::default()
+        };
+        for (i, url) in urls.iter().enumerate() {
             let raw = url.expose_secret();
             let pool = pg_pool_options(s)
                 .min_connections(0)
@@ -64,6 +83,7 @@ impl ReplicaSet {
             replicas.push(Replica {
                 label: redact_url(raw),
                 pool,
+                breaker: breakers.breaker(&format!("database.replica.{}", i + 1), config.clone()),
                 healthy: AtomicBool::new(false),
                 lag_ms: AtomicU64::new(0),
             });
@@ -81,14 +101,14 @@ impl ReplicaSet {
         self.replicas.is_empty()
     }
 
-    /// The next healthy replica, round-robin; `None` sends the read to the primary.
-    pub fn pick(&self) -> Option<(&str, &PgPool)> {
+    /// The next healthy replica whose breaker lets reads through, round-robin; `None` sends
+    /// the read to the primary.
+    pub(crate) fn pick(&self) -> Option<&Replica> {
         let n = self.replicas.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..n)
             .map(|i| &self.replicas[(start + i) % n])
-            .find(|r| r.healthy.load(Ordering::Relaxed))
-            .map(|r| (r.label.as_str(), &r.pool))
+            .find(|r| r.healthy.load(Ordering::Relaxed) && r.breaker.refuses().is_none())
     }
 
     /// Checks every replica once and updates its state.

@@ -2,6 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use std::future::Future;
+
+use nestcms_resilience::{CallError, Registry};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::StoreError;
@@ -19,11 +22,16 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects to the primary and prepares the replicas (checked once before returning).
-    pub async fn connect(url: &SecretString, settings: &DbSettings) -> Result<Self, StoreError> {
+    /// Connects to the primary and prepares the replicas (checked once before returning), each
+    /// with its breaker from `breakers`.
+    pub async fn connect(
+        url: &SecretString,
+        settings: &DbSettings,
+        breakers: &Registry,
+    ) -> Result<Self, StoreError> {
         settings.validate_for(url.expose_secret())?;
         let primary = Pool::connect(url, settings).await?;
-        let replicas = Arc::new(ReplicaSet::new(&settings.replicas, settings)?);
+        let replicas = Arc::new(ReplicaSet::new(&settings.replicas, settings, breakers)?);
         let monitor = if replicas.is_empty() {
             None
         } else {
@@ -47,15 +55,40 @@ impl Store {
         &self.primary
     }
 
-    /// A pool for reads that tolerate staleness: a healthy replica, else the primary.
-    pub fn reader(&self) -> Pool {
-        match self.replicas.pick() {
-            Some((label, pool)) => {
-                tracing::trace!(db.route = "replica", replica.url = %label, "read routed to replica");
-                Pool::Postgres(pool.clone())
+    /// Runs a read that tolerates staleness on a healthy replica, through that replica's
+    /// breaker; when the replica fails, times out or is refused by its breaker, the read runs on
+    /// the primary instead (a read repeated changes nothing). `query` gets the pool to use.
+    pub async fn read<T, F, Fut>(&self, query: F) -> Result<T, sqlx::Error>
+    where
+        F: Fn(Pool) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        if let Some(r) = self.replicas.pick() {
+            tracing::trace!(db.route = "replica", replica.url = %r.label, "read routed to replica");
+            let outcome = r
+                .breaker
+                .call(
+                    || query(Pool::Postgres(r.pool.clone())),
+                    // Not finding a row is an answer, not a failing replica.
+                    |e: &sqlx::Error| !matches!(e, sqlx::Error::RowNotFound),
+                )
+                .await;
+            match outcome {
+                Ok(v) => return Ok(v),
+                Err(CallError::Failed(sqlx::Error::RowNotFound)) => {
+                    return Err(sqlx::Error::RowNotFound);
+                }
+                Err(e) => {
+                    let why = match e {
+                        CallError::Open { .. } => "its breaker is open".to_owned(),
+                        CallError::Timeout => "it timed out".to_owned(),
+                        CallError::Failed(e) => e.to_string(),
+                    };
+                    tracing::warn!(replica.url = %r.label, reason = %why, "replica read failed; reading from the primary");
+                }
             }
-            None => self.primary.clone(),
         }
+        query(self.primary.clone()).await
     }
 
     /// The engine of the primary.

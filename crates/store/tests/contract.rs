@@ -10,7 +10,12 @@ use nestcms_testkit::TestDatabase;
 use secrecy::SecretString;
 
 async fn connect(db: &TestDatabase, settings: &DbSettings) -> anyhow::Result<Store> {
-    Ok(Store::connect(&SecretString::from(db.url().to_owned()), settings).await?)
+    Ok(Store::connect(
+        &SecretString::from(db.url().to_owned()),
+        settings,
+        &nestcms_resilience::Registry::default(),
+    )
+    .await?)
 }
 
 #[tokio::test]
@@ -112,8 +117,21 @@ async fn sqlite_files_use_wal_and_enforce_foreign_keys() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Who answered a stale-tolerant read.
+async fn current_user(store: &Store) -> anyhow::Result<String> {
+    Ok(
+        nestcms_store::read_pool!(store, |p| sqlx::query_scalar::<_, String>(
+            "SELECT CAST(current_user AS TEXT)"
+        )
+        .fetch_one(p)
+        .await)
+        .await?,
+    )
+}
+
 #[tokio::test]
-async fn reads_go_to_a_healthy_replica_and_skip_a_dead_one() -> anyhow::Result<()> {
+async fn reads_go_to_a_healthy_replica_skip_a_dead_one_and_fall_back_when_one_dies()
+-> anyhow::Result<()> {
     let db = TestDatabase::create().await?;
     if !db.is_postgres() {
         // Replicas are a PostgreSQL feature; configuring them on SQLite is a config error.
@@ -150,7 +168,13 @@ async fn reads_go_to_a_healthy_replica_and_skip_a_dead_one() -> anyhow::Result<(
         acquire_timeout: std::time::Duration::from_secs(1),
         ..DbSettings::default()
     };
-    let store = connect(&db, &settings).await?;
+    let breakers = nestcms_resilience::Registry::default();
+    let store = Store::connect(
+        &SecretString::from(db.url().to_owned()),
+        &settings,
+        &breakers,
+    )
+    .await?;
     let status = store.replicas().status();
     assert_eq!(status.len(), 2);
     assert!(status[0].healthy, "{status:?}");
@@ -161,14 +185,42 @@ async fn reads_go_to_a_healthy_replica_and_skip_a_dead_one() -> anyhow::Result<(
         status[1].label
     );
     for _ in 0..4 {
-        let reader = store.reader();
-        let user: String =
-            nestcms_store::with_pool!(&reader, |p| sqlx::query_scalar::<_, String>(
-                "SELECT CAST(current_user AS TEXT)"
-            )
-            .fetch_one(p)
-            .await)?;
-        assert_eq!(user, role, "stale-tolerant reads go to the healthy replica");
+        assert_eq!(
+            current_user(&store).await?,
+            role,
+            "stale-tolerant reads go to the healthy replica"
+        );
+    }
+    // The replica goes away between two checks of the monitor: its role may no longer log in
+    // and its sessions are cut. Reads fall back to the primary at once, and after a few
+    // failures the replica's breaker skips it without trying.
+    if let nestcms_store::Pool::Postgres(p) = primary.primary() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER ROLE {role} NOLOGIN")))
+            .execute(p)
+            .await?;
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1")
+            .bind(&role)
+            .execute(p)
+            .await?;
+    }
+    for _ in 0..8 {
+        assert_ne!(
+            current_user(&store).await?,
+            role,
+            "read answered by the primary"
+        );
+    }
+    let open: Vec<_> = breakers
+        .snapshot()
+        .into_iter()
+        .filter(|b| b.name == "database.replica.1")
+        .map(|b| b.state)
+        .collect();
+    assert_eq!(open, [nestcms_resilience::BreakerState::Open]);
+    if let nestcms_store::Pool::Postgres(p) = primary.primary() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER ROLE {role} LOGIN")))
+            .execute(p)
+            .await?;
     }
     let writer_user: String = match store.primary() {
         nestcms_store::Pool::Postgres(p) => {

@@ -3,8 +3,10 @@
 
 mod bus;
 mod cache;
+mod database_outage;
 mod errors;
 mod extras;
+mod faults;
 mod fixtures;
 mod hardening;
 mod hardening_payments;

@@ -66,3 +66,183 @@ impl Drop for OwnRedis {
         self.stop();
     }
 }
+
+/// A RabbitMQ node of the test's own (its own node name, ports and data directory), killed and
+/// restarted at will; the machine's shared broker is never touched. The Debian server script
+/// runs the node as the `rabbitmq` user, so its directory is handed to that user.
+pub struct OwnRabbit {
+    port: u16,
+    dist_port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRabbit {
+    pub async fn start() -> anyhow::Result<Self> {
+        let free = || -> anyhow::Result<u16> {
+            Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port())
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("nestcms-rabbit")
+            .tempdir()?;
+        let mut r = Self {
+            port: free()?,
+            dist_port: free()?,
+            dir,
+            child: None,
+        };
+        let d = r.dir.path();
+        std::fs::create_dir_all(d.join("mnesia"))?;
+        std::fs::create_dir_all(d.join("log"))?;
+        std::fs::write(d.join("enabled_plugins"), "[].\n")?;
+        std::fs::write(d.join("env"), "")?;
+        std::fs::write(
+            d.join("rabbitmq.conf"),
+            format!(
+                "listeners.tcp.local = 127.0.0.1:{}\nloopback_users = none\n",
+                r.port
+            ),
+        )?;
+        let owned = std::process::Command::new("chown")
+            .args(["-R", "rabbitmq:rabbitmq"])
+            .arg(d)
+            .status()?;
+        anyhow::ensure!(owned.success(), "cannot hand {d:?} to the rabbitmq user");
+        r.restart().await?;
+        Ok(r)
+    }
+
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        let d = self.dir.path();
+        let log = std::fs::File::create(d.join("server.out"))?;
+        let child = std::process::Command::new("rabbitmq-server")
+            .env(
+                "RABBITMQ_NODENAME",
+                format!("nestcms-{}@localhost", self.port),
+            )
+            .env("RABBITMQ_NODE_PORT", self.port.to_string())
+            .env("RABBITMQ_DIST_PORT", self.dist_port.to_string())
+            .env("RABBITMQ_MNESIA_BASE", d.join("mnesia"))
+            .env("RABBITMQ_LOG_BASE", d.join("log"))
+            .env("RABBITMQ_CONFIG_FILE", d.join("rabbitmq.conf"))
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", d.join("enabled_plugins"))
+            .env("RABBITMQ_CONF_ENV_FILE", d.join("env"))
+            .env("RABBITMQ_PID_FILE", d.join("pid"))
+            .env("ERL_EPMD_ADDRESS", "127.0.0.1")
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        self.child = Some(child);
+        // The port opens before the broker is ready: wait for a real AMQP handshake.
+        for _ in 0..240 {
+            if lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default())
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let out = std::fs::read_to_string(d.join("server.out")).unwrap_or_default();
+        anyhow::bail!("rabbitmq-server did not start within 60 s:\n{out}")
+    }
+
+    /// Kills the node outright (no clean shutdown), as a crash would.
+    pub fn stop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("pid")) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", pid.trim()])
+                .status();
+            let _ = std::fs::remove_file(self.dir.path().join("pid"));
+        }
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+    }
+}
+
+impl Drop for OwnRabbit {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A TCP forwarder in front of a shared service, which the test can cut (every connection
+/// closed, new ones refused, as when the server goes down) and restore, without touching the
+/// service itself.
+pub struct Cut {
+    port: u16,
+    target: std::net::SocketAddr,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Cut {
+    pub async fn start(target: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let mut c = Self {
+            port: listener.local_addr()?.port(),
+            target,
+            task: None,
+        };
+        c.serve(listener);
+        Ok(c)
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let target = self.target;
+        self.task = Some(tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                conns.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Closes every connection through it and refuses new ones.
+    pub fn cut(&mut self) {
+        if let Some(t) = self.task.take() {
+            // Dropping the task drops the listener and the JoinSet, which aborts every
+            // forwarding task and closes both ends of its connection.
+            t.abort();
+        }
+    }
+
+    /// Accepts connections again on the same port.
+    pub async fn restore(&mut self) -> anyhow::Result<()> {
+        for _ in 0..50 {
+            if let Ok(l) = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                self.serve(l);
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        anyhow::bail!("port {} could not be bound again", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for Cut {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}

@@ -52,7 +52,12 @@ async fn only_an_operator_granted_from_the_command_line_sees_and_resets_the_brea
         .collect();
     assert_eq!(
         names,
-        ["paytabs.follow_ups", "paytabs.pages", "paytabs.queries"]
+        [
+            "database",
+            "paytabs.follow_ups",
+            "paytabs.pages",
+            "paytabs.queries"
+        ]
     );
     let reset = |name: &str| {
         http.post(server.url(&format!("/api/v1/admin/breakers/{name}/reset")))

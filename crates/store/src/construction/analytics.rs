@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::port_err;
 use crate::identity::unknown;
-use crate::{Store, sums, with_pool};
+use crate::{Store, read_pool, sums};
 
 /// Net amount of an earning row: profits add, losses subtract.
 const NET: &str = "CASE WHEN kind = 'profit' THEN amount_minor ELSE -amount_minor END";
@@ -26,11 +26,10 @@ fn currency(code: &str) -> Result<Currency, PortError> {
 impl AnalyticsRepository for Store {
     async fn project_status_counts(&self, org: OrgId) -> Result<Vec<StatusCount>, PortError> {
         let sql = "SELECT status, COUNT(*) FROM projects WHERE org_id = $1 GROUP BY status ORDER BY status";
-        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
-            .bind(org.0)
-            .fetch_all(&p)
-            .await)
-        .map_err(port_err)?;
+        let rows: Vec<(String, i64)> =
+            read_pool!(self, |p| sqlx::query_as(sql).bind(org.0).fetch_all(p).await)
+                .await
+                .map_err(port_err)?;
         Ok(rows
             .into_iter()
             .map(|(status, count)| StatusCount { status, count })
@@ -39,11 +38,10 @@ impl AnalyticsRepository for Store {
 
     async fn contract_status_counts(&self, org: OrgId) -> Result<Vec<StatusCount>, PortError> {
         let sql = "SELECT status, COUNT(*) FROM contracts WHERE org_id = $1 GROUP BY status ORDER BY status";
-        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
-            .bind(org.0)
-            .fetch_all(&p)
-            .await)
-        .map_err(port_err)?;
+        let rows: Vec<(String, i64)> =
+            read_pool!(self, |p| sqlx::query_as(sql).bind(org.0).fetch_all(p).await)
+                .await
+                .map_err(port_err)?;
         Ok(rows
             .into_iter()
             .map(|(status, count)| StatusCount { status, count })
@@ -63,15 +61,15 @@ impl AnalyticsRepository for Store {
             sums::halves("CASE WHEN kind = 'loss' THEN amount_minor ELSE 0 END"),
         );
         type Row = (String, i64, i64, i64, i64, i64);
-        let rows: Vec<Row> = with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.clone()
-        ))
-        .bind(w.org.0)
-        .bind(w.from)
-        .bind(w.to)
-        .bind(project.map(|p| p.0))
-        .fetch_all(&p)
-        .await)
+        let sql = &sql;
+        let rows: Vec<Row> = read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(w.org.0)
+            .bind(w.from)
+            .bind(w.to)
+            .bind(project.map(|p| p.0))
+            .fetch_all(p)
+            .await)
+        .await
         .map_err(port_err)?;
         rows.into_iter()
             .map(|(c, profit_hi, profit_lo, loss_hi, loss_lo, count)| {
@@ -94,14 +92,16 @@ impl AnalyticsRepository for Store {
              GROUP BY substr(CAST(period_start AS TEXT), 1, 7) ORDER BY month",
             sums::halves(NET)
         );
+        let sql = &sql;
         let rows: Vec<(String, i64, i64)> =
-            with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(w.org.0)
                 .bind(cur.code())
                 .bind(w.from)
                 .bind(w.to)
-                .fetch_all(&p)
+                .fetch_all(p)
                 .await)
+            .await
             .map_err(port_err)?;
         rows.into_iter()
             .map(|(month, hi, lo)| {
@@ -129,15 +129,17 @@ impl AnalyticsRepository for Store {
             halves = sums::halves_as(NET, "hi", "lo"),
             key = sums::order_key(NET),
         );
+        let sql = &sql;
         let rows: Vec<(Uuid, String, i64, i64)> =
-            with_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(w.org.0)
                 .bind(cur.code())
                 .bind(w.from)
                 .bind(w.to)
                 .bind(i64::from(limit))
-                .fetch_all(&p)
+                .fetch_all(p)
                 .await)
+            .await
             .map_err(port_err)?;
         rows.into_iter()
             .map(|(id, title, hi, lo)| {
@@ -166,17 +168,18 @@ impl AnalyticsRepository for Store {
             halves = sums::halves_as("amount_minor", "hi", "lo"),
             key = sums::order_key("amount_minor"),
         );
-        let rows: Vec<(Uuid, String, i64, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(
-            sqlx::AssertSqlSafe(sql.clone())
-        )
-        .bind(w.org.0)
-        .bind(cur.code())
-        .bind(w.from)
-        .bind(w.to)
-        .bind(i64::from(limit))
-        .fetch_all(&p)
-        .await)
-        .map_err(port_err)?;
+        let sql = &sql;
+        let rows: Vec<(Uuid, String, i64, i64)> =
+            read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(w.org.0)
+                .bind(cur.code())
+                .bind(w.from)
+                .bind(w.to)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await)
+            .await
+            .map_err(port_err)?;
         rows.into_iter()
             .map(|(id, name, hi, lo)| {
                 Ok(Ranked {
@@ -191,11 +194,12 @@ impl AnalyticsRepository for Store {
     async fn contracts_of(&self, org: OrgId, user: UserId) -> Result<Vec<StatusCount>, PortError> {
         let sql = "SELECT status, COUNT(*) FROM contracts c WHERE org_id = $1 AND (client_id = $2 \
                    OR EXISTS (SELECT 1 FROM contract_employees e WHERE e.contract_id = c.id AND e.user_id = $2)) GROUP BY status ORDER BY status";
-        let rows: Vec<(String, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(sql)
+        let rows: Vec<(String, i64)> = read_pool!(self, |p| sqlx::query_as(sql)
             .bind(org.0)
             .bind(user.0)
-            .fetch_all(&p)
+            .fetch_all(p)
             .await)
+        .await
         .map_err(port_err)?;
         Ok(rows
             .into_iter()
@@ -212,14 +216,15 @@ impl AnalyticsRepository for Store {
             "SELECT currency, {} FROM commission_payouts WHERE org_id = $1 AND employee_id = $2 GROUP BY currency ORDER BY currency",
             sums::halves("amount_minor")
         );
-        let rows: Vec<(String, i64, i64)> = with_pool!(self.reader(), |p| sqlx::query_as(
-            sqlx::AssertSqlSafe(sql.clone())
-        )
-        .bind(org.0)
-        .bind(user.0)
-        .fetch_all(&p)
-        .await)
-        .map_err(port_err)?;
+        let sql = &sql;
+        let rows: Vec<(String, i64, i64)> =
+            read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(org.0)
+                .bind(user.0)
+                .fetch_all(p)
+                .await)
+            .await
+            .map_err(port_err)?;
         rows.into_iter()
             .map(|(c, hi, lo)| Ok((currency(&c)?, sums::join(hi, lo)?)))
             .collect()

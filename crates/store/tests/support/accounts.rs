@@ -13,6 +13,7 @@ pub async fn migrated(db: &TestDatabase) -> anyhow::Result<Store> {
     let store = Store::connect(
         &SecretString::from(db.url().to_owned()),
         &DbSettings::default(),
+        &nestcms_resilience::Registry::default(),
     )
     .await?;
     store.migrate().await?;
