@@ -33,6 +33,7 @@ fn map(e: Error) -> GatewayError {
             status,
             ..
         } if status < 500 && code != 5 => GatewayError::Refused { code, message },
+        Error::Busy { retry_after, .. } => GatewayError::Busy { retry_after },
         other => GatewayError::Unavailable(other.to_string()),
     }
 }

@@ -52,8 +52,14 @@ pub(crate) async fn faults(sim: &Simulator) -> Option<Response> {
     }
     let in_burst = take_one(&sim.burst_left);
     if in_burst || sim.in_outage() {
+        // Asks to be called again in a second, as a gateway shedding load does.
         return Some(
-            (StatusCode::SERVICE_UNAVAILABLE, "simulated burst of errors").into_response(),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, "1")],
+                "simulated burst of errors",
+            )
+                .into_response(),
         );
     }
     if f.error_rate > 0.0 && rand::rng().random_bool(f.error_rate.clamp(0.0, 1.0)) {

@@ -467,10 +467,11 @@ async fn configured_faults_show_up_as_retryable_errors() -> anyhow::Result<()> {
     )
     .await?;
     for _ in 0..2 {
-        assert!(matches!(
-            bursty.client.query("TST1").await,
-            Err(Error::Unexpected { status: 503, .. })
-        ));
+        let e = bursty.client.query("TST1").await.err();
+        assert!(
+            matches!(e, Some(Error::Busy { status: 503, retry_after }) if retry_after == Duration::from_secs(1)),
+            "a 503 with Retry-After says how long to wait: {e:?}"
+        );
     }
     assert!(
         matches!(

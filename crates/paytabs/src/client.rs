@@ -42,6 +42,14 @@ pub enum Error {
     /// Connection-level failure.
     #[error("cannot reach PayTabs: {0}")]
     Transport(String),
+    /// HTTP 429 or 503 with `Retry-After`: PayTabs asked to be called again after this.
+    #[error("PayTabs asked to wait {} s (HTTP {status})", retry_after.as_secs())]
+    Busy {
+        /// HTTP status.
+        status: u16,
+        /// From the `Retry-After` header (seconds form).
+        retry_after: std::time::Duration,
+    },
     /// An answer we cannot use (non-2xx without an error body, or an unexpected shape).
     #[error("unexpected PayTabs answer (HTTP {status}): {detail}")]
     Unexpected {
@@ -56,7 +64,7 @@ impl Error {
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Timeout | Self::Transport(_) => true,
+            Self::Timeout | Self::Transport(_) | Self::Busy { .. } => true,
             Self::Gateway { code, status, .. } => *code == 5 || *status >= 500,
             Self::Unexpected { status, .. } => *status >= 500,
         }
@@ -164,6 +172,18 @@ impl Client {
                 }
             })?;
         let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_secs);
+        if let (429 | 503, Some(retry_after)) = (status, retry_after) {
+            return Err(Error::Busy {
+                status,
+                retry_after,
+            });
+        }
         let bytes = res.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 Error::Timeout

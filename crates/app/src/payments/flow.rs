@@ -30,11 +30,11 @@ pub struct NewPayment {
 fn gateway_down(e: &GatewayError) -> DomainError {
     tracing::warn!(error = %e, "payment gateway call failed");
     match e {
-        GatewayError::Unavailable(_) | GatewayError::CircuitOpen { .. } => {
-            DomainError::GatewayUnavailable {
-                retry_after_secs: e.retry_after_secs(),
-            }
-        }
+        GatewayError::Unavailable(_)
+        | GatewayError::Busy { .. }
+        | GatewayError::CircuitOpen { .. } => DomainError::GatewayUnavailable {
+            retry_after_secs: e.retry_after_secs(),
+        },
         GatewayError::Refused { code, message } => DomainError::Conflict {
             code: "gateway_refused",
             message: format!("the gateway refused ({code}): {message}"),

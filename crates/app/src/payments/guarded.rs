@@ -52,6 +52,8 @@ impl GuardedGateway {
             || guarded(&self.queries, &call),
             |e: &GatewayError| match e {
                 GatewayError::Unavailable(_) => Verdict::Retry(None),
+                // Not sooner than asked; `retry` gives up when that is past the deadline.
+                GatewayError::Busy { retry_after } => Verdict::Retry(Some(*retry_after)),
                 _ => Verdict::Stop,
             },
         )

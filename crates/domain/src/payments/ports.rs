@@ -197,6 +197,12 @@ pub enum GatewayError {
     /// Not reachable, timed out, or answered 5xx: retry later.
     #[error("gateway unavailable: {0}")]
     Unavailable(String),
+    /// The gateway answered that it is busy and asked to be called again after `retry_after`.
+    #[error("gateway busy; asked to wait {} s", retry_after.as_secs())]
+    Busy {
+        /// As the gateway asked.
+        retry_after: std::time::Duration,
+    },
     /// Not called: its circuit breaker is open after recent failures.
     #[error("gateway circuit open; retry in {} s", retry_after.as_secs())]
     CircuitOpen {
@@ -214,7 +220,9 @@ impl GatewayError {
     /// How long a client should wait before trying again, for an outage.
     pub fn retry_after_secs(&self) -> u64 {
         match self {
-            Self::CircuitOpen { retry_after } => retry_after.as_secs().max(1),
+            Self::CircuitOpen { retry_after } | Self::Busy { retry_after } => {
+                retry_after.as_secs().max(1)
+            }
             Self::Unavailable(_) => 5,
             Self::Refused { .. } => 0,
         }

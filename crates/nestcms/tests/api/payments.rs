@@ -68,6 +68,48 @@ pub(crate) async fn checked_out(
     Ok((path, co))
 }
 
+/// A payment approved on the hosted page whose IPN never comes (the simulator drops them), with
+/// the form the browser will post back to us.
+pub(crate) async fn awaiting_return() -> anyhow::Result<(Sim, TestApp, Shop, String, String)> {
+    let (sim, app, s, path, co) = checked_out_without_ipn("75.00", "SAR").await?;
+    let form = approved_return_form(&co).await?;
+    Ok((sim, app, s, path, form))
+}
+
+/// The browser's return from the hosted page.
+pub(crate) async fn post_return(app: &TestApp, form: String) -> anyhow::Result<reqwest::Response> {
+    Ok(app
+        .client
+        .post(app.url("/api/v1/payments/return/paytabs"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await?)
+}
+
+/// Approves the page of checkout `co` and returns the form the browser posts back to us.
+pub(crate) async fn approved_return_form(co: &Value) -> anyhow::Result<String> {
+    let done: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/complete",
+            co["redirect_url"].as_str().unwrap_or_default()
+        ))
+        .json(&json!({ "response_status": "A" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let fields: Vec<(String, String)> = done["return_fields"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    Ok(url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&fields)
+        .finish())
+}
+
 pub(crate) async fn state_of(app: &TestApp, s: &Shop, path: &str) -> anyhow::Result<Value> {
     ok(app.get_as(&s.owner, path).await?, 200).await
 }
@@ -103,8 +145,8 @@ pub(crate) async fn press(redirect_url: &str, status: &str) -> anyhow::Result<()
 }
 
 /// A genuine IPN body for a transaction, as the simulator would send it, with a given trace.
-/// A payment approved on the hosted page whose IPN never arrives (the simulator drops them).
-pub(crate) async fn approved_without_ipn(
+/// A payment checked out against a simulator that never sends IPNs.
+async fn checked_out_without_ipn(
     amount: &str,
     currency: &str,
 ) -> anyhow::Result<(Sim, TestApp, Shop, String, Value)> {
@@ -116,6 +158,15 @@ pub(crate) async fn approved_without_ipn(
     let app = spawn_app_with_sim(&sim).await?;
     let s = shop(&app).await?;
     let (path, co) = checked_out(&app, &s, amount, currency).await?;
+    Ok((sim, app, s, path, co))
+}
+
+/// A payment approved on the hosted page whose IPN never arrives (the simulator drops them).
+pub(crate) async fn approved_without_ipn(
+    amount: &str,
+    currency: &str,
+) -> anyhow::Result<(Sim, TestApp, Shop, String, Value)> {
+    let (sim, app, s, path, co) = checked_out_without_ipn(amount, currency).await?;
     press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
     Ok((sim, app, s, path, co))
 }
@@ -611,40 +662,8 @@ async fn a_refund_the_gateway_never_confirmed_is_settled_by_the_reconciler() -> 
 
 #[tokio::test]
 async fn the_browser_return_is_verified_and_lands_on_the_true_state() -> anyhow::Result<()> {
-    let sim = start_sim(Faults {
-        drop_ipns: true,
-        ..Faults::default()
-    })
-    .await?;
-    let app = spawn_app_with_sim(&sim).await?;
-    let s = shop(&app).await?;
-    let (path, co) = checked_out(&app, &s, "75.00", "SAR").await?;
-    let done: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/complete",
-            co["redirect_url"].as_str().unwrap_or_default()
-        ))
-        .json(&json!({ "response_status": "A" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let fields: Vec<(String, String)> = done["return_fields"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-        .collect();
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&fields)
-        .finish();
-    let res = app
-        .client
-        .post(app.url("/api/v1/payments/return/paytabs"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.clone())
-        .send()
-        .await?;
+    let (_sim, app, s, path, form) = awaiting_return().await?;
+    let res = post_return(&app, form.clone()).await?;
     assert_eq!(res.status(), 303);
     let location = res
         .headers()

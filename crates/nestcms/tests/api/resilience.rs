@@ -148,3 +148,24 @@ async fn a_refund_is_refused_before_anything_is_reserved_while_follow_ups_are_re
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_gateway_that_asks_to_wait_is_asked_again_no_sooner() -> anyhow::Result<()> {
+    let (sim, app, s, path, form) = crate::payments::awaiting_return().await?;
+    // The next call is answered 503 with `Retry-After: 1`; the return's lookup is a query, so
+    // it is asked again, a second later at the earliest, and lands on the true state.
+    sim.sim.fail_next(1);
+    let started = std::time::Instant::now();
+    let res = crate::payments::post_return(&app, form).await?;
+    let took = started.elapsed();
+    assert_eq!(res.status(), 303);
+    assert!(
+        took >= std::time::Duration::from_secs(1),
+        "asked again after {took:?}, before the gateway's Retry-After"
+    );
+    assert_eq!(
+        crate::payments::state_of(&app, &s, &path).await?["state"],
+        "paid"
+    );
+    Ok(())
+}
