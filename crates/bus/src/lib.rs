@@ -4,26 +4,29 @@
 //! at-least-once (a crash between the broker's confirm and the record, or two relays racing,
 //! can repeat an event); consumers deduplicate on the AMQP `message_id`, the event id.
 //!
+//! The relay also publishes every circuit breaker state change of its process
+//! (`breaker.<name>`), kept in memory while the broker is away.
+//!
 //! In the embedded mode there is no broker: events are only published in-process.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use chrono::Utc;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use nestcms_domain::payments::PaymentEvent;
-use nestcms_domain::payments::ports::EventOutbox;
-use nestcms_resilience::{Breaker, BreakerConfig, CallError, RetryPolicy, full_jitter};
+use nestcms_resilience::Transition;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-/// The topic exchange events go to; routing key `payment.<kind>`.
+mod relay;
+
+pub use relay::{breaker_config, relay};
+
+/// The topic exchange events go to; routing key `payment.<kind>` for payment events and
+/// `breaker.<name>` for circuit breaker state changes.
 pub const EXCHANGE: &str = "nestcms.events";
 
 /// How many events one pass of the relay takes from the outbox.
-const BATCH: u32 = 100;
+pub(crate) const BATCH: u32 = 100;
 
 /// What can go wrong talking to the broker.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,16 @@ pub enum BusError {
     /// The broker refused (nacked) a message.
     #[error("message broker refused event {0}")]
     Nacked(String),
+}
+
+impl BusError {
+    /// A refusal, saying what was refused.
+    fn naming(self, what: &str) -> Self {
+        match self {
+            Self::Nacked(_) => Self::Nacked(what.to_owned()),
+            other => other,
+        }
+    }
 }
 
 /// Declares [`EXCHANGE`] (durable topic); idempotent, so publishers and consumers both may.
@@ -79,12 +92,31 @@ impl Broker {
         self.connection.status().connected()
     }
 
+    /// Publishes breaker state changes in order, each confirmed before the next.
+    pub async fn publish_changes(&self, changes: &[Transition]) -> Result<(), BusError> {
+        for t in changes {
+            self.publish_change(t).await?;
+        }
+        Ok(())
+    }
+
     /// Publishes events in order, each confirmed before the next.
     pub async fn publish_all(&self, events: &[PaymentEvent]) -> Result<(), BusError> {
         for e in events {
             self.publish(e).await?;
         }
         Ok(())
+    }
+
+    /// Publishes a breaker's state change (routing key `breaker.<name>`, not persistent: it
+    /// describes this process at one moment) and waits for the broker's confirm.
+    pub async fn publish_change(&self, t: &Transition) -> Result<(), BusError> {
+        let at = chrono::DateTime::from_timestamp_millis(i64::try_from(t.at_ms).unwrap_or(0));
+        let body = json!({ "breaker": t.breaker, "from": t.from, "to": t.to, "at": at });
+        let props = BasicProperties::default().with_delivery_mode(1);
+        self.publish_json(&format!("breaker.{}", t.breaker), &body, props)
+            .await
+            .map_err(|e| e.naming(&format!("breaker change of {}", t.breaker)))
     }
 
     /// Publishes one event as persistent JSON and waits for the broker's confirm.
@@ -99,141 +131,36 @@ impl Broker {
             "detail": e.detail,
             "at": e.at,
         });
-        let payload = serde_json::to_vec(&body).unwrap_or_default();
         let props = BasicProperties::default()
-            .with_content_type("application/json".into())
             .with_delivery_mode(2)
             .with_message_id(e.id.0.to_string().into());
+        self.publish_json(&format!("payment.{}", e.kind), &body, props)
+            .await
+            .map_err(|err| err.naming(&e.id.0.to_string()))
+    }
+
+    /// Publishes `body` as JSON with `props` and waits for the broker's confirm.
+    async fn publish_json(
+        &self,
+        routing_key: &str,
+        body: &serde_json::Value,
+        props: BasicProperties,
+    ) -> Result<(), BusError> {
+        let payload = serde_json::to_vec(body).unwrap_or_default();
         let confirm = self
             .channel
             .basic_publish(
                 EXCHANGE.into(),
-                format!("payment.{}", e.kind).as_str().into(),
+                routing_key.into(),
                 BasicPublishOptions::default(),
                 &payload,
-                props,
+                props.with_content_type("application/json".into()),
             )
             .await?
             .await?;
         if confirm.is_nack() {
-            return Err(BusError::Nacked(e.id.0.to_string()));
+            return Err(BusError::Nacked(String::new()));
         }
         Ok(())
-    }
-}
-
-/// How the relay waits after failed rounds: full jitter from half a second up to five, so a
-/// returning broker is found within seconds and a fleet of relays does not reconnect in step.
-const RELAY_BACKOFF: RetryPolicy = RetryPolicy {
-    attempts: u32::MAX,
-    base: Duration::from_millis(500),
-    max: Duration::from_secs(5),
-    deadline: Duration::MAX,
-};
-
-/// The breaker for the broker. The relay is its only caller and calls it only with events to
-/// publish, a few times a second at most, so the window is short and small: three failures
-/// among the last six calls open it.
-pub fn breaker_config() -> BreakerConfig {
-    BreakerConfig {
-        window: Duration::from_secs(10),
-        window_calls: 6,
-        min_calls: 3,
-        timeout: Duration::from_secs(10),
-        slow_call: Duration::from_secs(5),
-        open_for: Duration::from_secs(5),
-        probes: 1,
-        ..BreakerConfig::default()
-    }
-}
-
-/// Drains the outbox into the broker until `stop` resolves: after every wake-up (an in-process
-/// event was recorded) and at least once a second. Every connection and batch goes through
-/// `breaker` (a hung broker costs one timeout, then rounds are refused until it may be tried
-/// again); after a failed round the relay waits a jittered, growing pause and reconnects.
-/// `report` hears how each round went (events wait in the outbox while rounds fail).
-pub async fn relay(
-    url: SecretString,
-    outbox: Arc<dyn EventOutbox>,
-    breaker: Arc<Breaker>,
-    mut wake: tokio::sync::broadcast::Receiver<PaymentEvent>,
-    stop: impl std::future::Future<Output = ()>,
-    report: impl Fn(Result<(), String>),
-) {
-    tokio::pin!(stop);
-    let mut broker: Option<Broker> = None;
-    let mut failed_rounds = 0_u32;
-    loop {
-        let pause = match round(&url, &mut broker, outbox.as_ref(), &breaker).await {
-            Ok(()) => {
-                failed_rounds = 0;
-                report(Ok(()));
-                Duration::from_secs(1)
-            }
-            Err(why) => {
-                failed_rounds = failed_rounds.saturating_add(1);
-                tracing::warn!(error = %why, "event relay round failed; events wait in the outbox");
-                report(Err(why));
-                let floor = breaker.refuses().unwrap_or_default();
-                full_jitter(RELAY_BACKOFF, failed_rounds).max(floor)
-            }
-        };
-        tokio::select! {
-            () = &mut stop => return,
-            _ = wake.recv(), if failed_rounds == 0 => {}
-            () = tokio::time::sleep(pause) => {}
-        }
-    }
-}
-
-/// One round: publishes batches until the outbox is empty, connecting when there is something
-/// to publish and no live connection. Only the broker's part (connecting, publishing with
-/// confirms) goes through the breaker: an idle round touches nothing and proves nothing, and
-/// an outbox (database) failure is not the broker's.
-async fn round(
-    url: &SecretString,
-    broker: &mut Option<Broker>,
-    outbox: &dyn EventOutbox,
-    breaker: &Breaker,
-) -> Result<(), String> {
-    loop {
-        let batch = outbox
-            .undelivered(BATCH)
-            .await
-            .map_err(|e| format!("outbox: {e}"))?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let b = match broker.take() {
-            Some(b) if b.is_connected() => b,
-            _ => breaker
-                .call(|| Broker::connect(url), |_| true)
-                .await
-                .map_err(|e| format!("cannot reach the message broker: {}", describe(e)))?,
-        };
-        breaker
-            .call(|| b.publish_all(&batch), |_| true)
-            .await
-            .map_err(|e| format!("event relay interrupted: {}", describe(e)))?;
-        *broker = Some(b);
-        let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
-        outbox
-            .delivered(&ids, Utc::now())
-            .await
-            .map_err(|e| format!("outbox: {e}"))?;
-        if batch.len() < BATCH as usize {
-            return Ok(());
-        }
-    }
-}
-
-fn describe(e: CallError<BusError>) -> String {
-    match e {
-        CallError::Open { retry_after } => format!(
-            "circuit open, next attempt in {} ms",
-            retry_after.as_millis()
-        ),
-        CallError::Timeout => "timed out".to_owned(),
-        CallError::Failed(e) => e.to_string(),
     }
 }

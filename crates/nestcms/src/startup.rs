@@ -225,7 +225,7 @@ fn spawn_background(
     store: &Arc<Store>,
     config: &Config,
     health: Arc<TaskHealth>,
-    breakers: &nestcms_resilience::Registry,
+    breakers: &Arc<nestcms_resilience::Registry>,
 ) -> Supervisor {
     let mut supervisor = Supervisor::new(health);
     let (p, s) = (payments.clone(), store.clone());
@@ -237,6 +237,10 @@ fn spawn_background(
         tracing::info!("relaying payment events to the message broker");
         let (p, outbox) = (payments.clone(), store.clone() as Arc<dyn EventOutbox>);
         let breaker = breakers.breaker("rabbitmq", nestcms_bus::breaker_config());
+        let registry = Arc::clone(breakers);
+        // Subscribed now, not when the task first runs, so no change made meanwhile is missed;
+        // a restarted relay subscribes afresh.
+        let first = std::sync::Mutex::new(Some(breakers.subscribe()));
         supervisor.spawn("relay", move |stop| {
             let report = {
                 let stop = stop.clone();
@@ -250,6 +254,11 @@ fn spawn_background(
                 outbox.clone(),
                 breaker.clone(),
                 p.subscribe(),
+                first
+                    .lock()
+                    .ok()
+                    .and_then(|mut f| f.take())
+                    .unwrap_or_else(|| registry.subscribe()),
                 stop.stopped(),
                 report,
             );

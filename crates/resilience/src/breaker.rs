@@ -98,8 +98,8 @@ pub enum CallError<E> {
     Failed(E),
 }
 
-/// A state change, for logs, metrics and listeners.
-#[derive(Debug, Clone)]
+/// A state change, for logs, metrics and listeners (the broker relay publishes them).
+#[derive(Debug, Clone, Serialize)]
 pub struct Transition {
     /// The breaker.
     pub breaker: String,
@@ -107,6 +107,8 @@ pub struct Transition {
     pub from: BreakerState,
     /// To.
     pub to: BreakerState,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: u64,
 }
 
 /// What an operator sees of a breaker.
@@ -388,6 +390,7 @@ impl Breaker {
                 breaker: self.name.clone(),
                 from,
                 to,
+                at_ms: unix_ms(),
             });
         }
     }

@@ -16,16 +16,9 @@ use serde_json::{Value, json};
 use crate::helpers::spawn_app_with;
 use crate::payments::{ok, shop};
 
-#[tokio::test]
-async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyhow::Result<()> {
-    let Some(url) = nestcms_testkit::service_url(
-        nestcms_testkit::AMQP_URL_VAR,
-        "payment_events_are_relayed_to_the_broker_and_marked_delivered",
-    ) else {
-        return Ok(());
-    };
-    // A private queue bound to every payment event, declared before anything is published.
-    let conn = Connection::connect(&url, ConnectionProperties::default()).await?;
+/// A private queue bound to `binding`, and its consumer (the connection must outlive it).
+async fn listen(url: &str, binding: &str) -> anyhow::Result<(Connection, lapin::Consumer)> {
+    let conn = Connection::connect(url, ConnectionProperties::default()).await?;
     let ch = conn.create_channel().await?;
     nestcms_bus::declare_exchange(&ch).await?;
     let q = ch
@@ -42,15 +35,15 @@ async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyh
     ch.queue_bind(
         q.name().clone(),
         EXCHANGE.into(),
-        "payment.#".into(),
+        binding.into(),
         QueueBindOptions::default(),
         FieldTable::default(),
     )
     .await?;
-    let mut consumer = ch
+    let consumer = ch
         .basic_consume(
             q.name().clone(),
-            "relay-test".into(),
+            "bus-test".into(),
             BasicConsumeOptions {
                 no_ack: true,
                 ..BasicConsumeOptions::default()
@@ -58,7 +51,19 @@ async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyh
             FieldTable::default(),
         )
         .await?;
+    Ok((conn, consumer))
+}
 
+#[tokio::test]
+async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyhow::Result<()> {
+    let Some(url) = nestcms_testkit::service_url(
+        nestcms_testkit::AMQP_URL_VAR,
+        "payment_events_are_relayed_to_the_broker_and_marked_delivered",
+    ) else {
+        return Ok(());
+    };
+    // A private queue bound to every payment event, declared before anything is published.
+    let (_conn, mut consumer) = listen(&url, "payment.#").await?;
     let app = spawn_app_with(|c| c.bus.url = Some(SecretString::from(url.clone()))).await?;
     let s = shop(&app).await?;
     let created = app
@@ -106,5 +111,60 @@ async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyh
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(left, 0, "every event marked delivered");
+    Ok(())
+}
+
+#[tokio::test]
+async fn breaker_state_changes_are_published_to_the_broker() -> anyhow::Result<()> {
+    let Some(url) = nestcms_testkit::service_url(
+        nestcms_testkit::AMQP_URL_VAR,
+        "breaker_state_changes_are_published_to_the_broker",
+    ) else {
+        return Ok(());
+    };
+    let (_conn, mut consumer) = listen(&url, "breaker.#").await?;
+    let app = spawn_app_with(|c| c.bus.url = Some(SecretString::from(url.clone()))).await?;
+    // The relay runs once the service's background work has started (its first round).
+    for _ in 0..100 {
+        if app.tasks.status("relay").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A dependency of this test's own, failing once with a minimum volume of one: it opens.
+    let name = format!("test.{}", uuid::Uuid::now_v7().simple());
+    let breaker = app.breakers.breaker(
+        &name,
+        nestcms_resilience::BreakerConfig {
+            min_calls: 1,
+            ..nestcms_resilience::BreakerConfig::default()
+        },
+    );
+    let _ = breaker
+        .call(|| async { Err::<(), _>("refused") }, |_| true)
+        .await;
+    let seen = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(delivery) = consumer.next().await {
+            let d = delivery?;
+            let body: Value = serde_json::from_slice(&d.data)?;
+            if body["breaker"] == name.as_str() {
+                return Ok::<_, anyhow::Error>(Some((d.routing_key.to_string(), body)));
+            }
+        }
+        Ok(None)
+    })
+    .await??;
+    let Some((key, body)) = seen else {
+        anyhow::bail!("the consumer stopped before the change arrived");
+    };
+    assert_eq!(key, format!("breaker.{name}"));
+    assert_eq!(
+        (&body["from"], &body["to"]),
+        (&json!("closed"), &json!("open"))
+    );
+    assert!(
+        body["at"].as_str().is_some_and(|a| a.starts_with("20")),
+        "{body}"
+    );
     Ok(())
 }

@@ -120,22 +120,25 @@ pub async fn bind_queue(url: &str) -> anyhow::Result<()> {
         FieldTable::default(),
     )
     .await?;
-    ch.queue_bind(
-        QUEUE.into(),
-        nestcms_bus::EXCHANGE.into(),
-        "payment.#".into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    )
-    .await?;
+    for key in ["payment.#", "breaker.#"] {
+        ch.queue_bind(
+            QUEUE.into(),
+            nestcms_bus::EXCHANGE.into(),
+            key.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    }
     conn.close(200, "bound".into()).await?;
     Ok(())
 }
 
 const QUEUE: &str = "fault-suite";
 
-/// The distinct event ids waiting in the queue (redeliveries counted once).
-pub async fn delivered_events(url: &str) -> anyhow::Result<BTreeSet<String>> {
+/// What reached the broker: the distinct payment event ids (redeliveries counted once) and the
+/// breaker changes, as `(breaker, to)`.
+pub async fn delivered(url: &str) -> anyhow::Result<(BTreeSet<String>, Vec<(String, String)>)> {
     let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await?;
     let ch = conn.create_channel().await?;
     let mut consumer = ch
@@ -149,12 +152,17 @@ pub async fn delivered_events(url: &str) -> anyhow::Result<BTreeSet<String>> {
             FieldTable::default(),
         )
         .await?;
-    let mut ids = BTreeSet::new();
+    let (mut ids, mut changes) = (BTreeSet::new(), Vec::new());
     while let Ok(Some(delivery)) =
         tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
     {
         let body: Value = serde_json::from_slice(&delivery?.data)?;
-        ids.insert(body["id"].as_str().unwrap_or_default().to_owned());
+        let text = |k: &str| body[k].as_str().unwrap_or_default().to_owned();
+        if body.get("breaker").is_some() {
+            changes.push((text("breaker"), text("to")));
+        } else {
+            ids.insert(text("id"));
+        }
     }
-    Ok(ids)
+    Ok((ids, changes))
 }
