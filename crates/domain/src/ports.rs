@@ -61,6 +61,32 @@ pub trait SystemRepository: Send + Sync {
     async fn schema_status(&self) -> Result<SchemaStatus, PortError>;
     /// The id written once when this database was first migrated.
     async fn installation_id(&self) -> Result<InstallationId, PortError>;
+    /// Connections of the primary's pool, as health probes report them.
+    fn pool_status(&self) -> PoolStatus;
+    /// Every read replica as last observed, named `replica.N` (never by its URL).
+    fn replica_health(&self) -> Vec<ReplicaHealth>;
+}
+
+/// Connections of a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Checked out now.
+    pub in_use: u32,
+    /// Open and idle.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
+
+/// A read replica as last observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaHealth {
+    /// `replica.1`, `replica.2`, … in configuration order.
+    pub name: String,
+    /// Reads go to it: its last check passed and its breaker lets reads through.
+    pub in_rotation: bool,
+    /// Lag at its last check, in milliseconds.
+    pub lag_ms: u64,
 }
 
 /// Where uploaded files live (design documents). The default adapter writes under the data

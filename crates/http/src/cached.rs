@@ -6,6 +6,7 @@
 //! logged. `x-cache: hit|miss` tells which.
 
 use std::future::Future;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode};
@@ -16,6 +17,15 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::idempotency::json_response;
 use crate::state::AppState;
+
+/// Hits and misses since start, for the cache's health probe.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Answers served from the cache.
+    pub hits: std::sync::atomic::AtomicU64,
+    /// Answers computed (not cached, expired, or the cache failed).
+    pub misses: std::sync::atomic::AtomicU64,
+}
 
 /// How long a cached answer may be served after a write whose invalidation failed.
 const TTL: Duration = Duration::from_secs(60);
@@ -43,11 +53,15 @@ where
     };
     if let Some(k) = &full {
         match state.cache.get(k).await {
-            Ok(Some(body)) => return Ok(json(body, "hit")),
+            Ok(Some(body)) => {
+                state.cache_stats.hits.fetch_add(1, Relaxed);
+                return Ok(json(body, "hit"));
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cache read failed"),
         }
     }
+    state.cache_stats.misses.fetch_add(1, Relaxed);
     let value = work.await?;
     let body = serde_json::to_string(&value).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Some(k) = &full

@@ -13,8 +13,8 @@ use crate::layers;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
-    invitations, members, metrics, offers, orgs, payments, project_lists, project_parts, projects,
-    schedules, users,
+    health_deps, invitations, members, metrics, offers, orgs, payments, project_lists,
+    project_parts, projects, schedules, users,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -29,6 +29,14 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
+        .routes(routes!(health_deps::overall))
+        .routes(routes!(health_deps::database_health))
+        .routes(routes!(health_deps::replicas_health))
+        .routes(routes!(health_deps::cache_health))
+        .routes(routes!(health_deps::gateway_health))
+        .routes(routes!(health_deps::bus_health))
+        .routes(routes!(health_deps::breakers_health))
+        .routes(routes!(health_deps::detailed))
         .routes(routes!(metrics::metrics))
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))

@@ -11,6 +11,7 @@ pub mod design_files;
 pub mod earnings;
 pub mod grants;
 pub mod health;
+pub mod health_deps;
 pub mod invitations;
 pub mod members;
 pub mod metrics;

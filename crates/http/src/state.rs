@@ -38,6 +38,16 @@ pub struct App {
     pub limiter: Arc<dyn nestcms_domain::limits::RateLimiter>,
     /// Who may send PayTabs callbacks, and failed verifications per address.
     pub callbacks: crate::perimeter::CallbackPerimeter,
+    /// The payment event outbox, for the bus's health probe.
+    pub outbox: Arc<dyn nestcms_domain::payments::ports::EventOutbox>,
+    /// Whether a message broker is configured (`bus.url`).
+    pub bus_configured: bool,
+    /// `memory` or `redis`, for the cache's health probe.
+    pub cache_backend: &'static str,
+    /// Hits and misses of [`crate::cached`].
+    pub cache_stats: crate::cached::CacheStats,
+    /// When this process started serving.
+    pub started: std::time::Instant,
     /// The primary database's breaker (see [`crate::dbgate`]).
     pub database: Arc<nestcms_resilience::Breaker>,
     /// Every circuit breaker of this process (for operators).

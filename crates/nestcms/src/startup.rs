@@ -121,6 +121,15 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let state = AppState(Arc::new(App {
         limiter,
         callbacks,
+        outbox: store.clone(),
+        bus_configured: config.bus.url.is_some(),
+        cache_backend: if config.cache.url.is_some() {
+            "redis"
+        } else {
+            "memory"
+        },
+        cache_stats: nestcms_http::cached::CacheStats::default(),
+        started: std::time::Instant::now(),
         database: breakers.breaker(
             "database",
             nestcms_http::dbgate::breaker_config(config.server.request_timeout),

@@ -45,6 +45,15 @@ impl EventOutbox for Store {
         Ok(rows.into_iter().map(event_from_row).collect())
     }
 
+    async fn backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), PortError> {
+        let sql = "SELECT COUNT(*), MIN(e.created_at) FROM payment_events e \
+                   WHERE NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = e.id)";
+        let (n, oldest): (i64, Option<Ts>) =
+            with_pool!(self.primary(), |p| sqlx::query_as(sql).fetch_one(p).await)
+                .map_err(port_err)?;
+        Ok((u64::try_from(n).unwrap_or(0), oldest.map(|t| t.0)))
+    }
+
     async fn delivered(&self, ids: &[PaymentEventId], at: DateTime<Utc>) -> Result<(), PortError> {
         let sql = "INSERT INTO event_deliveries (event_id, delivered_at) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         with_pool!(self.primary(), |p| async {

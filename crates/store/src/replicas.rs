@@ -169,6 +169,19 @@ impl ReplicaSet {
             .collect()
     }
 
+    /// Every replica by position, whether reads go to it, and its last lag.
+    pub fn health(&self) -> Vec<nestcms_domain::ports::ReplicaHealth> {
+        self.replicas
+            .iter()
+            .enumerate()
+            .map(|(i, r)| nestcms_domain::ports::ReplicaHealth {
+                name: format!("replica.{}", i + 1),
+                in_rotation: r.healthy.load(Ordering::Relaxed) && r.breaker.refuses().is_none(),
+                lag_ms: r.lag_ms.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
     /// Closes every replica pool.
     pub async fn close(&self) {
         for r in &self.replicas {

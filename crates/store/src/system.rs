@@ -2,7 +2,7 @@
 
 use nestcms_domain::PortError;
 use nestcms_domain::id::InstallationId;
-use nestcms_domain::ports::{SchemaStatus, SystemRepository};
+use nestcms_domain::ports::{PoolStatus, ReplicaHealth, SchemaStatus, SystemRepository};
 use uuid::Uuid;
 
 use crate::error::port_err;
@@ -11,6 +11,23 @@ use crate::{migrate, with_pool};
 
 #[async_trait::async_trait]
 impl SystemRepository for Store {
+    fn pool_status(&self) -> PoolStatus {
+        let (size, idle, max) = with_pool!(self.primary(), |p| (
+            p.size(),
+            u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+            p.options().get_max_connections()
+        ));
+        PoolStatus {
+            in_use: size.saturating_sub(idle),
+            idle,
+            max,
+        }
+    }
+
+    fn replica_health(&self) -> Vec<ReplicaHealth> {
+        self.replicas().health()
+    }
+
     async fn ping(&self) -> Result<(), PortError> {
         with_pool!(self.primary(), |p| sqlx::query("SELECT 1")
             .execute(p)

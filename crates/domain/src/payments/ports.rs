@@ -320,6 +320,8 @@ pub trait IdempotencyRepository: Send + Sync {
 /// The payment event log read as an outbox: events not yet handed to the message broker.
 #[async_trait::async_trait]
 pub trait EventOutbox: Send + Sync {
+    /// How many events are not yet delivered, and when the oldest of them was recorded.
+    async fn backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), PortError>;
     /// Up to `limit` undelivered events, oldest first.
     async fn undelivered(&self, limit: u32) -> Result<Vec<PaymentEvent>, PortError>;
     /// Records that the broker confirmed these events.

@@ -26,14 +26,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         )
         .into_response();
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    // Compare digests so neither the length nor a common prefix shows in the timing.
-    let expected = Sha256::digest(m.token.expose_secret().as_bytes());
-    if !bool::from(Sha256::digest(given.as_bytes()).ct_eq(&expected)) {
+    if !token_matches(m, &headers) {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "metrics_unauthorized",
@@ -47,4 +40,16 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     res
+}
+
+/// Whether the request carries the metrics token as its bearer token.
+pub(crate) fn token_matches(m: &crate::state::Metrics, headers: &HeaderMap) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compare digests so neither the length nor a common prefix shows in the timing.
+    let expected = Sha256::digest(m.token.expose_secret().as_bytes());
+    bool::from(Sha256::digest(given.as_bytes()).ct_eq(&expected))
 }

@@ -84,6 +84,16 @@ async fn with_the_primary_database_gone_requests_get_a_quick_503_and_recover_aft
     );
     assert!((1..=5).contains(&wait), "Retry-After {wait}");
     assert_eq!(app.get("/health/ready").await?.status(), 503);
+    let started = Instant::now();
+    let res = app.get("/health").await?;
+    assert_eq!(res.status(), 503, "unhealthy without its primary database");
+    let body: serde_json::Value = res.json().await?;
+    assert_eq!(body["checks"]["database"], "unhealthy");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 
     cut.restore().await?;
     tokio::time::sleep(Duration::from_secs(wait)).await;

@@ -11,6 +11,7 @@ mod fixtures;
 mod hardening;
 mod hardening_payments;
 mod health;
+mod health_deps;
 mod helpers;
 mod idempotency;
 mod identity;

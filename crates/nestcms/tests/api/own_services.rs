@@ -59,6 +59,18 @@ impl OwnRedis {
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
+
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers, as when it hangs.
+    pub fn freeze(&self, frozen: bool) -> anyhow::Result<()> {
+        let pid = self.child.as_ref().map(std::process::Child::id);
+        let pid = pid.ok_or_else(|| anyhow::anyhow!("redis is not running"))?;
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill {signal} {pid} failed");
+        Ok(())
+    }
 }
 
 impl Drop for OwnRedis {
