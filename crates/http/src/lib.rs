@@ -14,6 +14,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod layers;
 pub mod limits;
+pub mod observe;
 mod openapi;
 pub mod perimeter;
 pub mod problem;

@@ -58,3 +58,34 @@ async fn metrics_need_a_token_and_count_forged_callbacks() -> anyhow::Result<()>
     assert!(after > before, "{name}: {before} then {after}");
     Ok(())
 }
+
+#[tokio::test]
+async fn requests_are_counted_and_timed_by_route_template_never_by_raw_path() -> anyhow::Result<()>
+{
+    let app = spawn_app_with(|c| c.metrics.token = Some(SecretString::from(TOKEN))).await?;
+    let (_, owner) = app.user("counted@metrics.example").await?;
+    let org = app.org(&owner, "Counted Co").await?;
+    for _ in 0..3 {
+        assert_eq!(
+            app.get_as(&owner, &format!("/api/v1/orgs/{org}"))
+                .await?
+                .status(),
+            200
+        );
+    }
+    let text = scrape(&app).await?;
+    let line = "nestcms_http_requests_total{method=\"GET\",route=\"/api/v1/orgs/{org_id}\",status=\"200\"}";
+    assert!(counter(&text, line) >= 3, "{line} in:\n{text}");
+    assert!(
+        text.contains("nestcms_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/orgs/{org_id}\",status=\"200\",le=\"0.1\"}"),
+        "latency is a histogram with buckets"
+    );
+    assert!(
+        text.contains(
+            "nestcms_http_requests_in_flight{method=\"GET\",route=\"/api/v1/orgs/{org_id}\"}"
+        ),
+        "requests in flight are gauged"
+    );
+    assert!(!text.contains(&org), "an id never becomes a label value");
+    Ok(())
+}
