@@ -51,19 +51,19 @@ impl Payments {
     /// A conditional state move; publishes its events when it happened.
     pub(crate) async fn moved(
         &self,
-        id: nestcms_domain::payments::PaymentId,
-        from: PaymentState,
+        p: &nestcms_domain::payments::Payment,
         to: PaymentState,
         at: chrono::DateTime<chrono::Utc>,
         events: &[PaymentEvent],
     ) -> Result<bool, DomainError> {
         let happened = self
             .store
-            .move_payment(id, from, to, at, events)
+            .move_payment(p.id, p.state, to, at, events)
             .await
             .map_err(crate::port)?;
         if happened {
             self.publish(events);
+            count(to.as_str(), p.amount);
         }
         Ok(happened)
     }
@@ -87,4 +87,15 @@ impl Payments {
             let _ = self.events.send(e.clone());
         }
     }
+}
+
+/// Counts a payment reaching `outcome` (`created`, `paid`, `declined`, `refunded`, …) with its
+/// amount, by currency: `nestcms_payments_total` and `nestcms_payment_amount_minor_total`
+/// (minor units, so the sums are exact). Called only after the change committed.
+pub(crate) fn count(outcome: &'static str, amount: nestcms_domain::Money) {
+    let currency = amount.currency().code();
+    metrics::counter!("nestcms_payments_total", "outcome" => outcome, "currency" => currency)
+        .increment(1);
+    metrics::counter!("nestcms_payment_amount_minor_total", "outcome" => outcome, "currency" => currency)
+        .increment(u64::try_from(amount.minor()).unwrap_or(0));
 }

@@ -142,6 +142,7 @@ impl Payments {
                 "this instalment already has a live payment",
             ))?;
         self.publish(std::slice::from_ref(&created));
+        super::count("created", p.amount);
         Ok(p)
     }
 

@@ -208,6 +208,9 @@ impl Payments {
                 .await
                 .map_err(port)?;
             self.publish(std::slice::from_ref(&settled));
+            if state == RefundState::Succeeded {
+                super::count("refunded", r.amount);
+            }
         }
         Ok(Refund {
             state,

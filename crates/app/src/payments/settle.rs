@@ -70,8 +70,7 @@ impl Payments {
                         json!({ "from": p.state.as_str(), "to": "on_hold" }),
                     ),
                 ];
-                self.moved(p.id, p.state, PaymentState::OnHold, now, &events)
-                    .await?;
+                self.moved(p, PaymentState::OnHold, now, &events).await?;
                 return Ok(PaymentState::OnHold);
             }
             self.recorded(&[PaymentEvent::new(
@@ -108,7 +107,7 @@ impl Payments {
             ),
         ];
         // Conditional: if another delivery or the reconciler moved it first, nothing happens.
-        self.moved(p.id, p.state, target, now, &events).await?;
+        self.moved(p, target, now, &events).await?;
         Ok(target)
     }
 
@@ -234,8 +233,7 @@ impl Payments {
                         None,
                         json!({ "from": p.state.as_str(), "to": "expired", "reason": "page validity over" }),
                     )];
-                    self.moved(p.id, p.state, PaymentState::Expired, now, &events)
-                        .await?;
+                    self.moved(&p, PaymentState::Expired, now, &events).await?;
                     PaymentState::Expired
                 }
                 Ok(_) => p.state,

@@ -89,3 +89,92 @@ async fn requests_are_counted_and_timed_by_route_template_never_by_raw_path() ->
     assert!(!text.contains(&org), "an id never becomes a label value");
     Ok(())
 }
+
+/// Minor units of a decimal text such as `"12.500"`.
+fn minor(text: &str) -> u64 {
+    text.replace('.', "").parse().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn business_counters_equal_what_the_database_holds() -> anyhow::Result<()> {
+    use crate::payments::{checked_out, press, shop, wait_for};
+    let sim = crate::helpers::start_sim(nestcms_paytabs_sim::Faults::default()).await?;
+    let app = crate::helpers::spawn_app_with_sim_and(&sim, |c| {
+        c.metrics.token = Some(SecretString::from(TOKEN));
+    })
+    .await?;
+    let s = shop(&app).await?;
+    // Omani rials: no other test pays in them, so the process-wide counters move only here.
+    let before = scrape(&app).await?;
+    for (amount, card, end) in [
+        ("12.500", "A", "paid"),
+        ("7.250", "D", "declined"),
+        ("3.000", "A", "paid"),
+    ] {
+        let (path, co) = checked_out(&app, &s, amount, "OMR").await?;
+        press(co["redirect_url"].as_str().unwrap_or_default(), card).await?;
+        wait_for(&app, &s, &path, end).await?;
+        if amount == "3.000" {
+            let refund = app
+                .post(
+                    Some(&s.owner),
+                    &format!("{path}/refunds"),
+                    &serde_json::json!({ "amount": "1.000", "reason": "Short delivery" }),
+                )
+                .await?;
+            assert_eq!(refund.status(), 201);
+        }
+    }
+    let after = scrape(&app).await?;
+    let moved = |outcome: &str, name: &str| {
+        let line = format!("{name}{{outcome=\"{outcome}\",currency=\"OMR\"}}");
+        counter(&after, &line) - counter(&before, &line)
+    };
+    // What the database holds, through the API.
+    let list: serde_json::Value = app
+        .get_as(&s.owner, &format!("/api/v1/orgs/{}/payments", s.org))
+        .await?
+        .json()
+        .await?;
+    let rows: Vec<&serde_json::Value> = list["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["currency"] == "OMR")
+        .collect();
+    let sum = |pick: &dyn Fn(&serde_json::Value) -> bool, field: &str| -> (u64, u64) {
+        let chosen: Vec<_> = rows.iter().filter(|p| pick(p)).collect();
+        (
+            u64::try_from(chosen.len()).unwrap_or(u64::MAX),
+            chosen
+                .iter()
+                .map(|p| minor(p[field].as_str().unwrap_or("0")))
+                .sum(),
+        )
+    };
+    let paid = |p: &serde_json::Value| {
+        ["paid", "partially_refunded", "refunded"]
+            .contains(&p["state"].as_str().unwrap_or_default())
+    };
+    let counts = "nestcms_payments_total";
+    let amounts = "nestcms_payment_amount_minor_total";
+    assert_eq!(
+        (moved("created", counts), moved("created", amounts)),
+        sum(&|_| true, "amount")
+    );
+    assert_eq!(
+        (moved("paid", counts), moved("paid", amounts)),
+        sum(&paid, "amount")
+    );
+    assert_eq!(
+        (moved("declined", counts), moved("declined", amounts)),
+        sum(&|p| p["state"] == "declined", "amount")
+    );
+    let (_, refunded) = sum(&|_| true, "refunded");
+    assert_eq!(
+        (moved("refunded", counts), moved("refunded", amounts)),
+        (1, refunded)
+    );
+    assert_eq!(refunded, 1000, "one rial back");
+    Ok(())
+}
