@@ -48,6 +48,7 @@ where
         }
         Err(e) => {
             tracing::warn!(error = %e, "cache unavailable; answering from the database");
+            reads(namespace, "error");
             None
         }
     };
@@ -55,6 +56,7 @@ where
         match state.cache.get(k).await {
             Ok(Some(body)) => {
                 state.cache_stats.hits.fetch_add(1, Relaxed);
+                reads(namespace, "hit");
                 return Ok(json(body, "hit"));
             }
             Ok(None) => {}
@@ -62,6 +64,7 @@ where
         }
     }
     state.cache_stats.misses.fetch_add(1, Relaxed);
+    reads(namespace, "miss");
     let value = work.await?;
     let body = serde_json::to_string(&value).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Some(k) = &full
@@ -70,6 +73,14 @@ where
         tracing::warn!(error = %e, "cache write failed");
     }
     Ok(json(body, "miss"))
+}
+
+/// Counts a cached read by namespace and outcome (`nestcms_cache_reads_total`): `hit`, `miss`,
+/// and `error` when the cache could not be asked (that read, answered from the database, also
+/// counts as a miss).
+fn reads(namespace: &str, outcome: &'static str) {
+    metrics::counter!("nestcms_cache_reads_total", "namespace" => namespace.to_owned(), "outcome" => outcome)
+        .increment(1);
 }
 
 /// Starts a new generation of `namespace` after a write.

@@ -169,7 +169,9 @@ impl Auth {
         let now = Utc::now();
         let key = email.trim().to_lowercase();
         let ip = client.ip.as_deref();
-        throttle::check(&self.store, &key, ip, now).await?;
+        throttle::check(&self.store, &key, ip, now)
+            .await
+            .inspect_err(|_| logins("throttled"))?;
         let user = match Email::parse(&key, "/email") {
             Ok(e) => self.store.user_by_email(&e).await.map_err(port)?,
             Err(_) => None,
@@ -194,6 +196,7 @@ impl Auth {
                 },
             )
             .await?;
+            logins("failed");
             return Err(credential_error());
         };
         let ok = self
@@ -213,6 +216,7 @@ impl Auth {
                 },
             )
             .await?;
+            logins("failed");
             return Err(credential_error());
         }
         if let Err(e) = mfa::second_factor(&self.store, &user, code).await {
@@ -233,9 +237,11 @@ impl Auth {
                 )
                 .await?;
             }
+            logins("second_factor_refused");
             return Err(e);
         }
         throttle::record_success(&self.store, &key, ip).await?;
+        logins("succeeded");
         let session = SessionId::new();
         let refresh = opaque::new_refresh_token();
         let new = NewSession {
@@ -454,4 +460,9 @@ fn bounded(password: &SecretString, field: &str) -> Result<(), DomainError> {
         ));
     }
     Ok(())
+}
+
+/// Counts a login attempt by outcome (`nestcms_logins_total{outcome}`).
+fn logins(outcome: &'static str) {
+    metrics::counter!("nestcms_logins_total", "outcome" => outcome).increment(1);
 }

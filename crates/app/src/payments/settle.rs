@@ -119,6 +119,7 @@ impl Payments {
             tracing::warn!("payment callback with a bad signature rejected");
             return Err(CallbackError::Unverified);
         };
+        metrics::counter!("nestcms_paytabs_callbacks_accepted_total").increment(1);
         // The callback only names a transaction; which payment it concerns comes from the
         // gateway's own record of that transaction, never from the callback's cart_id.
         let confirmed = match self.gateway.lookup(&hint.tran_ref).await {

@@ -178,3 +178,44 @@ async fn business_counters_equal_what_the_database_holds() -> anyhow::Result<()>
     assert_eq!(refunded, 1000, "one rial back");
     Ok(())
 }
+
+#[tokio::test]
+async fn logins_callbacks_and_cache_reads_are_counted_by_outcome() -> anyhow::Result<()> {
+    let app = spawn_app_with(|c| c.metrics.token = Some(SecretString::from(TOKEN))).await?;
+    let (_, owner) = app.user("editor@counted.example").await?;
+    let org = app.org(&owner, "Counted Press").await?;
+    let created = app
+        .post(
+            Some(&owner),
+            &format!("/api/v1/orgs/{org}/articles"),
+            &serde_json::json!({ "title": "Counted reads", "body": "Twice.", "status": "published" }),
+        )
+        .await?;
+    assert_eq!(created.status(), 201);
+    // The recorder is the process's: other tests move the same counters, so only growth is
+    // checked, by at least what this test did.
+    let before = scrape(&app).await?;
+    let wrong = app
+        .post(
+            None,
+            "/api/v1/auth/login",
+            &serde_json::json!({ "email": "editor@counted.example", "password": "not the password at all" }),
+        )
+        .await?;
+    assert_eq!(wrong.status(), 401);
+    app.login("editor@counted.example", crate::helpers::PASSWORD)
+        .await?;
+    for _ in 0..2 {
+        assert_eq!(
+            app.get("/api/v1/articles/counted-reads").await?.status(),
+            200
+        );
+    }
+    let after = scrape(&app).await?;
+    let grew = |line: &str| counter(&after, line) - counter(&before, line);
+    assert!(grew("nestcms_logins_total{outcome=\"failed\"}") >= 1);
+    assert!(grew("nestcms_logins_total{outcome=\"succeeded\"}") >= 1);
+    assert!(grew("nestcms_cache_reads_total{namespace=\"articles\",outcome=\"miss\"}") >= 1);
+    assert!(grew("nestcms_cache_reads_total{namespace=\"articles\",outcome=\"hit\"}") >= 1);
+    Ok(())
+}
