@@ -9,6 +9,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use nestcms_http::state::Metrics;
 use secrecy::SecretString;
 
+mod catalogue;
+
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Request latency buckets, in seconds: from a cached read to the request deadline.
@@ -27,7 +29,10 @@ pub fn endpoint(token: Option<&SecretString>) -> Option<Metrics> {
             )
             .and_then(PrometheusBuilder::install_recorder)
         {
-            Ok(h) => Some(h),
+            Ok(h) => {
+                catalogue::describe();
+                Some(h)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "metrics recorder not installed; /metrics stays off");
                 None
