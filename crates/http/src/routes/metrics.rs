@@ -1,6 +1,8 @@
 //! `GET /metrics`: Prometheus text for the operator's scraper, behind a bearer token (payment
 //! volumes and failure counts are not public), and absent (404) unless a token is configured.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,12 +36,45 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         )
         .into_response();
     }
+    sample(&state).await;
     let mut res = (m.render)().into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     res
+}
+
+/// Gauges read from their source at scrape time, so they are current whatever the traffic:
+/// the primary pool, each replica's lag and rotation, the outbox backlog and its oldest event.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "gauges are floats; these counts stay far below 2^52"
+)]
+async fn sample(state: &AppState) {
+    let pool = state.system.pool_status();
+    for (which, n) in [
+        ("in_use", pool.in_use),
+        ("idle", pool.idle),
+        ("max", pool.max),
+    ] {
+        metrics::gauge!("nestcms_db_pool_connections", "state" => which).set(f64::from(n));
+    }
+    for r in state.system.replica_health() {
+        metrics::gauge!("nestcms_replica_lag_seconds", "replica" => r.name.clone())
+            .set(r.lag_ms as f64 / 1000.0);
+        metrics::gauge!("nestcms_replica_in_rotation", "replica" => r.name).set(if r.in_rotation {
+            1.0
+        } else {
+            0.0
+        });
+    }
+    let backlog = tokio::time::timeout(Duration::from_secs(1), state.outbox.backlog()).await;
+    if let Ok(Ok((n, oldest))) = backlog {
+        metrics::gauge!("nestcms_outbox_backlog").set(n as f64);
+        let age = oldest.map_or(0, |t| (chrono::Utc::now() - t).num_seconds().max(0));
+        metrics::gauge!("nestcms_outbox_oldest_age_seconds").set(age as f64);
+    }
 }
 
 /// Whether the request carries the metrics token as its bearer token.

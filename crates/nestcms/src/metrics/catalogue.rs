@@ -81,4 +81,24 @@ pub fn describe() {
         "nestcms_background_failures_total",
         "Failed rounds of background tasks, by task."
     );
+    describe_gauge!(
+        "nestcms_db_pool_connections",
+        "Connections of the primary database pool, by state (in_use, idle, max), read at scrape time."
+    );
+    describe_gauge!(
+        "nestcms_replica_lag_seconds",
+        "Replication lag of each read replica at its last check."
+    );
+    describe_gauge!(
+        "nestcms_replica_in_rotation",
+        "1 when reads go to the replica, 0 when it is skipped."
+    );
+    describe_gauge!(
+        "nestcms_outbox_backlog",
+        "Payment events not yet delivered to the message broker, read at scrape time."
+    );
+    describe_gauge!(
+        "nestcms_outbox_oldest_age_seconds",
+        "Age of the oldest undelivered payment event (0 when none)."
+    );
 }

@@ -87,6 +87,14 @@ async fn requests_are_counted_and_timed_by_route_template_never_by_raw_path() ->
         "requests in flight are gauged"
     );
     assert!(!text.contains(&org), "an id never becomes a label value");
+    assert!(
+        counter(&text, "nestcms_db_pool_connections{state=\"max\"}") > 0,
+        "the pool is gauged at scrape time"
+    );
+    assert!(
+        text.contains("nestcms_outbox_backlog "),
+        "the outbox backlog is gauged"
+    );
     Ok(())
 }
 
