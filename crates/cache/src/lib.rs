@@ -135,11 +135,7 @@ impl RedisCache {
         self.breaker
             .call(|| call, |_| true)
             .await
-            .map_err(|e| match e {
-                CallError::Failed(e) => unavailable(e),
-                CallError::Open { .. } => PortError::Unavailable("redis: circuit open".into()),
-                CallError::Timeout => PortError::Unavailable("redis: timed out".into()),
-            })
+            .map_err(call_error)
     }
 
     /// A read through the breaker, tried once more after a short jittered pause when the
@@ -160,15 +156,20 @@ impl RedisCache {
             },
         )
         .await
-        .map_err(|e| match e {
-            CallError::Failed(e) => unavailable(e),
-            CallError::Open { .. } => PortError::Unavailable("redis: circuit open".into()),
-            CallError::Timeout => PortError::Unavailable("redis: timed out".into()),
-        })
+        .map_err(call_error)
     }
 
     fn key(&self, kind: &str, key: &str) -> String {
         format!("{}:{kind}:{key}", self.prefix)
+    }
+}
+
+/// A guarded call's failure as the port's error.
+fn call_error(e: CallError<redis::RedisError>) -> PortError {
+    match e {
+        CallError::Failed(e) => unavailable(e),
+        CallError::Open { .. } => PortError::Unavailable("redis: circuit open".into()),
+        CallError::Timeout => PortError::Unavailable("redis: timed out".into()),
     }
 }
 

@@ -168,10 +168,7 @@ impl Cli {
             Command::Migrate(args) => {
                 let config = Config::load(self.config.as_deref(), &overrides(None, args.data_dir))?;
                 telemetry::init(&config.log);
-                let store =
-                    startup::connect_store(&config, &nestcms_resilience::Registry::default())
-                        .await?;
-                store.migrate().await.context("applying migrations")?;
+                let store = migrated_store(&config).await?;
                 tracing::info!("migrations applied");
                 store.close().await;
                 Ok(())
@@ -193,11 +190,7 @@ impl Cli {
                 let config =
                     Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
                 telemetry::init(&config.log);
-                let store = std::sync::Arc::new(
-                    startup::connect_store(&config, &nestcms_resilience::Registry::default())
-                        .await?,
-                );
-                store.migrate().await.context("applying migrations")?;
+                let store = std::sync::Arc::new(migrated_store(&config).await?);
                 let result = match args.scale {
                     Some(n) => crate::seed::scale(&store, n).await,
                     None => crate::seed::demo(&config, store.clone()).await,
@@ -218,11 +211,7 @@ impl Cli {
                 let config =
                     Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
                 telemetry::init(&config.log);
-                let store = std::sync::Arc::new(
-                    startup::connect_store(&config, &nestcms_resilience::Registry::default())
-                        .await?,
-                );
-                store.migrate().await.context("applying migrations")?;
+                let store = std::sync::Arc::new(migrated_store(&config).await?);
                 let identity: nestcms_app::Store = store.clone();
                 let result = nestcms_app::identity::operators::set(&identity, &args.email, grant)
                     .await
@@ -242,4 +231,12 @@ impl Cli {
             }
         }
     }
+}
+
+/// The store of a one-shot command (`migrate`, `seed`, `admin`), with every migration applied.
+/// Its replicas' breakers are the command's own: nothing serves them.
+async fn migrated_store(config: &Config) -> anyhow::Result<nestcms_store::Store> {
+    let store = startup::connect_store(config, &nestcms_resilience::Registry::default()).await?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
 }

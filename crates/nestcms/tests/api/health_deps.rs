@@ -210,25 +210,11 @@ async fn a_gateway_outage_makes_the_gateway_degraded_until_calls_succeed_again()
     until(&app, "/health/gateway", "healthy").await?;
     sim.sim.fail_for(Duration::from_secs(3));
     let checkout = async || -> anyhow::Result<u16> {
-        let created: Value = app
-            .post(
-                Some(&s.owner),
-                &format!("/api/v1/orgs/{}/payments", s.org),
-                &json!({ "client_id": s.client_id, "amount": "20.00", "currency": "SAR", "description": "Probe" }),
-            )
-            .await?
-            .json()
+        let path = crate::payments::created(&app, &s, "20.00", "SAR").await?;
+        let res = app
+            .post(Some(&s.client), &format!("{path}/checkout"), &json!({}))
             .await?;
-        let path = format!(
-            "/api/v1/orgs/{}/payments/{}/checkout",
-            s.org,
-            created["id"].as_str().unwrap_or_default()
-        );
-        Ok(app
-            .post(Some(&s.client), &path, &json!({}))
-            .await?
-            .status()
-            .as_u16())
+        Ok(res.status().as_u16())
     };
     for _ in 0..5 {
         assert_eq!(checkout().await?, 503);

@@ -37,12 +37,13 @@ pub(crate) async fn shop(app: &TestApp) -> anyhow::Result<Shop> {
 }
 
 /// An ad-hoc payment, checked out; returns (payment path, checkout body).
-pub(crate) async fn checked_out(
+/// An ad-hoc payment created by the owner; returns its path.
+pub(crate) async fn created(
     app: &TestApp,
     s: &Shop,
     amount: &str,
     currency: &str,
-) -> anyhow::Result<(String, Value)> {
+) -> anyhow::Result<String> {
     let body = json!({ "client_id": s.client_id, "amount": amount, "currency": currency, "description": "Site survey" });
     let p = ok(
         app.post(
@@ -54,11 +55,20 @@ pub(crate) async fn checked_out(
         201,
     )
     .await?;
-    let path = format!(
+    Ok(format!(
         "/api/v1/orgs/{}/payments/{}",
         s.org,
         p["id"].as_str().unwrap_or_default()
-    );
+    ))
+}
+
+pub(crate) async fn checked_out(
+    app: &TestApp,
+    s: &Shop,
+    amount: &str,
+    currency: &str,
+) -> anyhow::Result<(String, Value)> {
+    let path = created(app, s, amount, currency).await?;
     let co = ok(
         app.post(Some(&s.client), &format!("{path}/checkout"), &json!({}))
             .await?,

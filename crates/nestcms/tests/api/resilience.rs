@@ -4,7 +4,7 @@ use nestcms_paytabs_sim::Faults;
 use serde_json::json;
 
 use crate::helpers::{problem, retry_after, spawn_app_with_sim, start_sim};
-use crate::payments::{ok, shop};
+use crate::payments::shop;
 
 #[tokio::test]
 async fn checkouts_during_a_gateway_outage_are_refused_fast_once_the_breaker_opens()
@@ -20,22 +20,8 @@ async fn checkouts_during_a_gateway_outage_are_refused_fast_once_the_breaker_ope
     let s = shop(&app).await?;
     let mut checkouts = Vec::new();
     for i in 0..6 {
-        let body = json!({ "client_id": s.client_id, "amount": format!("{}.00", 100 + i), "currency": "SAR", "description": "Deposit" });
-        let p = ok(
-            app.post(
-                Some(&s.owner),
-                &format!("/api/v1/orgs/{}/payments", s.org),
-                &body,
-            )
-            .await?,
-            201,
-        )
-        .await?;
-        checkouts.push(format!(
-            "/api/v1/orgs/{}/payments/{}/checkout",
-            s.org,
-            p["id"].as_str().unwrap_or_default()
-        ));
+        let path = crate::payments::created(&app, &s, &format!("{}.00", 100 + i), "SAR").await?;
+        checkouts.push(format!("{path}/checkout"));
     }
     for path in &checkouts[..5] {
         let res = app.post(Some(&s.client), path, &json!({})).await?;
