@@ -12,26 +12,13 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 cargo build --release --quiet --bin nestcms
 bin="$CARGO_TARGET_DIR/release/nestcms"
 
+# shellcheck source=bench/read-path.sh
+. bench/read-path.sh
+
 run() { # label, rate limits enabled, database breaker enabled (default: as rate limits)
-    local dir port server token
-    dir=$(mktemp -d)
-    port=$((20000 + RANDOM % 20000))
-    NESTCMS__SERVER__RATE_LIMITS__ENABLED="$2" NESTCMS__SERVER__DATABASE_BREAKER="${3:-$2}" NESTCMS__SERVER__RATE_LIMITS__API__PER_USER=100000000 \
-        NESTCMS__SERVER__RATE_LIMITS__API__PER_ADDRESS=100000000 NESTCMS__SERVER__RATE_LIMITS__API__GLOBAL=100000000 \
-        NESTCMS__LOG__LEVEL=warn taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --data-dir "$dir" &
-    server=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
-    local creds='{"email":"bench@nest.example","password":"correct horse battery staple"}'
-    curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/register" -H 'content-type: application/json' \
-        -d '{"email":"bench@nest.example","password":"correct horse battery staple","full_name":"Bench"}' >/dev/null
-    token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' -d "$creds" \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-    taskset -c 1 wrk -t1 -c16 -d3s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/users/me" >/dev/null
-    echo "--- $1"
-    taskset -c 1 wrk -t1 -c16 -d10s --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/users/me" \
-        | grep -E "Requests/sec|50%|99%|Non-2xx" || true
-    kill "$server"; wait "$server" 2>/dev/null || true
-    rm -rf "$dir"
+    measure_me "$1" NESTCMS__SERVER__RATE_LIMITS__ENABLED="$2" NESTCMS__SERVER__DATABASE_BREAKER="${3:-$2}" \
+        NESTCMS__SERVER__RATE_LIMITS__API__PER_USER=100000000 NESTCMS__SERVER__RATE_LIMITS__API__PER_ADDRESS=100000000 \
+        NESTCMS__SERVER__RATE_LIMITS__API__GLOBAL=100000000
 }
 
 echo "machine: $(nproc) cores, $(uname -m)"

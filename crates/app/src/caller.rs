@@ -57,6 +57,7 @@ impl Caller {
 }
 
 /// Loads the caller's membership (404 for non-members).
+#[tracing::instrument(name = "caller.caller", skip_all)]
 pub async fn caller(store: &Store, who: Principal, org: OrgId) -> Result<Caller, DomainError> {
     Ok(Caller {
         who,

@@ -27,6 +27,7 @@ pub struct ArticleInput {
 }
 
 /// Writes an article (owners, admins, managers).
+#[tracing::instrument(name = "content.create", skip_all)]
 pub async fn create(
     articles: &Articles,
     c: &Caller,
@@ -58,6 +59,7 @@ pub async fn create(
 }
 
 /// Edits or publishes an article.
+#[tracing::instrument(name = "content.update", skip_all)]
 pub async fn update(
     articles: &Articles,
     c: &Caller,
@@ -94,6 +96,7 @@ pub async fn update(
 }
 
 /// The organization's articles, drafts included (staff).
+#[tracing::instrument(name = "content.list_own", skip_all)]
 pub async fn list_own(
     articles: &Articles,
     c: &Caller,
@@ -105,6 +108,7 @@ pub async fn list_own(
 }
 
 /// Published articles, newest first, optionally matching every word of `query` (public).
+#[tracing::instrument(name = "content.search", skip_all)]
 pub async fn search(
     articles: &Articles,
     query: Option<&str>,
@@ -122,6 +126,7 @@ pub async fn search(
 }
 
 /// One published article by slug (public).
+#[tracing::instrument(name = "content.by_slug", skip_all)]
 pub async fn by_slug(articles: &Articles, slug: &str) -> Result<Article, DomainError> {
     articles
         .published_article(slug)

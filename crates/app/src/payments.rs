@@ -18,7 +18,7 @@ use nestcms_domain::payments::ports::{Gateway, PaymentRepository};
 use nestcms_domain::payments::{PaymentEvent, PaymentState};
 
 pub use flow::NewPayment;
-pub use settle::CallbackError;
+pub use settle::{CallbackError, RECONCILER_ACTIONS};
 
 /// The payment service.
 #[derive(Clone)]

@@ -10,16 +10,17 @@
 //! In the embedded mode there is no broker: events are only published in-process.
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use nestcms_domain::payments::PaymentEvent;
 use nestcms_resilience::Transition;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
+use tracing::Instrument;
 
 mod relay;
 
-pub use relay::{breaker_config, relay};
+pub use relay::{RELAY_LAG, breaker_config, relay};
 
 /// The topic exchange events go to; routing key `payment.<kind>` for payment events and
 /// `breaker.<name>` for circuit breaker state changes.
@@ -119,8 +120,29 @@ impl Broker {
             .map_err(|e| e.naming(&format!("breaker change of {}", t.breaker)))
     }
 
-    /// Publishes one event as persistent JSON and waits for the broker's confirm.
+    /// Publishes one event as persistent JSON and waits for the broker's confirm, in a
+    /// producer span of the trace the event was recorded in.
     pub async fn publish(&self, e: &PaymentEvent) -> Result<(), BusError> {
+        let span = tracing::info_span!(
+            "publish",
+            otel.name = format!("publish payment.{}", e.kind),
+            otel.kind = "producer",
+            messaging.system = "rabbitmq",
+            messaging.message.id = %e.id.0,
+        );
+        if let Some(t) = &e.trace_context {
+            nestcms_telemetry::adopt_parent_from(
+                &span,
+                &nestcms_telemetry::TraceHeaders {
+                    traceparent: t.traceparent.clone(),
+                    tracestate: t.tracestate.clone(),
+                },
+            );
+        }
+        self.publish_traced(e).instrument(span).await
+    }
+
+    async fn publish_traced(&self, e: &PaymentEvent) -> Result<(), BusError> {
         let body = json!({
             "id": e.id.0,
             "payment_id": e.payment_id.0,
@@ -131,9 +153,30 @@ impl Broker {
             "detail": e.detail,
             "at": e.at,
         });
-        let props = BasicProperties::default()
+        let mut props = BasicProperties::default()
             .with_delivery_mode(2)
             .with_message_id(e.id.0.to_string().into());
+        // The trace of the request that recorded the event, as W3C headers (this publish span
+        // as the parent when spans are on), so a consumer's work joins it.
+        let trace = nestcms_telemetry::current().or_else(|| {
+            e.trace_context
+                .as_ref()
+                .map(|t| nestcms_telemetry::TraceHeaders {
+                    traceparent: t.traceparent.clone(),
+                    tracestate: t.tracestate.clone(),
+                })
+        });
+        if let Some(t) = trace {
+            let mut headers = FieldTable::default();
+            headers.insert(
+                "traceparent".into(),
+                AMQPValue::LongString(t.traceparent.into()),
+            );
+            if let Some(state) = t.tracestate {
+                headers.insert("tracestate".into(), AMQPValue::LongString(state.into()));
+            }
+            props = props.with_headers(headers);
+        }
         self.publish_json(&format!("payment.{}", e.kind), &body, props)
             .await
             .map_err(|err| err.naming(&e.id.0.to_string()))

@@ -16,6 +16,8 @@ use crate::{BATCH, Broker, BusError};
 
 /// Breaker state changes kept while the broker cannot take them; older ones are dropped first
 /// (they are also in the log and the metrics).
+/// Seconds from an event being recorded to the broker confirming it, per event.
+pub const RELAY_LAG: &str = "nestcms_relay_lag_seconds";
 const PENDING_CHANGES: usize = 256;
 
 /// How the relay waits after failed rounds: full jitter from half a second up to five, so a
@@ -146,10 +148,15 @@ async fn round(
         *broker = Some(b);
         if !batch.is_empty() {
             let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
+            let now = Utc::now();
             outbox
-                .delivered(&ids, Utc::now())
+                .delivered(&ids, now)
                 .await
                 .map_err(|e| format!("outbox: {e}"))?;
+            for e in &batch {
+                let lag = (now - e.at).to_std().unwrap_or_default();
+                metrics::histogram!(RELAY_LAG).record(lag.as_secs_f64());
+            }
         }
         if batch.len() < BATCH as usize {
             return Ok(());

@@ -57,6 +57,9 @@ pub enum PortError {
 pub trait SystemRepository: Send + Sync {
     /// Round-trips a trivial query to the primary.
     async fn ping(&self) -> Result<(), PortError>;
+    /// How long taking a connection from the primary pool takes now (the connection is
+    /// returned at once).
+    async fn acquire_wait(&self) -> Result<std::time::Duration, PortError>;
     /// Which migrations are expected and applied.
     async fn schema_status(&self) -> Result<SchemaStatus, PortError>;
     /// The id written once when this database was first migrated.

@@ -2,7 +2,8 @@
 //!
 //! 1. drop a client-supplied `x-request-id` that is not a short token (it ends up in logs);
 //! 2. generate a request id when there is none;
-//! 3. open one tracing span per request, carrying the id; log the response status and latency;
+//! 3. open one tracing span per request, carrying the id and continuing the caller's W3C trace
+//!    (`traceparent`); log the response status and latency;
 //! 4. echo the request id on the response;
 //! 5. security headers (nosniff, frame deny, referrer policy, CSP; HSTS when behind TLS);
 //! 6. CORS, only for configured origins;
@@ -17,7 +18,7 @@
 //!     without a declared length are cut by the extractors at the same limit.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -154,14 +155,32 @@ fn make_span(req: &Request) -> tracing::Span {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
+    // The stack is a `Router::layer`, so routing has matched by now: the trace names the span
+    // after the route template, never the raw path (ids would make every span name unique).
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let name = match route {
+        Some(route) => format!("{} {route}", req.method()),
+        None => req.method().to_string(),
+    };
     // The path only: query strings can carry signatures and tokens.
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         method = %req.method(),
         path = %req.uri().path(),
         request_id = %id,
-        user_id = tracing::field::Empty
-    )
+        user_id = tracing::field::Empty,
+        otel.kind = "server",
+        otel.name = name,
+        otel.status_code = tracing::field::Empty,
+        http.route = route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    // A caller's W3C `traceparent` makes this request a step of the caller's trace.
+    nestcms_telemetry::adopt_parent(&span, req.headers());
+    span
 }
 
 fn cors(s: &HttpSettings) -> Option<CorsLayer> {

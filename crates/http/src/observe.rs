@@ -1,7 +1,8 @@
 //! Request metrics: how many requests, how long they took and how many are in flight, by
 //! method, route template (`/api/v1/orgs/{org_id}/…`, never a raw path, so ids never become
 //! label values) and status. Applied as a route layer, so only matched routes are counted;
-//! unmatched paths are the 404 fallback's and would only add noise.
+//! unmatched paths are the 404 fallback's and would only add noise. It also puts the status on the
+//! request's span.
 
 use std::time::Instant;
 
@@ -23,6 +24,7 @@ pub async fn record(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = req.method().as_str().to_owned();
+    let span = tracing::Span::current();
     let in_flight =
         metrics::gauge!(IN_FLIGHT, "method" => method.clone(), "route" => route.clone());
     in_flight.increment(1.0);
@@ -30,10 +32,15 @@ pub async fn record(req: Request, next: Next) -> Response {
     let _done = scopeguard::guard((), move |()| in_flight.decrement(1.0));
     let started = Instant::now();
     let res = next.run(req).await;
+    let status = res.status().as_u16();
+    span.record("http.response.status_code", status);
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
     let labels = [
         ("method", method),
         ("route", route),
-        ("status", res.status().as_u16().to_string()),
+        ("status", status.to_string()),
     ];
     metrics::counter!(REQUESTS, &labels).increment(1);
     metrics::histogram!(DURATION, &labels).record(started.elapsed().as_secs_f64());

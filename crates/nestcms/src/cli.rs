@@ -161,13 +161,15 @@ impl Cli {
                     self.config.as_deref(),
                     &overrides(args.listen, args.data.data_dir),
                 )?;
-                telemetry::init(&config.log);
+                let telemetry = telemetry::init(&config.log, &config.telemetry);
                 let service = startup::build(&config).await?;
-                startup::run(service, &config, startup::shutdown_signal()).await
+                let served = startup::run(service, &config, startup::shutdown_signal()).await;
+                telemetry.shutdown();
+                served
             }
             Command::Migrate(args) => {
                 let config = Config::load(self.config.as_deref(), &overrides(None, args.data_dir))?;
-                telemetry::init(&config.log);
+                let _telemetry = telemetry::init(&config.log, &config.telemetry);
                 let store = migrated_store(&config).await?;
                 tracing::info!("migrations applied");
                 store.close().await;
@@ -175,8 +177,10 @@ impl Cli {
             }
             Command::Worker(args) => {
                 let config = Config::load(self.config.as_deref(), &overrides(None, args.data_dir))?;
-                telemetry::init(&config.log);
-                startup::worker(&config, startup::shutdown_signal()).await
+                let telemetry = telemetry::init(&config.log, &config.telemetry);
+                let worked = startup::worker(&config, startup::shutdown_signal()).await;
+                telemetry.shutdown();
+                worked
             }
             Command::PrintConfig(args) => {
                 let config = Config::load(
@@ -189,7 +193,7 @@ impl Cli {
             Command::Seed(args) => {
                 let config =
                     Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
-                telemetry::init(&config.log);
+                let _telemetry = telemetry::init(&config.log, &config.telemetry);
                 let store = std::sync::Arc::new(migrated_store(&config).await?);
                 let result = match args.scale {
                     Some(n) => crate::seed::scale(&store, n).await,
@@ -200,7 +204,7 @@ impl Cli {
             }
             Command::PaytabsSim(a) => {
                 let config = Config::load(self.config.as_deref(), &overrides(None, None))?;
-                telemetry::init(&config.log);
+                let _telemetry = telemetry::init(&config.log, &config.telemetry);
                 crate::sim::run(a).await
             }
             Command::Admin(cmd) => {
@@ -210,7 +214,7 @@ impl Cli {
                 };
                 let config =
                     Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
-                telemetry::init(&config.log);
+                let _telemetry = telemetry::init(&config.log, &config.telemetry);
                 let store = std::sync::Arc::new(migrated_store(&config).await?);
                 let identity: nestcms_app::Store = store.clone();
                 let result = nestcms_app::identity::operators::set(&identity, &args.email, grant)

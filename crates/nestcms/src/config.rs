@@ -16,6 +16,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod ranges;
+mod telemetry;
+
+pub use telemetry::TelemetrySettings;
 
 /// Deployment mode: production refuses to invent secrets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -211,6 +214,8 @@ pub struct Config {
     pub bus: BusSettings,
     /// `[cache]`.
     pub cache: CacheSettings,
+    /// `[telemetry]`.
+    pub telemetry: TelemetrySettings,
 }
 
 /// Values given on the command line, applied over everything else.
@@ -269,6 +274,7 @@ impl Config {
             .validate()
             .map_err(|e| ConfigError(e.to_string()))?;
         ranges::check(self)?;
+        self.telemetry.check()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError("data_dir: expected a directory path".into()));
         }
@@ -331,6 +337,7 @@ impl Default for Config {
             metrics: MetricsSettings::default(),
             bus: BusSettings::default(),
             cache: CacheSettings::default(),
+            telemetry: TelemetrySettings::default(),
         }
     }
 }

@@ -68,3 +68,24 @@ pub fn build(
     };
     Ok((gateway, sim))
 }
+
+/// The simulator's routes as mounted at [`SIM_PREFIX`]. They sit outside the API's middleware
+/// (the simulator plays a remote party), so they get their own server span, continuing the
+/// `traceparent` our PayTabs client sent: a trace shows both sides of a simulated call.
+pub fn sim_router(sim: Arc<Simulator>) -> axum::Router {
+    nestcms_paytabs_sim::router(sim).layer(axum::middleware::from_fn(sim_span))
+}
+
+async fn sim_span(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "simulator",
+        otel.name = format!("{} {SIM_PREFIX}{}", req.method(), req.uri().path()),
+        otel.kind = "server",
+    );
+    nestcms_telemetry::adopt_parent(&span, req.headers());
+    next.run(req).instrument(span).await
+}

@@ -10,6 +10,7 @@ use nestcms_http::state::Metrics;
 use secrecy::SecretString;
 
 mod catalogue;
+mod process;
 
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -17,6 +18,14 @@ static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
+
+/// Statement time buckets, in seconds: from an indexed lookup to the statement timeout.
+const STATEMENT_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
+];
+
+/// Relay lag buckets, in seconds: from an immediate relay to a broker outage of minutes.
+const RELAY_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0];
 
 /// The endpoint's state when a token is configured (and the recorder could be installed).
 pub fn endpoint(token: Option<&SecretString>) -> Option<Metrics> {
@@ -27,6 +36,18 @@ pub fn endpoint(token: Option<&SecretString>) -> Option<Metrics> {
                 Matcher::Full(nestcms_http::observe::DURATION.to_owned()),
                 LATENCY_BUCKETS,
             )
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full(nestcms_store::observe::DURATION.to_owned()),
+                    STATEMENT_BUCKETS,
+                )
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full(nestcms_bus::RELAY_LAG.to_owned()),
+                    RELAY_BUCKETS,
+                )
+            })
             .and_then(PrometheusBuilder::install_recorder)
         {
             Ok(h) => {
@@ -41,6 +62,9 @@ pub fn endpoint(token: Option<&SecretString>) -> Option<Metrics> {
         .clone()?;
     Some(Metrics {
         token,
-        render: Arc::new(move || handle.render()),
+        render: Arc::new(move || {
+            process::sample();
+            handle.render()
+        }),
     })
 }

@@ -154,7 +154,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     }));
     let mut router = nestcms_http::router(state);
     if let Some(sim) = simulator {
-        router = router.nest_service(crate::gateway::SIM_PREFIX, nestcms_paytabs_sim::router(sim));
+        router = router.nest_service(crate::gateway::SIM_PREFIX, crate::gateway::sim_router(sim));
     }
     let mut limits = nestcms_http::ConnectionLimits::from(&config.server);
     limits.max_connections = crate::fds::fit_connection_cap(limits.max_connections);

@@ -1,41 +1,129 @@
-//! Logging setup: one `tracing` subscriber, JSON lines or human-readable.
+//! Logging and tracing setup: one `tracing` subscriber whose spans are also OpenTelemetry spans.
+//!
+//! The OpenTelemetry layer is always installed, so every span has a trace id and a span id and
+//! every log line inside one carries both (see [`log_ids`]), whether or not anything is
+//! exported. Spans leave the process only when `telemetry.otlp_endpoint` is set: then they are
+//! batched and posted as OTLP/HTTP protobuf by the SDK's own background thread with the
+//! blocking HTTP client. (The async client would need a Tokio reactor on that thread; without
+//! one the exporter panics and silently drops every span.) Without an endpoint the sampler
+//! records nothing: ids are still made and propagated, at the cost of a few allocations.
 
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{LogFormat, LogSettings};
+use crate::config::{LogFormat, LogSettings, TelemetrySettings};
+
+mod log_ids;
+
+/// Keeps the span pipeline alive; [`Telemetry::shutdown`] exports what is still buffered.
+#[derive(Debug)]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Flushes and stops the exporter (waits at most a few seconds for the collector). Runs on
+    /// its own thread: the blocking HTTP client must not be driven from async code.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.provider {
+            let flushed = std::thread::spawn(move || provider.shutdown()).join();
+            if !matches!(flushed, Ok(Ok(()))) {
+                tracing::warn!("spans still buffered at exit could not all be exported");
+            }
+        }
+    }
+}
 
 /// Installs the global subscriber writing to stderr. `RUST_LOG`, when set, overrides `log.level`.
-pub fn init(settings: &LogSettings) {
-    init_with_writer(settings, std::io::stderr);
+pub fn init(log: &LogSettings, telemetry: &TelemetrySettings) -> Telemetry {
+    init_with_writer(log, telemetry, std::io::stderr)
 }
 
 /// Installs the global subscriber with a custom writer (tests capture logs this way). A second
 /// call is ignored: the first subscriber stays.
-pub fn init_with_writer<W>(settings: &LogSettings, writer: W)
+pub fn init_with_writer<W>(log: &LogSettings, telemetry: &TelemetrySettings, writer: W) -> Telemetry
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|v| v.parse::<EnvFilter>().ok())
-        .unwrap_or_else(|| EnvFilter::new(&settings.level));
-    let registry = tracing_subscriber::registry().with(filter);
-    let _ = match settings.format {
+        .unwrap_or_else(|| EnvFilter::new(&log.level));
+    let provider = tracer_provider(telemetry);
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("nestcms"))
+        .with_tracked_inactivity(false)
+        .with_threads(false);
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let installed = match log.format {
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false)
+                    .event_format(log_ids::WithTraceIds::json(
+                        tracing_subscriber::fmt::format()
+                            .json()
+                            .flatten_event(true)
+                            .with_current_span(true)
+                            .with_span_list(false),
+                    ))
+                    .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
                     .with_writer(writer),
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(writer))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .event_format(log_ids::WithTraceIds::text(
+                        tracing_subscriber::fmt::format(),
+                    ))
+                    .with_writer(writer),
+            )
             .try_init(),
     };
+    Telemetry {
+        provider: installed.is_ok().then_some(provider),
+    }
+}
+
+/// The SDK provider: exporting through OTLP/HTTP when an endpoint is set, else recording
+/// nothing (ids only).
+fn tracer_provider(t: &TelemetrySettings) -> SdkTracerProvider {
+    let resource = Resource::builder()
+        .with_service_name(t.service_name.clone())
+        .build();
+    let builder = SdkTracerProvider::builder().with_resource(resource);
+    let Some(url) = t.traces_url() else {
+        return builder.with_sampler(Sampler::AlwaysOff).build();
+    };
+    // Built on a plain thread: the blocking client owns a runtime that must not be created or
+    // dropped inside an async context.
+    let exporter = std::thread::spawn(move || {
+        opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(Protocol::HttpBinary)
+            .with_endpoint(url)
+            .with_timeout(std::time::Duration::from_secs(5))
+            .build()
+    })
+    .join();
+    match exporter {
+        Ok(Ok(exporter)) => builder
+            .with_batch_exporter(exporter)
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+                t.sampling_ratio,
+            ))))
+            .build(),
+        _ => {
+            eprintln!(
+                "telemetry.otlp_endpoint: the span exporter could not be built; no span is exported"
+            );
+            builder.with_sampler(Sampler::AlwaysOff).build()
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use crate::wire::{Failure, FollowUp, PaymentRequest, Redirect, Transaction};
 
@@ -152,14 +153,38 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<R, Error> {
+        let span = tracing::info_span!(
+            "paytabs",
+            otel.name = format!("POST paytabs {path}"),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            server.address = self.config.base_url.host_str().unwrap_or_default(),
+            http.response.status_code = tracing::field::Empty,
+        );
+        let outcome = self.send(path, body).instrument(span.clone()).await;
+        if outcome.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        outcome
+    }
+
+    async fn send<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, Error> {
         let url = format!(
             "{}/{}",
             self.config.base_url.as_str().trim_end_matches('/'),
             path
         );
+        // The W3C trace context of this call, so the gateway's side joins our trace.
+        let mut traced = http::HeaderMap::new();
+        nestcms_telemetry::inject(&mut traced);
         let res = self
             .http
             .post(url)
+            .headers(traced)
             .header("authorization", self.config.server_key.expose_secret())
             .json(body)
             .send()
@@ -172,6 +197,7 @@ impl Client {
                 }
             })?;
         let status = res.status().as_u16();
+        tracing::Span::current().record("http.response.status_code", status);
         let retry_after = res
             .headers()
             .get(reqwest::header::RETRY_AFTER)

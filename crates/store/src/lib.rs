@@ -14,6 +14,7 @@ pub mod files;
 mod idempotency;
 mod identity;
 pub mod migrate;
+pub mod observe;
 mod outbox;
 mod payments;
 pub mod pool;

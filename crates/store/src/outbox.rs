@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::UserId;
-use nestcms_domain::payments::model::PaymentEventId;
+use nestcms_domain::payments::model::{PaymentEventId, TraceContext};
 use nestcms_domain::payments::ports::EventOutbox;
 use nestcms_domain::payments::{PaymentEvent, PaymentId};
 use sqlx::types::Json;
@@ -15,7 +15,7 @@ use crate::time::Ts;
 use crate::{Store, with_pool};
 
 /// The columns [`event_from_row`] reads, for any query over `payment_events e`.
-pub(crate) const SELECT_EVENT: &str = "SELECT e.id, e.payment_id, e.kind, e.actor_id, e.source, e.gateway_trace, e.detail, e.created_at FROM payment_events e";
+pub(crate) const SELECT_EVENT: &str = "SELECT e.id, e.payment_id, e.kind, e.actor_id, e.source, e.gateway_trace, e.detail, e.created_at, e.traceparent, e.tracestate FROM payment_events e";
 
 pub(crate) type EventRow = (
     Uuid,
@@ -26,6 +26,8 @@ pub(crate) type EventRow = (
     Option<String>,
     Json<serde_json::Value>,
     Ts,
+    Option<String>,
+    Option<String>,
 );
 
 #[async_trait::async_trait]
@@ -74,7 +76,7 @@ impl EventOutbox for Store {
 
 /// A `payment_events` row as the domain's event.
 pub(crate) fn event_from_row(row: EventRow) -> PaymentEvent {
-    let (id, payment, kind, actor, source, trace, detail, at) = row;
+    let (id, payment, kind, actor, source, trace, detail, at, traceparent, tracestate) = row;
     PaymentEvent {
         id: PaymentEventId(id),
         payment_id: PaymentId(payment),
@@ -84,5 +86,9 @@ pub(crate) fn event_from_row(row: EventRow) -> PaymentEvent {
         gateway_trace: trace,
         detail: detail.0,
         at: at.0,
+        trace_context: traceparent.map(|traceparent| TraceContext {
+            traceparent,
+            tracestate,
+        }),
     }
 }

@@ -13,6 +13,8 @@ use nestcms_domain::{Currency, Money, PortError};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use nestcms_domain::payments::model::TraceContext;
+
 use crate::error::port_err;
 use crate::identity::unknown;
 use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
@@ -70,12 +72,19 @@ impl TryFrom<PaymentRow> for Payment {
 const COLS: &str = "id, org_id, client_id, contract_id, CAST(instalment_seq AS BIGINT) AS instalment_seq, amount_minor, currency, description, state, \
     tran_ref, redirect_url, page_issued_at, refunded_minor, created_by, created_at, updated_at";
 
-const INSERT_EVENT: &str = "INSERT INTO payment_events (id, payment_id, kind, actor_id, source, gateway_trace, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_EVENT: &str = "INSERT INTO payment_events (id, payment_id, kind, actor_id, source, gateway_trace, detail, created_at, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-/// Appends events inside an open transaction `$tx`.
+/// Appends events inside an open transaction `$tx`, each with the trace context it was
+/// recorded in (its own, or the current span's).
 macro_rules! insert_events {
     ($tx:ident, $events:expr) => {
         for e in $events {
+            let trace = e.trace_context.clone().or_else(|| {
+                nestcms_telemetry::current().map(|t| TraceContext {
+                    traceparent: t.traceparent,
+                    tracestate: t.tracestate,
+                })
+            });
             sqlx::query(INSERT_EVENT)
                 .bind(e.id.0)
                 .bind(e.payment_id.0)
@@ -85,6 +94,8 @@ macro_rules! insert_events {
                 .bind(&e.gateway_trace)
                 .bind(Json(&e.detail))
                 .bind(Ts(e.at))
+                .bind(trace.as_ref().map(|t| t.traceparent.as_str()))
+                .bind(trace.as_ref().and_then(|t| t.tracestate.as_deref()))
                 .execute(&mut *$tx)
                 .await?;
         }

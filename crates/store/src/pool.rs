@@ -5,7 +5,7 @@ use std::str::FromStr;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, SqlitePool};
 
 use crate::error::StoreError;
 use crate::settings::DbSettings;
@@ -55,8 +55,21 @@ pub enum Pool {
 ///
 /// Each arm is compiled separately, so `sqlx::query_as::<_, T>` is checked against both drivers'
 /// type mappings: a type that does not decode on one backend fails to compile, not at run time.
+///
+/// The statement is named after the function the macro is written in, timed and traced (see
+/// [`crate::observe`]); [`on_pool!`](crate::on_pool) is the same without that, for work that
+/// is not a statement.
 #[macro_export]
 macro_rules! with_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {{
+        let _statement = $crate::observe::Statement::start($crate::statement_name!());
+        $crate::on_pool!($pool, |$p| $body)
+    }};
+}
+
+/// [`with_pool!`](crate::with_pool) without timing: pool bookkeeping, closing.
+#[macro_export]
+macro_rules! on_pool {
     ($pool:expr, |$p:ident| $body:expr) => {
         match $pool {
             $crate::pool::Pool::Sqlite($p) => $body,
@@ -88,7 +101,8 @@ impl Pool {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(s.busy_timeout);
+                    .busy_timeout(s.busy_timeout)
+                    .log_slow_statements(log::LevelFilter::Warn, s.slow_query_threshold);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(s.max_connections)
                     .min_connections(s.min_connections)
@@ -127,7 +141,7 @@ impl Pool {
 
     /// Closes every connection, waiting for checked-out ones to come back.
     pub async fn close(&self) {
-        with_pool!(self, |p| p.close().await)
+        on_pool!(self, |p| p.close().await)
     }
 }
 
@@ -148,7 +162,8 @@ pub(crate) fn pg_connect_options(
     Ok(PgConnectOptions::from_str(raw)
         .map_err(|e| config_err(&e))?
         .application_name("nestcms")
-        .options([("statement_timeout", timeout_ms.as_str())]))
+        .options([("statement_timeout", timeout_ms.as_str())])
+        .log_slow_statements(log::LevelFilter::Warn, s.slow_query_threshold))
 }
 
 fn config_err(e: &sqlx::Error) -> StoreError {

@@ -22,6 +22,11 @@ use crate::error::StoreError;
 use crate::pool::{pg_connect_options, pg_pool_options};
 use crate::settings::{DbSettings, redact_url};
 
+/// Times a replica was taken out of rotation by its health check (lag or failure), by replica.
+pub const SKIPS: &str = "nestcms_replica_skips_total";
+/// Reads that failed, timed out or were refused on a replica and were repeated on the primary.
+pub const FALLBACKS: &str = "nestcms_replica_read_fallbacks_total";
+
 /// Lag query: zero on a primary or a replica that has replayed all it received; otherwise the
 /// age of the last replayed transaction, in seconds.
 const LAG_SQL: &str = "SELECT CAST(CASE \
@@ -32,6 +37,8 @@ const LAG_SQL: &str = "SELECT CAST(CASE \
 
 /// One replica: its pool, the monitor's last verdict, and the breaker its reads go through.
 pub(crate) struct Replica {
+    /// `replica.N` (N from 1, in configuration order), for metrics and health.
+    pub(crate) name: String,
     /// The URL with its password masked, for logs.
     pub(crate) label: String,
     pub(crate) pool: PgPool,
@@ -81,6 +88,7 @@ impl ReplicaSet {
                 .min_connections(0)
                 .connect_lazy_with(pg_connect_options(raw, s)?);
             replicas.push(Replica {
+                name: format!("replica.{}", i + 1),
                 label: redact_url(raw),
                 pool,
                 breaker: breakers.breaker(&format!("database.replica.{}", i + 1), config.clone()),
@@ -138,6 +146,7 @@ impl ReplicaSet {
                     tracing::info!(replica.url = %r.label, replica.state = "in_rotation", "replica {} back in rotation", r.label)
                 }
                 (true, Err(why)) => {
+                    metrics::counter!(SKIPS, "replica" => r.name.clone()).increment(1);
                     tracing::warn!(replica.url = %r.label, replica.state = "skipped", reason = %why, "replica {} skipped: {why}", r.label)
                 }
                 _ => {}
@@ -173,9 +182,8 @@ impl ReplicaSet {
     pub fn health(&self) -> Vec<nestcms_domain::ports::ReplicaHealth> {
         self.replicas
             .iter()
-            .enumerate()
-            .map(|(i, r)| nestcms_domain::ports::ReplicaHealth {
-                name: format!("replica.{}", i + 1),
+            .map(|r| nestcms_domain::ports::ReplicaHealth {
+                name: r.name.clone(),
                 in_rotation: r.healthy.load(Ordering::Relaxed) && r.breaker.refuses().is_none(),
                 lag_ms: r.lag_ms.load(Ordering::Relaxed),
             })

@@ -38,6 +38,10 @@ pub struct DbSettings {
     /// How often replica health and lag are checked.
     #[serde(with = "humantime_serde")]
     pub replica_check_interval: Duration,
+    /// A statement slower than this is counted (`nestcms_db_slow_queries_total`) and logged
+    /// with its name and SQL text.
+    #[serde(with = "humantime_serde")]
+    pub slow_query_threshold: Duration,
     /// Apply pending migrations when `serve` starts.
     pub auto_migrate: bool,
 }
@@ -54,6 +58,7 @@ impl Default for DbSettings {
             busy_timeout: Duration::from_secs(5),
             replica_max_lag: Duration::from_secs(10),
             replica_check_interval: Duration::from_secs(5),
+            slow_query_threshold: Duration::from_millis(500),
             auto_migrate: true,
         }
     }

@@ -30,6 +30,7 @@ impl Store {
         breakers: &Registry,
     ) -> Result<Self, StoreError> {
         settings.validate_for(url.expose_secret())?;
+        crate::observe::set_slow_threshold(settings.slow_query_threshold);
         let primary = Pool::connect(url, settings).await?;
         let replicas = Arc::new(ReplicaSet::new(&settings.replicas, settings, breakers)?);
         let monitor = if replicas.is_empty() {
@@ -84,6 +85,8 @@ impl Store {
                         CallError::Timeout => "it timed out".to_owned(),
                         CallError::Failed(e) => e.to_string(),
                     };
+                    metrics::counter!(crate::replicas::FALLBACKS, "replica" => r.name.clone())
+                        .increment(1);
                     tracing::warn!(replica.url = %r.label, reason = %why, "replica read failed; reading from the primary");
                 }
             }

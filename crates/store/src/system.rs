@@ -12,7 +12,7 @@ use crate::{migrate, with_pool};
 #[async_trait::async_trait]
 impl SystemRepository for Store {
     fn pool_status(&self) -> PoolStatus {
-        let (size, idle, max) = with_pool!(self.primary(), |p| (
+        let (size, idle, max) = crate::on_pool!(self.primary(), |p| (
             p.size(),
             u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
             p.options().get_max_connections()
@@ -35,6 +35,12 @@ impl SystemRepository for Store {
             .map(|r| r.rows_affected()))
         .map_err(port_err)?;
         Ok(())
+    }
+
+    async fn acquire_wait(&self) -> Result<std::time::Duration, PortError> {
+        let started = std::time::Instant::now();
+        crate::on_pool!(self.primary(), |p| p.acquire().await.map(drop)).map_err(port_err)?;
+        Ok(started.elapsed())
     }
 
     async fn schema_status(&self) -> Result<SchemaStatus, PortError> {

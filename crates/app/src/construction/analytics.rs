@@ -37,6 +37,7 @@ fn window(c: &Caller, r: Range) -> Result<Window, DomainError> {
 }
 
 /// Project and contract counts per status.
+#[tracing::instrument(name = "analytics.status_breakdown", skip_all)]
 pub async fn status_breakdown(
     data: &Data,
     c: &Caller,
@@ -49,6 +50,7 @@ pub async fn status_breakdown(
 }
 
 /// Profit, loss, net and count per currency.
+#[tracing::instrument(name = "analytics.earnings_stats", skip_all)]
 pub async fn earnings_stats(
     data: &Data,
     c: &Caller,
@@ -59,6 +61,7 @@ pub async fn earnings_stats(
 }
 
 /// Net per month in one currency.
+#[tracing::instrument(name = "analytics.monthly_trend", skip_all)]
 pub async fn monthly_trend(
     data: &Data,
     c: &Caller,
@@ -72,6 +75,7 @@ pub async fn monthly_trend(
 }
 
 /// Top projects by net earnings in one currency.
+#[tracing::instrument(name = "analytics.top_projects", skip_all)]
 pub async fn top_projects(
     data: &Data,
     c: &Caller,
@@ -86,6 +90,7 @@ pub async fn top_projects(
 }
 
 /// Top employees by commission payouts in one currency.
+#[tracing::instrument(name = "analytics.top_employees", skip_all)]
 pub async fn top_employees(
     data: &Data,
     c: &Caller,
@@ -116,6 +121,7 @@ pub struct ProjectDetail {
 
 /// Progress of one project (anyone who sees the project), and its earnings for those who may
 /// read the analytics.
+#[tracing::instrument(name = "analytics.project_detail", skip_all)]
 pub async fn project_detail(
     data: &Data,
     c: &Caller,
@@ -165,6 +171,7 @@ pub struct Dashboard {
 }
 
 /// The caller's own numbers.
+#[tracing::instrument(name = "analytics.dashboard", skip_all)]
 pub async fn dashboard(data: &Data, c: &Caller) -> Result<Dashboard, DomainError> {
     let page = nestcms_domain::construction::ports::Page {
         cursor: None,

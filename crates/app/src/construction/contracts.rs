@@ -13,6 +13,7 @@ use super::{Caller, Data, Paged, paged};
 use crate::port;
 
 /// One contract the caller may see.
+#[tracing::instrument(name = "contracts.get", skip_all)]
 pub async fn get(data: &Data, c: &Caller, id: ContractId) -> Result<Contract, DomainError> {
     match data.contract(c.org(), id).await.map_err(port)? {
         Some(k) if c.sees(Some(k.client_id)) => Ok(k),
@@ -21,6 +22,7 @@ pub async fn get(data: &Data, c: &Caller, id: ContractId) -> Result<Contract, Do
 }
 
 /// Contracts the caller may see.
+#[tracing::instrument(name = "contracts.list", skip_all)]
 pub async fn list(
     data: &Data,
     c: &Caller,
@@ -31,6 +33,7 @@ pub async fn list(
 }
 
 /// Replaces the instalment schedule; only in review, and it must sum to the total (else 422).
+#[tracing::instrument(name = "contracts.set_instalments", skip_all)]
 pub async fn set_instalments(
     data: &Data,
     c: &Caller,
@@ -76,6 +79,7 @@ fn not_editable() -> DomainError {
 }
 
 /// Moves a contract; `by_client` moves are the client's alone, the others need ManageContracts.
+#[tracing::instrument(name = "contracts.transition", skip_all)]
 pub async fn transition(
     data: &Data,
     c: &Caller,
@@ -131,6 +135,7 @@ pub struct Terms {
 }
 
 /// Edits the terms; only while the contract is in review.
+#[tracing::instrument(name = "contracts.update_terms", skip_all)]
 pub async fn update_terms(
     store: &crate::Store,
     data: &Data,

@@ -38,6 +38,7 @@ pub struct NewEarning {
 }
 
 /// Records an earning.
+#[tracing::instrument(name = "earnings.record", skip_all)]
 pub async fn record(data: &Data, c: &Caller, n: NewEarning) -> Result<Earning, DomainError> {
     c.require(Action::ManageEarnings)?;
     if let Some(p) = n.project_id {
@@ -62,6 +63,7 @@ pub async fn record(data: &Data, c: &Caller, n: NewEarning) -> Result<Earning, D
 }
 
 /// Earnings, newest first.
+#[tracing::instrument(name = "earnings.list", skip_all)]
 pub async fn list(
     data: &Data,
     c: &Caller,
@@ -74,6 +76,7 @@ pub async fn list(
 
 /// Gives an employee a share of a project's profits. The shares of one project never exceed
 /// 100 % together (422 otherwise).
+#[tracing::instrument(name = "earnings.set_commission", skip_all)]
 pub async fn set_commission(
     store: &Store,
     data: &Data,
@@ -145,6 +148,7 @@ pub struct Distribution {
 }
 
 /// Distributes a project profit to its commissions, once, in one transaction.
+#[tracing::instrument(name = "earnings.distribute", skip_all)]
 pub async fn distribute(
     data: &Data,
     c: &Caller,
@@ -218,6 +222,7 @@ pub async fn distribute(
 
 /// Rolls a period's project earnings in one currency up into an organization-level compound
 /// earning, once per period, start and currency.
+#[tracing::instrument(name = "earnings.roll_up", skip_all)]
 pub async fn roll_up(
     data: &Data,
     c: &Caller,
@@ -255,6 +260,7 @@ pub async fn roll_up(
 }
 
 /// Compound earnings, newest period first (managers and up).
+#[tracing::instrument(name = "earnings.roll_ups", skip_all)]
 pub async fn roll_ups(data: &Data, c: &Caller) -> Result<Vec<CompoundEarning>, DomainError> {
     c.require(Action::ViewAnalytics)?;
     data.compound_earnings(c.org()).await.map_err(port)

@@ -28,6 +28,7 @@ pub struct NewOffer {
 }
 
 /// Writes an offer.
+#[tracing::instrument(name = "offers.create", skip_all)]
 pub async fn create(
     store: &Store,
     data: &Data,
@@ -69,6 +70,7 @@ pub async fn create(
 }
 
 /// One offer the caller may see.
+#[tracing::instrument(name = "offers.get", skip_all)]
 pub async fn get(data: &Data, c: &Caller, id: OfferId) -> Result<Offer, DomainError> {
     match data.offer(c.org(), id).await.map_err(port)? {
         Some(o) if c.sees(Some(o.client_id)) => Ok(o),
@@ -77,6 +79,7 @@ pub async fn get(data: &Data, c: &Caller, id: OfferId) -> Result<Offer, DomainEr
 }
 
 /// Offers the caller may see.
+#[tracing::instrument(name = "offers.list", skip_all)]
 pub async fn list(
     data: &Data,
     c: &Caller,
@@ -97,6 +100,7 @@ fn only_the_client(c: &Caller, o: &Offer) -> Result<(), DomainError> {
 }
 
 /// The client accepts: the offer becomes a contract in review, once.
+#[tracing::instrument(name = "offers.approve", skip_all)]
 pub async fn approve(data: &Data, c: &Caller, id: OfferId) -> Result<Contract, DomainError> {
     let offer = get(data, c, id).await?;
     only_the_client(c, &offer)?;
@@ -141,6 +145,7 @@ pub async fn approve(data: &Data, c: &Caller, id: OfferId) -> Result<Contract, D
 }
 
 /// The client declines.
+#[tracing::instrument(name = "offers.reject", skip_all)]
 pub async fn reject(data: &Data, c: &Caller, id: OfferId) -> Result<Offer, DomainError> {
     let offer = get(data, c, id).await?;
     only_the_client(c, &offer)?;
@@ -162,6 +167,7 @@ pub async fn reject(data: &Data, c: &Caller, id: OfferId) -> Result<Offer, Domai
 }
 
 /// Staff withdraw an offer (from review, or after the client declined).
+#[tracing::instrument(name = "offers.close", skip_all)]
 pub async fn close(data: &Data, c: &Caller, id: OfferId) -> Result<Offer, DomainError> {
     c.require(Action::CreateOffer)?;
     let offer = get(data, c, id).await?;

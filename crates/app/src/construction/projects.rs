@@ -32,6 +32,7 @@ pub struct NewProject {
 }
 
 /// Creates a project.
+#[tracing::instrument(name = "projects.create", skip_all)]
 pub async fn create(
     store: &Store,
     data: &Data,
@@ -95,6 +96,7 @@ pub async fn create(
 }
 
 /// One project the caller may see.
+#[tracing::instrument(name = "projects.get", skip_all)]
 pub async fn get(data: &Data, c: &Caller, id: ProjectId) -> Result<Project, DomainError> {
     match data.project(c.org(), id).await.map_err(port)? {
         Some(p) if c.sees(p.client_id) => Ok(p),
@@ -103,6 +105,7 @@ pub async fn get(data: &Data, c: &Caller, id: ProjectId) -> Result<Project, Doma
 }
 
 /// Projects the caller may see; `mine` narrows to those they manage or work on.
+#[tracing::instrument(name = "projects.list", skip_all)]
 pub async fn list(
     data: &Data,
     c: &Caller,
@@ -115,6 +118,7 @@ pub async fn list(
 }
 
 /// Moves a project through its lifecycle.
+#[tracing::instrument(name = "projects.set_status", skip_all)]
 pub async fn set_status(
     data: &Data,
     c: &Caller,
@@ -152,6 +156,7 @@ async fn require_on_project(data: &Data, c: &Caller, p: &Project) -> Result<(), 
 }
 
 /// Appends a step.
+#[tracing::instrument(name = "projects.add_step", skip_all)]
 pub async fn add_step(
     data: &Data,
     c: &Caller,
@@ -172,6 +177,7 @@ pub async fn add_step(
 }
 
 /// Steps in order.
+#[tracing::instrument(name = "projects.steps", skip_all)]
 pub async fn steps(
     data: &Data,
     c: &Caller,
@@ -184,6 +190,7 @@ pub async fn steps(
 }
 
 /// Moves a step (e.g. to completed).
+#[tracing::instrument(name = "projects.set_step_status", skip_all)]
 pub async fn set_step_status(
     data: &Data,
     c: &Caller,
@@ -223,6 +230,7 @@ pub async fn set_step_status(
 }
 
 /// Adds a design with its first version (a URL).
+#[tracing::instrument(name = "projects.add_design", skip_all)]
 pub async fn add_design(
     data: &Data,
     c: &Caller,
@@ -275,6 +283,7 @@ pub fn url_version(
 }
 
 /// Adds a version to a design; returns the design with its history.
+#[tracing::instrument(name = "projects.add_design_version", skip_all)]
 pub async fn add_design_version(
     data: &Data,
     c: &Caller,
@@ -305,6 +314,7 @@ pub async fn add_design_version(
 }
 
 /// Designs with their versions.
+#[tracing::instrument(name = "projects.designs", skip_all)]
 pub async fn designs(
     data: &Data,
     c: &Caller,
@@ -317,6 +327,7 @@ pub async fn designs(
 }
 
 /// Versions of one design, by version number (the cursor is a version number).
+#[tracing::instrument(name = "projects.design_versions", skip_all)]
 pub async fn design_versions(
     data: &Data,
     c: &Caller,
@@ -335,6 +346,7 @@ pub async fn design_versions(
 }
 
 /// Puts a staff member on the project with a role.
+#[tracing::instrument(name = "projects.add_worker", skip_all)]
 pub async fn add_worker(
     store: &Store,
     data: &Data,
@@ -368,6 +380,7 @@ pub async fn add_worker(
 }
 
 /// Workers of a project.
+#[tracing::instrument(name = "projects.workers", skip_all)]
 pub async fn workers(
     data: &Data,
     c: &Caller,
@@ -380,6 +393,7 @@ pub async fn workers(
 }
 
 /// Adds a note to the project or one of its designs; anyone who sees the project may.
+#[tracing::instrument(name = "projects.add_note", skip_all)]
 pub async fn add_note(
     data: &Data,
     c: &Caller,
@@ -412,6 +426,7 @@ pub async fn add_note(
 }
 
 /// Notes of a project.
+#[tracing::instrument(name = "projects.notes", skip_all)]
 pub async fn notes(
     data: &Data,
     c: &Caller,
@@ -424,6 +439,7 @@ pub async fn notes(
 }
 
 /// Marks a note read (by someone other than its author).
+#[tracing::instrument(name = "projects.mark_read", skip_all)]
 pub async fn mark_read(
     data: &Data,
     c: &Caller,
@@ -461,6 +477,7 @@ pub struct Upload {
 }
 
 /// Stores an uploaded file and adds it as the design's next version.
+#[tracing::instrument(name = "projects.upload_design_version", skip_all)]
 pub async fn upload_design_version(
     data: &Data,
     files: &Files,
@@ -505,6 +522,7 @@ pub async fn upload_design_version(
 }
 
 /// The bytes of an uploaded version, with its type and name.
+#[tracing::instrument(name = "projects.design_file", skip_all)]
 pub async fn design_file(
     data: &Data,
     files: &Files,

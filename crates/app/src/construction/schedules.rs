@@ -33,6 +33,7 @@ pub struct NewSchedule {
 
 /// Schedules an item; refused with 409 naming the clashing item when the same client or
 /// employee is already busy then.
+#[tracing::instrument(name = "schedules.create", skip_all)]
 pub async fn create(
     store: &Store,
     data: &Data,
@@ -117,6 +118,7 @@ pub async fn create(
 }
 
 /// Items starting in a range (at most 92 days); clients see their own.
+#[tracing::instrument(name = "schedules.list", skip_all)]
 pub async fn list(
     data: &Data,
     c: &Caller,
@@ -152,6 +154,7 @@ pub struct NewSalary {
 }
 
 /// Sets an employee's salary (owners and admins).
+#[tracing::instrument(name = "schedules.set_salary", skip_all)]
 pub async fn set_salary(
     store: &Store,
     data: &Data,
@@ -190,6 +193,7 @@ pub async fn set_salary(
 }
 
 /// Salaries: all for owners and admins, one's own for everyone else.
+#[tracing::instrument(name = "schedules.salaries", skip_all)]
 pub async fn salaries(data: &Data, c: &Caller) -> Result<Vec<Salary>, DomainError> {
     let only = if c.require(Action::ManageEarnings).is_ok() {
         None
@@ -200,6 +204,7 @@ pub async fn salaries(data: &Data, c: &Caller) -> Result<Vec<Salary>, DomainErro
 }
 
 /// One schedule item the caller may see (staff, or the client or employee on it).
+#[tracing::instrument(name = "schedules.get", skip_all)]
 pub async fn get(data: &Data, c: &Caller, id: ScheduleId) -> Result<Schedule, DomainError> {
     match data.schedule(c.org(), id).await.map_err(port)? {
         Some(s)
@@ -212,6 +217,7 @@ pub async fn get(data: &Data, c: &Caller, id: ScheduleId) -> Result<Schedule, Do
 }
 
 /// Adds a note to a schedule item (anyone who sees it).
+#[tracing::instrument(name = "schedules.add_note", skip_all)]
 pub async fn add_note(
     data: &Data,
     c: &Caller,
@@ -234,6 +240,7 @@ pub async fn add_note(
 }
 
 /// Notes of a schedule item, oldest first.
+#[tracing::instrument(name = "schedules.notes", skip_all)]
 pub async fn notes(
     data: &Data,
     c: &Caller,

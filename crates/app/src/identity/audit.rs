@@ -62,6 +62,7 @@ pub(crate) fn row(e: Event<'_>) -> SecurityEvent {
 }
 
 /// A page of the organization's log, newest first.
+#[tracing::instrument(name = "audit.list", skip_all)]
 pub async fn list(
     store: &Store,
     who: Principal,

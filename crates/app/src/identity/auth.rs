@@ -85,6 +85,7 @@ impl Auth {
     }
 
     /// Creates a plain user: no field of the request can make anyone staff or admin.
+    #[tracing::instrument(name = "auth.register", skip_all)]
     pub async fn register(
         &self,
         r: Registration,
@@ -158,6 +159,7 @@ impl Auth {
 
     /// Checks credentials (and a second factor when the account or an organization asks for
     /// one) and opens a session.
+    #[tracing::instrument(name = "auth.login", skip_all)]
     pub async fn login(
         &self,
         email: &str,
@@ -266,6 +268,7 @@ impl Auth {
     }
 
     /// Rotates a refresh token. Presenting one already rotated revokes its whole family.
+    #[tracing::instrument(name = "auth.refresh", skip_all)]
     pub async fn refresh(
         &self,
         refresh_token: &str,
@@ -308,6 +311,7 @@ impl Auth {
     }
 
     /// Ends the caller's session.
+    #[tracing::instrument(name = "auth.logout", skip_all)]
     pub async fn logout(&self, who: Principal, client: &ClientInfo) -> Result<(), DomainError> {
         let e = Event {
             session: Some(who.session),
@@ -322,6 +326,7 @@ impl Auth {
     }
 
     /// Verifies an access token and that its session is still open.
+    #[tracing::instrument(name = "auth.authenticate", skip_all)]
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, DomainError> {
         let claims = self.verify(access_token).ok_or_else(|| {
             unauthenticated(
@@ -338,6 +343,7 @@ impl Auth {
     }
 
     /// Checks that the session of already verified claims is still open.
+    #[tracing::instrument(name = "auth.authenticate_verified", skip_all)]
     pub async fn authenticate_verified(
         &self,
         claims: &nestcms_auth::jwt::Claims,
@@ -353,6 +359,7 @@ impl Auth {
     }
 
     /// The caller and their memberships.
+    #[tracing::instrument(name = "auth.me", skip_all)]
     pub async fn me(&self, who: Principal) -> Result<(User, Vec<(Org, Membership)>), DomainError> {
         let user = crate::user(&self.store, who.user).await?;
         let orgs = self.store.orgs_of(who.user).await.map_err(port)?;
@@ -360,6 +367,7 @@ impl Auth {
     }
 
     /// Changes the password after checking the current one; every other session is revoked.
+    #[tracing::instrument(name = "auth.change_password", skip_all)]
     pub async fn change_password(
         &self,
         who: Principal,

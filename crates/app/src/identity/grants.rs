@@ -24,6 +24,7 @@ pub struct GrantRequest {
 }
 
 /// Grants `verb` on one object to a member.
+#[tracing::instrument(name = "grants.create", skip_all)]
 pub async fn create(
     store: &Store,
     who: Principal,
@@ -89,6 +90,7 @@ pub async fn create(
 }
 
 /// Grants of the organization, optionally of one user.
+#[tracing::instrument(name = "grants.list", skip_all)]
 pub async fn list(
     store: &Store,
     who: Principal,
@@ -103,6 +105,7 @@ pub async fn list(
 }
 
 /// Revokes a grant; access it gave ends with the next request.
+#[tracing::instrument(name = "grants.revoke", skip_all)]
 pub async fn revoke(
     store: &Store,
     who: Principal,

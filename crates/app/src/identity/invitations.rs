@@ -29,6 +29,7 @@ pub struct Sent {
 }
 
 /// Invites `email` to join with `role` (owners and admins; only owners invite owners).
+#[tracing::instrument(name = "invitations.invite", skip_all)]
 pub async fn invite(
     store: &Store,
     who: Principal,
@@ -77,6 +78,7 @@ pub async fn invite(
 }
 
 /// Pending invitations of the organization (owners and admins).
+#[tracing::instrument(name = "invitations.pending", skip_all)]
 pub async fn pending(
     store: &Store,
     who: Principal,
@@ -88,6 +90,7 @@ pub async fn pending(
 }
 
 /// Withdraws a pending invitation.
+#[tracing::instrument(name = "invitations.revoke", skip_all)]
 pub async fn revoke(
     store: &Store,
     who: Principal,
@@ -121,6 +124,7 @@ pub async fn revoke(
 
 /// Accepts, with its token, an invitation addressed to the caller's e-mail: they become a
 /// member.
+#[tracing::instrument(name = "invitations.accept", skip_all)]
 pub async fn accept(
     store: &Store,
     who: Principal,
@@ -155,6 +159,7 @@ pub async fn accept(
 }
 
 /// Declines, with its token, an invitation addressed to the caller's e-mail.
+#[tracing::instrument(name = "invitations.decline", skip_all)]
 pub async fn decline(
     store: &Store,
     who: Principal,

@@ -63,6 +63,7 @@ pub(crate) fn event<'a>(
 }
 
 /// Members with their users (the HTTP layer shows only public fields).
+#[tracing::instrument(name = "members.list", skip_all)]
 pub async fn list(
     store: &Store,
     who: Principal,
@@ -74,6 +75,7 @@ pub async fn list(
 }
 
 /// Changes a member's role.
+#[tracing::instrument(name = "members.change_role", skip_all)]
 pub async fn change_role(
     store: &Store,
     who: Principal,
@@ -121,6 +123,7 @@ pub async fn change_role(
 }
 
 /// Removes a member (members may also leave on their own).
+#[tracing::instrument(name = "members.remove", skip_all)]
 pub async fn remove(
     store: &Store,
     who: Principal,

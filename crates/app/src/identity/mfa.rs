@@ -82,6 +82,7 @@ pub(crate) async fn second_factor(
 }
 
 /// Starts enrolment: a new secret, not yet demanded at login.
+#[tracing::instrument(name = "mfa.begin", skip_all)]
 pub async fn begin(store: &Store, who: Principal) -> Result<Enrolment, DomainError> {
     let user = crate::user(store, who.user).await?;
     if user.mfa_enabled {
@@ -103,6 +104,7 @@ pub async fn begin(store: &Store, who: Principal) -> Result<Enrolment, DomainErr
 }
 
 /// Confirms enrolment with a first code; returns ten single-use recovery codes.
+#[tracing::instrument(name = "mfa.confirm", skip_all)]
 pub async fn confirm(
     store: &Store,
     who: Principal,
@@ -144,6 +146,7 @@ pub async fn confirm(
 }
 
 /// Turns MFA off with a valid code, unless an organization requires it of this user.
+#[tracing::instrument(name = "mfa.disable", skip_all)]
 pub async fn disable(
     store: &Store,
     who: Principal,

@@ -12,6 +12,7 @@ use crate::identity::audit::{self, Event};
 use crate::{Principal, Store, port};
 
 /// Grants (`true`) or withdraws the flag of the account with `email`.
+#[tracing::instrument(name = "operators.set", skip_all)]
 pub async fn set(store: &Store, email: &str, operator: bool) -> Result<UserId, DomainError> {
     let email = Email::parse(email, "email").map_err(|e| DomainError::Validation(vec![e]))?;
     let kind = if operator {
@@ -38,6 +39,7 @@ pub async fn set(store: &Store, email: &str, operator: bool) -> Result<UserId, D
 }
 
 /// Refuses unless the caller is a platform operator.
+#[tracing::instrument(name = "operators.require", skip_all)]
 pub async fn require(store: &Store, who: Principal) -> Result<(), DomainError> {
     if store.is_platform_operator(who.user).await.map_err(port)? {
         Ok(())

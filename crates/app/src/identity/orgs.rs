@@ -12,6 +12,7 @@ use crate::{ClientInfo, Principal, Store, port};
 
 /// The caller's membership, or 404: a non-member learns nothing, not even that the
 /// organization exists.
+#[tracing::instrument(name = "orgs.membership", skip_all)]
 pub async fn membership(
     store: &Store,
     who: Principal,
@@ -81,6 +82,7 @@ fn validate(input: &OrgInput) -> Result<(), DomainError> {
 }
 
 /// Creates an organization with the caller as its owner.
+#[tracing::instrument(name = "orgs.create", skip_all)]
 pub async fn create(
     store: &Store,
     who: Principal,
@@ -133,6 +135,7 @@ pub async fn create(
 }
 
 /// An organization the caller belongs to.
+#[tracing::instrument(name = "orgs.get", skip_all)]
 pub async fn get(
     store: &Store,
     who: Principal,
@@ -150,6 +153,7 @@ pub async fn get(
 
 /// Updates the profile. Turning on the MFA requirement needs every owner and admin enrolled,
 /// so nobody is locked out by it.
+#[tracing::instrument(name = "orgs.update", skip_all)]
 pub async fn update(
     store: &Store,
     who: Principal,

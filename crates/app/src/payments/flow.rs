@@ -44,6 +44,7 @@ fn gateway_down(e: &GatewayError) -> DomainError {
 
 impl Payments {
     /// Creates a payment (owners, admins, managers).
+    #[tracing::instrument(name = "payments.create", skip_all)]
     pub async fn create(
         &self,
         identity: &Store,
@@ -147,6 +148,7 @@ impl Payments {
     }
 
     /// A payment the caller may see (staff, or its client).
+    #[tracing::instrument(name = "payments.get", skip_all)]
     pub async fn get(&self, c: &Caller, id: PaymentId) -> Result<Payment, DomainError> {
         match self.store.payment(c.org(), id).await.map_err(port)? {
             Some(p) if c.sees(Some(p.client_id)) => Ok(p),
@@ -155,6 +157,7 @@ impl Payments {
     }
 
     /// A payment with its refunds and history.
+    #[tracing::instrument(name = "payments.details", skip_all)]
     pub async fn details(
         &self,
         c: &Caller,
@@ -167,6 +170,7 @@ impl Payments {
     }
 
     /// Payments the caller may see, newest first.
+    #[tracing::instrument(name = "payments.list", skip_all)]
     pub async fn list(&self, c: &Caller) -> Result<Vec<Payment>, DomainError> {
         self.store
             .payments(c.org(), c.scope().client, 100)
@@ -176,6 +180,7 @@ impl Payments {
 
     /// Issues the hosted page (the client, or managers). Calling again returns the same live
     /// page; it never opens a second charge.
+    #[tracing::instrument(name = "payments.checkout", skip_all)]
     pub async fn checkout(&self, c: &Caller, id: PaymentId) -> Result<Payment, DomainError> {
         let p = self.get(c, id).await?;
         if p.client_id != c.user() {

@@ -17,6 +17,7 @@ use crate::port;
 
 impl Payments {
     /// One refund of a payment the caller may see.
+    #[tracing::instrument(name = "payments.refund_of", skip_all)]
     pub async fn refund_of(
         &self,
         c: &Caller,
@@ -34,6 +35,7 @@ impl Payments {
     }
 
     /// Refunds part or all of a paid payment (owners, admins, managers).
+    #[tracing::instrument(name = "payments.refund", skip_all)]
     pub async fn refund(
         &self,
         c: &Caller,
@@ -126,6 +128,7 @@ impl Payments {
     /// Asks the gateway about refunds left pending longer than `after` (its answer was lost, or
     /// it said "pending") and settles them; one the gateway never received is sent now. Returns
     /// how many were settled.
+    #[tracing::instrument(name = "payments.reconcile_refunds", skip_all)]
     pub async fn reconcile_refunds(&self, after: Duration) -> Result<usize, DomainError> {
         let mut settled = 0;
         let due = self.store.pending_refunds(Utc::now() - after, 100);

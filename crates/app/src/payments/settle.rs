@@ -9,6 +9,10 @@ use serde_json::json;
 use super::Payments;
 use crate::port;
 
+/// Payments the reconciler looked at, by what it did: `settled` (the gateway's outcome applied),
+/// `confirmed` (the gateway agreed with us), `expired`, `still_open`, `lookup_failed`.
+pub const RECONCILER_ACTIONS: &str = "nestcms_reconciler_actions_total";
+
 /// Why a callback was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum CallbackError {
@@ -113,6 +117,7 @@ impl Payments {
 
     /// Handles a gateway callback: verify the signature over the exact bytes, confirm with a
     /// lookup, apply once per (transaction, delivery).
+    #[tracing::instrument(name = "payments.callback", skip_all)]
     pub async fn callback(&self, raw_body: &[u8], signature: &str) -> Result<(), CallbackError> {
         let Some((hint, ipn_trace)) = self.gateway.verify_callback(raw_body, signature) else {
             metrics::counter!("nestcms_paytabs_callbacks_rejected_total").increment(1);
@@ -174,6 +179,7 @@ impl Payments {
 
     /// Handles the browser's return: verified, never trusted for the outcome (that comes from a
     /// lookup); returns the payment to show.
+    #[tracing::instrument(name = "payments.browser_return", skip_all)]
     pub async fn browser_return(
         &self,
         fields: &[(String, String)],
@@ -208,6 +214,7 @@ impl Payments {
     /// Settles payments left pending longer than `after`: asks the gateway, applies its
     /// outcome, and expires pages older than `page_ttl` that never got one. Returns how many
     /// payments changed.
+    #[tracing::instrument(name = "payments.reconcile", skip_all)]
     pub async fn reconcile(
         &self,
         after: Duration,
@@ -219,9 +226,9 @@ impl Payments {
             let Some(tran_ref) = p.tran_ref.clone() else {
                 continue;
             };
-            let outcome = match self.gateway.lookup(&tran_ref).await {
+            let (outcome, action) = match self.gateway.lookup(&tran_ref).await {
                 Ok(g) if g.outcome != GatewayOutcome::Open => {
-                    self.apply(&p, &g, "reconciler").await?
+                    (self.apply(&p, &g, "reconciler").await?, "settled")
                 }
                 Ok(_)
                     if p.page_issued_at.is_some_and(|t| t < now - page_ttl)
@@ -235,14 +242,21 @@ impl Payments {
                         json!({ "from": p.state.as_str(), "to": "expired", "reason": "page validity over" }),
                     )];
                     self.moved(&p, PaymentState::Expired, now, &events).await?;
-                    PaymentState::Expired
+                    (PaymentState::Expired, "expired")
                 }
-                Ok(_) => p.state,
+                Ok(_) => (p.state, "still_open"),
                 Err(e) => {
                     tracing::warn!(payment.id = %p.id, error = %e, "reconciliation lookup failed; will retry");
-                    p.state
+                    (p.state, "lookup_failed")
                 }
             };
+            // `settled` with no change means the gateway agreed with what we already had.
+            let action = if action == "settled" && outcome == p.state {
+                "confirmed"
+            } else {
+                action
+            };
+            metrics::counter!(RECONCILER_ACTIONS, "action" => action).increment(1);
             if outcome != p.state {
                 changed += 1;
             }

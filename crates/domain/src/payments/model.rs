@@ -125,6 +125,18 @@ pub struct PaymentEvent {
     pub detail: serde_json::Value,
     /// When.
     pub at: DateTime<Utc>,
+    /// The W3C trace context of the work that recorded it, so whoever handles the event later
+    /// (the relay, a consumer) continues the same trace. Filled in by the storage adapter.
+    pub trace_context: Option<TraceContext>,
+}
+
+/// A W3C trace context as its two header values; opaque to the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    /// `traceparent`.
+    pub traceparent: String,
+    /// `tracestate`, when there is one.
+    pub tracestate: Option<String>,
 }
 
 impl PaymentEvent {
@@ -145,6 +157,7 @@ impl PaymentEvent {
             gateway_trace: None,
             detail,
             at: Utc::now(),
+            trace_context: None,
         }
     }
 

@@ -93,6 +93,14 @@ async fn database(state: &AppState) -> Check {
         Ok(Ok(()))
     );
     let wait_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let acquire_ms = match reachable {
+        true => tokio::time::timeout(CHECK_TIMEOUT, state.system.acquire_wait())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX) as f64 / 1000.0),
+        false => None,
+    };
     let schema = match reachable {
         true => tokio::time::timeout(CHECK_TIMEOUT, state.system.schema_status())
             .await
@@ -115,6 +123,7 @@ async fn database(state: &AppState) -> Check {
             "engine": state.backend,
             "reachable": reachable,
             "round_trip_ms": wait_ms,
+            "acquire_wait_ms": acquire_ms,
             "migrations_applied": schema.as_ref().map(|s| s.applied.len()),
             "migrations_pending": schema.as_ref().map(|s| s.pending()),
             "pool": { "in_use": pool.in_use, "idle": pool.idle, "max": pool.max },

@@ -46,7 +46,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
 }
 
 /// Gauges read from their source at scrape time, so they are current whatever the traffic:
-/// the primary pool, each replica's lag and rotation, the outbox backlog and its oldest event.
+/// the primary pool and how long taking a connection from it takes, each replica's lag and rotation, the outbox backlog and its oldest event.
 #[allow(
     clippy::cast_precision_loss,
     reason = "gauges are floats; these counts stay far below 2^52"
@@ -59,6 +59,10 @@ async fn sample(state: &AppState) {
         ("max", pool.max),
     ] {
         metrics::gauge!("nestcms_db_pool_connections", "state" => which).set(f64::from(n));
+    }
+    let acquire = tokio::time::timeout(Duration::from_secs(1), state.system.acquire_wait()).await;
+    if let Ok(Ok(wait)) = acquire {
+        metrics::gauge!("nestcms_db_acquire_wait_seconds").set(wait.as_secs_f64());
     }
     for r in state.system.replica_health() {
         metrics::gauge!("nestcms_replica_lag_seconds", "replica" => r.name.clone())

@@ -96,6 +96,12 @@ pub fn check(c: &Config) -> Result<(), ConfigError> {
     )?;
     duration("database.replica_max_lag", d.replica_max_lag, ms(100), DAY)?;
     duration(
+        "database.slow_query_threshold",
+        d.slow_query_threshold,
+        ms(1),
+        HOUR,
+    )?;
+    duration(
         "database.replica_check_interval",
         d.replica_check_interval,
         ms(100),

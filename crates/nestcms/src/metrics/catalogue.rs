@@ -101,4 +101,60 @@ pub fn describe() {
         "nestcms_outbox_oldest_age_seconds",
         "Age of the oldest undelivered payment event (0 when none)."
     );
+    describe_gauge!(
+        "nestcms_db_acquire_wait_seconds",
+        "Time to take a connection from the primary pool, measured at scrape time."
+    );
+    describe_histogram!(
+        nestcms_store::observe::DURATION,
+        metrics::Unit::Seconds,
+        "Time of each named database statement (module.function), by statement."
+    );
+    describe_counter!(
+        nestcms_store::observe::SLOW,
+        "Statements slower than database.slow_query_threshold, by statement."
+    );
+    describe_counter!(
+        nestcms_store::replicas::SKIPS,
+        "Times a replica was taken out of rotation by its health check, by replica."
+    );
+    describe_counter!(
+        nestcms_store::replicas::FALLBACKS,
+        "Replica reads that failed, timed out or were refused and were repeated on the primary."
+    );
+    describe_histogram!(
+        nestcms_bus::RELAY_LAG,
+        metrics::Unit::Seconds,
+        "Time from a payment event being recorded to the broker confirming it."
+    );
+    describe_counter!(
+        nestcms_app::payments::RECONCILER_ACTIONS,
+        "Payments the reconciler looked at, by action (settled, confirmed, expired, still_open, lookup_failed)."
+    );
+    describe_gauge!(
+        super::process::RESIDENT,
+        "Resident memory of the process, bytes."
+    );
+    describe_gauge!(
+        super::process::CPU,
+        "CPU time (user and system) used since the process started, seconds; use rate()."
+    );
+    describe_gauge!(
+        super::process::OPEN_FDS,
+        "Open file descriptors, sockets included."
+    );
+    describe_gauge!(
+        super::process::MAX_FDS,
+        "The process's file descriptor limit."
+    );
+    describe_gauge!(super::process::WORKERS, "Tokio worker threads.");
+    describe_gauge!(super::process::TASKS, "Tasks alive in the Tokio runtime.");
+    describe_gauge!(
+        super::process::QUEUE,
+        "Tasks waiting in the Tokio runtime's global queue."
+    );
+    describe_gauge!(
+        super::process::BUSY,
+        "Time the Tokio workers spent busy since start, summed over workers, seconds; rate() over the worker count is the busy share."
+    );
 }

@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, spawn_app};
+use secrecy::SecretString;
+
+use crate::helpers::{PASSWORD, spawn_app_with};
+use crate::metrics::{TOKEN, scrape};
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -33,7 +36,11 @@ fn captured() -> &'static Buffer {
             format: nestcms::config::LogFormat::Json,
             level: "trace".into(),
         };
-        nestcms::telemetry::init_with_writer(&settings, move || writer.clone());
+        let _ = nestcms::telemetry::init_with_writer(
+            &settings,
+            &nestcms::config::TelemetrySettings::default(),
+            move || writer.clone(),
+        );
         buffer
     })
 }
@@ -41,7 +48,7 @@ fn captured() -> &'static Buffer {
 #[tokio::test]
 async fn a_full_session_leaves_no_secret_in_logs_or_responses() -> anyhow::Result<()> {
     let logs = captured();
-    let app = spawn_app().await?;
+    let app = spawn_app_with(|c| c.metrics.token = Some(SecretString::from(TOKEN))).await?;
     let mut bodies = Vec::new();
     let password = "unique-password-0f9c2e71";
     let res = app
@@ -112,6 +119,16 @@ async fn a_full_session_leaves_no_secret_in_logs_or_responses() -> anyhow::Resul
             .await?,
     );
     app.register("other@example.com", PASSWORD).await?;
+    // A caller's trace: the request's log lines carry its trace id.
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200);
+    let metrics = scrape(&app).await?;
 
     let text = logs
         .0
@@ -121,6 +138,16 @@ async fn a_full_session_leaves_no_secret_in_logs_or_responses() -> anyhow::Resul
     assert!(
         text.contains("/api/v1/auth/login"),
         "the capture works: the request log is there"
+    );
+    let traced: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&format!("\"trace_id\":\"{trace_id}\"")))
+        .collect();
+    assert!(
+        traced
+            .iter()
+            .any(|l| l.contains("/health/live") && l.contains("\"span_id\":\"")),
+        "the request's log lines carry the caller's trace id and a span id"
     );
     let new_refresh = rotated["refresh_token"].as_str().unwrap_or_default();
     for secret in [
@@ -138,8 +165,17 @@ async fn a_full_session_leaves_no_secret_in_logs_or_responses() -> anyhow::Resul
             "a secret reached the logs: {}…",
             &secret[..8.min(secret.len())]
         );
+        assert!(
+            !metrics.contains(secret),
+            "a secret reached a metric label: {}…",
+            &secret[..8.min(secret.len())]
+        );
     }
     assert!(!text.contains("$argon2"), "no password hash in the logs");
+    assert!(
+        !metrics.contains(TOKEN) && !metrics.contains("leak@example.com"),
+        "neither the scrape token nor an e-mail address is a label value"
+    );
     for body in bodies {
         assert!(
             !body.contains("$argon2") && !body.contains("password_hash"),

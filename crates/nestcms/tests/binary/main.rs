@@ -4,3 +4,4 @@ mod admin;
 mod hardening;
 mod operator;
 mod support;
+mod tracing;

@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nestcms");
@@ -33,6 +34,8 @@ pub fn stderr(out: &Output) -> String {
 pub struct Server {
     pub child: Child,
     pub addr: String,
+    /// Every line the server wrote to stderr so far.
+    pub logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -48,15 +51,20 @@ impl Server {
             .take()
             .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
         let (tx, rx) = std::sync::mpsc::channel();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&logs);
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("\"listen\":\"").nth(1) {
                     let _ = tx.send(rest.split('"').next().unwrap_or_default().to_owned());
                 }
+                kept.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(line);
             }
         });
         let addr = rx.recv_timeout(Duration::from_secs(30))?;
-        Ok(Self { child, addr })
+        Ok(Self { child, addr, logs })
     }
 
     pub fn url(&self, path: &str) -> String {
