@@ -7,13 +7,9 @@
 # the same run. Prints requests per second and latency for both, and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/nestcms/target}"
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --quiet --bin nestcms
-bin="$CARGO_TARGET_DIR/release/nestcms"
-
 # shellcheck source=bench/read-path.sh
 . bench/read-path.sh
+release_binary wrk
 
 run() { # label, rate limits enabled, database breaker enabled (default: as rate limits)
     measure_me "$1" NESTCMS__SERVER__RATE_LIMITS__ENABLED="$2" NESTCMS__SERVER__DATABASE_BREAKER="${3:-$2}" \

@@ -1,25 +1,30 @@
 //! Logging and tracing setup: one `tracing` subscriber whose spans are also OpenTelemetry spans.
 //!
-//! The OpenTelemetry layer is always installed, so every span has a trace id and a span id and
-//! every log line inside one carries both (see [`log_ids`]), whether or not anything is
-//! exported. Spans leave the process only when `telemetry.otlp_endpoint` is set: then they are
+//! The OpenTelemetry layer is always installed, so every request has a trace id and every log
+//! line written while it runs carries it and a span id (see [`log_ids`]), whether or not
+//! anything is exported. Spans leave the process only when `telemetry.otlp_endpoint` is set: then they are
 //! batched and posted as OTLP/HTTP protobuf by the SDK's own background thread with the
 //! blocking HTTP client. (The async client would need a Tokio reactor on that thread; without
-//! one the exporter panics and silently drops every span.) Without an endpoint the sampler
-//! records nothing: ids are still made and propagated, at the cost of a few allocations.
+//! one the exporter panics and silently drops every span.) Without an endpoint only each
+//! request's span becomes an OpenTelemetry span, recording nothing: it gives the request's log
+//! lines, its PayTabs calls and its events their trace ids (the caller's, when it sent one).
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::{LogFormat, LogSettings, TelemetrySettings};
 
 mod log_ids;
+
+/// Where the per-request span is opened (`nestcms_http::layers`).
+const REQUEST_SPANS: &str = "nestcms_http::layers";
 
 /// Keeps the span pipeline alive; [`Telemetry::shutdown`] exports what is still buffered.
 #[derive(Debug)]
@@ -56,11 +61,20 @@ where
         .and_then(|v| v.parse::<EnvFilter>().ok())
         .unwrap_or_else(|| EnvFilter::new(&log.level));
     let provider = tracer_provider(telemetry);
+    // Spans are kept at info whatever the log level: an operator quieting the logs to `warn`
+    // still gets traces, and the warnings still carry their trace ids. Without an exporter only
+    // the request's span needs an identity (for the log lines and for the calls it makes): the
+    // spans inside it are not turned into OpenTelemetry spans, which would be work for nothing.
+    let spans = match telemetry.otlp_endpoint {
+        Some(_) => Targets::new().with_default(LevelFilter::INFO),
+        None => Targets::new().with_target(REQUEST_SPANS, LevelFilter::INFO),
+    };
     let otel = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("nestcms"))
         .with_tracked_inactivity(false)
-        .with_threads(false);
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+        .with_threads(false)
+        .with_filter(spans);
+    let registry = tracing_subscriber::registry().with(otel);
     let installed = match log.format {
         LogFormat::Json => registry
             .with(
@@ -73,7 +87,8 @@ where
                             .with_span_list(false),
                     ))
                     .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
-                    .with_writer(writer),
+                    .with_writer(writer)
+                    .with_filter(filter),
             )
             .try_init(),
         LogFormat::Pretty => registry
@@ -82,7 +97,8 @@ where
                     .event_format(log_ids::WithTraceIds::text(
                         tracing_subscriber::fmt::format(),
                     ))
-                    .with_writer(writer),
+                    .with_writer(writer)
+                    .with_filter(filter),
             )
             .try_init(),
     };

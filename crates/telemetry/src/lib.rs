@@ -52,9 +52,21 @@ pub fn adopt_parent_from(span: &tracing::Span, trace: &TraceHeaders) {
     }
 }
 
+/// The context of the innermost span that has one. Without an exporter only the request's
+/// own span is an OpenTelemetry span (see `nestcms::telemetry`); it stays the active context
+/// while the spans inside it (use cases, statements) run, so those find it here.
+fn active() -> opentelemetry::Context {
+    let cx = tracing::Span::current().context();
+    if cx.span().span_context().is_valid() {
+        cx
+    } else {
+        opentelemetry::Context::current()
+    }
+}
+
 /// Writes the current span's context into outgoing HTTP `headers`.
 pub fn inject(headers: &mut http::HeaderMap) {
-    let cx = tracing::Span::current().context();
+    let cx = active();
     if cx.span().span_context().is_valid() {
         TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(headers));
     }
@@ -62,7 +74,7 @@ pub fn inject(headers: &mut http::HeaderMap) {
 
 /// The current span's context as header values, for a message or a stored row.
 pub fn current() -> Option<TraceHeaders> {
-    let cx = tracing::Span::current().context();
+    let cx = active();
     if !cx.span().span_context().is_valid() {
         return None;
     }
@@ -76,7 +88,7 @@ pub fn current() -> Option<TraceHeaders> {
 
 /// The current span's trace id and span id in lower-case hex, for log lines.
 pub fn current_ids() -> Option<(String, String)> {
-    let cx = tracing::Span::current().context();
+    let cx = active();
     let span = cx.span();
     let sc = span.span_context();
     sc.is_valid()

@@ -98,12 +98,14 @@ async fn a_full_session_leaves_no_secret_in_logs_or_responses() -> anyhow::Resul
         )
         .await?;
     let rotated: serde_json::Value = serde_json::from_str(&res.text().await?)?;
+    // A caller's trace: the reuse is logged inside the use case, and carries the trace id.
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
     let _ = app
-        .post(
-            None,
-            "/api/v1/auth/refresh",
-            &json!({ "refresh_token": refresh }),
-        )
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .json(&json!({ "refresh_token": refresh }))
+        .send()
         .await?;
     let org = app
         .org(
@@ -119,15 +121,6 @@ async fn a_full_session_leaves_no_secret_in_logs_or_responses() -> anyhow::Resul
             .await?,
     );
     app.register("other@example.com", PASSWORD).await?;
-    // A caller's trace: the request's log lines carry its trace id.
-    let trace_id = "0af7651916cd43dd8448eb211c80319c";
-    let res = app
-        .client
-        .get(app.url("/health/live"))
-        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
-        .send()
-        .await?;
-    assert_eq!(res.status(), 200);
     let metrics = scrape(&app).await?;
 
     let text = logs
@@ -146,8 +139,12 @@ async fn a_full_session_leaves_no_secret_in_logs_or_responses() -> anyhow::Resul
     assert!(
         traced
             .iter()
-            .any(|l| l.contains("/health/live") && l.contains("\"span_id\":\"")),
+            .any(|l| l.contains("/api/v1/auth/refresh") && l.contains("\"span_id\":\"")),
         "the request's log lines carry the caller's trace id and a span id"
+    );
+    assert!(
+        traced.iter().any(|l| l.contains("refresh token reused")),
+        "so do lines logged deeper down, inside a use case"
     );
     let new_refresh = rotated["refresh_token"].as_str().unwrap_or_default();
     for secret in [

@@ -63,7 +63,15 @@ impl Server {
                     .push(line);
             }
         });
-        let addr = rx.recv_timeout(Duration::from_secs(30))?;
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => addr,
+            Err(e) => {
+                // An orphaned server would keep the test's output pipe open.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e.into());
+            }
+        };
         Ok(Self { child, addr, logs })
     }
 

@@ -176,7 +176,12 @@ async fn an_incoming_traceparent_reaches_sql_paytabs_the_logs_and_the_broker() -
     cmd.env("NESTCMS__TELEMETRY__OTLP_ENDPOINT", &endpoint)
         .env("NESTCMS__TELEMETRY__SAMPLING_RATIO", "1.0")
         // Export every 200 ms instead of every 5 s.
-        .env("OTEL_BSP_SCHEDULE_DELAY", "200");
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        // Quiet logs (only the request lines) must not silence the spans.
+        .env(
+            "NESTCMS__LOG__LEVEL",
+            "warn,tower_http=info,nestcms::startup=info",
+        );
     let consumer = match &amqp {
         Some(url) => {
             cmd.env("NESTCMS__BUS__URL", url);
