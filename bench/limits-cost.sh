@@ -7,8 +7,8 @@
 # the same run. Prints requests per second and latency for both, and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=bench/read-path.sh
-. bench/read-path.sh
+# shellcheck source=bench/common.sh
+. bench/common.sh
 release_binary wrk
 
 run() { # label, rate limits enabled, database breaker enabled (default: as rate limits)

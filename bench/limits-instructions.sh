@@ -8,8 +8,8 @@
 # counts and divides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=bench/read-path.sh
-. bench/read-path.sh
+# shellcheck source=bench/common.sh
+. bench/common.sh
 release_binary valgrind
 
 run() { # label, rate limits enabled, database breaker enabled

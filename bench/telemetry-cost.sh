@@ -8,12 +8,12 @@
 #                 receiver on core 1 that discards the batches (it reports what it got).
 # `bench/telemetry-cost.sh` times them with wrk; `bench/telemetry-cost.sh instructions` counts
 # instructions per request under callgrind, which this shared 2-core machine does not disturb
-# (see bench/read-path.sh for both).
+# (see bench/common.sh for both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-time}
-# shellcheck source=bench/read-path.sh
-. bench/read-path.sh
+# shellcheck source=bench/common.sh
+. bench/common.sh
 if [ "$mode" = instructions ]; then release_binary valgrind; else release_binary wrk; fi
 start_otlp_sink
 

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# Sourced by the benchmarks of the authenticated read path.
+# Sourced by the benchmarks of the authenticated read path (limits-*, telemetry-cost).
 #
-# `measure_me LABEL [VAR=value...]` serves the release binary "$bin" (pinned to core 0) on a fresh SQLite directory with those
-# settings, registers and logs in one user, warms up for 3 s, then drives
-# `GET /api/v1/users/me` with wrk on core 1 (1 thread, 16 connections, 10 s) and prints
-# requests per second and latency.
+# `measure_me LABEL [VAR=value...]` serves the release binary "$bin" (pinned to core 0) on a
+# fresh SQLite directory with those settings, registers and logs in one user, warms up for
+# 3 s, then drives `GET /api/v1/users/me` with wrk on core 1 (1 thread, 16 connections, 10 s)
+# and prints requests per second and latency.
 #
 # `count_me LABEL [VAR=value...]` serves it under `valgrind --tool=callgrind` with counting off,
 # signs in, sends 200 warm-up requests, then counts the instructions of $N (1,000) more on one
