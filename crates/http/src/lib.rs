@@ -7,6 +7,7 @@
 
 pub mod auth_extract;
 pub mod cached;
+pub mod conditional;
 pub mod dates;
 pub mod dbgate;
 pub mod error;

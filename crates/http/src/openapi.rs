@@ -81,6 +81,31 @@ pub fn document_common_responses(spec: &mut utoipa::openapi::OpenApi) {
         for op in ops.into_iter().flatten() {
             add_common(op, limited);
         }
+        if let Some(get) = item.get.as_mut() {
+            document_not_modified(get);
+        }
+    }
+}
+
+/// A `GET` answering JSON may answer 304 (see [`crate::conditional`]).
+fn document_not_modified(op: &mut Operation) {
+    let json = matches!(
+        op.responses.responses.get("200"),
+        Some(RefOr::T(r)) if r.content.contains_key("application/json")
+    );
+    if json {
+        op.responses
+            .responses
+            .entry("304".to_owned())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(
+                            "Not modified: the `ETag` sent in `If-None-Match` still matches; no body",
+                        )
+                        .build(),
+                )
+            });
     }
 }
 

@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::ratelimit::limit,
         ))
+        .route_layer(axum::middleware::from_fn(crate::conditional::etag))
         .route_layer(axum::middleware::from_fn(crate::observe::record))
         .route(
             "/api/openapi.json",

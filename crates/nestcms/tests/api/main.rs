@@ -3,6 +3,7 @@
 
 mod bus;
 mod cache;
+mod conditional;
 mod database_outage;
 mod errors;
 mod extras;
