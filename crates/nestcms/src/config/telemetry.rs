@@ -11,7 +11,8 @@ use super::ConfigError;
 pub struct TelemetrySettings {
     /// Base URL of an OTLP/HTTP collector (Jaeger, Tempo, the OpenTelemetry Collector), such as
     /// `http://127.0.0.1:4318`; spans are posted as protobuf to `{endpoint}/v1/traces`. Unset:
-    /// no span leaves the process.
+    /// no span leaves the process. Credentials belong in `OTEL_EXPORTER_OTLP_HEADERS`, not
+    /// here: this URL is shown by `print-config`.
     pub otlp_endpoint: Option<String>,
     /// Share of new traces recorded, 0.0 to 1.0. A request that arrives with a sampled
     /// `traceparent` is recorded whatever this says, so a caller's trace is never cut in half.
