@@ -57,16 +57,18 @@ pub async fn etag(req: Request, next: Next) -> Response {
         );
     }
     if wanted.as_ref().is_some_and(|w| matches(w, &tag)) {
-        let mut not_modified = Response::new(Body::empty());
-        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
-        // RFC 9110 §15.4.5: the headers a 200 would have carried for caching.
-        for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
-            if let Some(v) = parts.headers.get(&name) {
-                not_modified.headers_mut().insert(name, v.clone());
-            }
+        // The headers the 200 would have carried (caching, rate limits, …), none that
+        // describe a body (RFC 9110 §15.4.5).
+        parts.status = StatusCode::NOT_MODIFIED;
+        for name in [
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+        ] {
+            parts.headers.remove(name);
         }
-        not_modified.headers_mut().insert(header::ETAG, tag);
-        return not_modified;
+        parts.headers.insert(header::ETAG, tag);
+        return Response::from_parts(parts, Body::empty());
     }
     parts.headers.insert(header::ETAG, tag);
     Response::from_parts(parts, Body::from(bytes))

@@ -9,6 +9,8 @@
 //! 6. CORS, only for configured origins;
 //! 7. compression;
 //! 8. problem rendering for every error response (see [`crate::problem`]);
+//!    then request metrics ([`crate::observe`]), outside what follows so that a panic's 500 and
+//!    a deadline's 503 are counted too;
 //! 9. a panic becomes a 500 problem instead of a dropped connection;
 //! 10. the request deadline: a request still running after `server.request_timeout` is
 //!     abandoned with 503 `request_timeout` (never 408, which tells clients *they* were slow
@@ -75,6 +77,8 @@ pub fn apply(router: Router, s: &HttpSettings) -> Router {
         .option_layer(cors(s))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(render_problems))
+        // Outside the panic catcher and the deadline, so their 500s and 503s are counted.
+        .layer(middleware::from_fn(crate::observe::record))
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(middleware::from_fn_with_state(
             s.request_timeout,
@@ -205,10 +209,11 @@ fn cors(s: &HttpSettings) -> Option<CorsLayer> {
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,
+                header::IF_NONE_MATCH,
                 HeaderName::from_static("idempotency-key"),
                 HeaderName::from_static(REQUEST_ID),
             ])
-            .expose_headers([HeaderName::from_static(REQUEST_ID)])
+            .expose_headers([HeaderName::from_static(REQUEST_ID), header::ETAG])
             .max_age(std::time::Duration::from_secs(600)),
     )
 }

@@ -1,8 +1,9 @@
 //! Request metrics: how many requests, how long they took and how many are in flight, by
 //! method, route template (`/api/v1/orgs/{org_id}/…`, never a raw path, so ids never become
-//! label values) and status. Applied as a route layer, so only matched routes are counted;
-//! unmatched paths are the 404 fallback's and would only add noise. It also puts the status on the
-//! request's span.
+//! label values) and status. It sits in the middleware stack (see [`crate::layers`]) outside
+//! the panic catcher and the request deadline, so their 500s and 503s are counted; only matched
+//! routes are (unmatched paths are the 404 fallback's and would only add noise). It also puts
+//! the status on the request's span.
 
 use std::time::Instant;
 
@@ -19,10 +20,13 @@ pub const IN_FLIGHT: &str = "nestcms_http_requests_in_flight";
 
 /// The middleware.
 pub async fn record(req: Request, next: Next) -> Response {
-    let route = req
+    let Some(route) = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+        .map(|m| m.as_str().to_owned())
+    else {
+        return next.run(req).await;
+    };
     let method = req.method().as_str().to_owned();
     let span = tracing::Span::current();
     let in_flight =

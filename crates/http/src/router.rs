@@ -156,7 +156,6 @@ pub fn router(state: AppState) -> Router {
             crate::ratelimit::limit,
         ))
         .route_layer(axum::middleware::from_fn(crate::conditional::etag))
-        .route_layer(axum::middleware::from_fn(crate::observe::record))
         .route(
             "/api/openapi.json",
             get(move || std::future::ready(Json(Arc::clone(&spec)))),

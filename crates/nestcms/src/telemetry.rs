@@ -22,6 +22,7 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 use crate::config::{LogFormat, LogSettings, TelemetrySettings};
 
 mod log_ids;
+mod sampling;
 
 /// Where the per-request span is opened (`nestcms_http::layers`).
 const REQUEST_SPANS: &str = "nestcms_http::layers";
@@ -83,8 +84,10 @@ where
                         tracing_subscriber::fmt::format()
                             .json()
                             .flatten_event(true)
-                            .with_current_span(true)
-                            .with_span_list(false),
+                            // Every enclosing span, so a line logged inside a use case still
+                            // names its request (request id, path, user).
+                            .with_current_span(false)
+                            .with_span_list(true),
                     ))
                     .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
                     .with_writer(writer)
@@ -115,7 +118,10 @@ fn tracer_provider(t: &TelemetrySettings) -> SdkTracerProvider {
         .build();
     let builder = SdkTracerProvider::builder().with_resource(resource);
     let Some(url) = t.traces_url() else {
-        return builder.with_sampler(Sampler::AlwaysOff).build();
+        // Nothing recorded, but a caller's sampled flag is passed on to the calls we make.
+        return builder
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+            .build();
     };
     // Built on a plain thread: the blocking client owns a runtime that must not be created or
     // dropped inside an async context.
@@ -131,15 +137,15 @@ fn tracer_provider(t: &TelemetrySettings) -> SdkTracerProvider {
     match exporter {
         Ok(Ok(exporter)) => builder
             .with_batch_exporter(exporter)
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-                t.sampling_ratio,
-            ))))
+            .with_sampler(sampling::OwnDecision::new(t.sampling_ratio))
             .build(),
         _ => {
             eprintln!(
                 "telemetry.otlp_endpoint: the span exporter could not be built; no span is exported"
             );
-            builder.with_sampler(Sampler::AlwaysOff).build()
+            builder
+                .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+                .build()
         }
     }
 }

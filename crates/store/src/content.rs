@@ -147,10 +147,12 @@ impl ArticleRepository for Store {
         let query = query.map(str::trim).filter(|q| !q.is_empty());
         let rows = self
             .read(|pool| async move {
+                // One name for the three forms (list, PostgreSQL search, SQLite search).
+                let _statement = crate::observe::Statement::start(crate::statement_name!());
                 match (&pool, query) {
                     (pool, None) => {
                         let sql = article_select!("a.status = 'published' AND ($1 IS NULL OR a.id < $1) ORDER BY a.id DESC LIMIT $2");
-                        with_pool!(pool, |p| sqlx::query_as::<_, ArticleRow>(sql).bind(before).bind(i64::from(limit)).fetch_all(p).await)
+                        crate::on_pool!(pool, |p| sqlx::query_as::<_, ArticleRow>(sql).bind(before).bind(i64::from(limit)).fetch_all(p).await)
                     }
                     (Pool::Postgres(p), Some(q)) => {
                         let sql = article_select!(

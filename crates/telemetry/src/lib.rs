@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
-use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use opentelemetry_http::HeaderInjector;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -24,14 +24,18 @@ pub struct TraceHeaders {
     pub tracestate: Option<String>,
 }
 
-/// Makes `span` a child of the trace named by `headers`' `traceparent` (and `tracestate`), when
-/// they hold a valid one; otherwise the span starts a new trace. Call it right after creating
+/// Makes `span` a child of the trace named by `headers`' `traceparent`, when it holds a valid
+/// one; otherwise the span starts a new trace. Call it right after creating
 /// the span, before anything inside it runs.
 pub fn adopt_parent(span: &tracing::Span, headers: &http::HeaderMap) {
-    if !headers.contains_key("traceparent") {
+    let Some(traceparent) = headers.get("traceparent").and_then(|v| v.to_str().ok()) else {
         return;
-    }
-    let cx = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    };
+    // A caller's `tracestate` is not adopted: it would be stored with our events and passed
+    // on to PayTabs and the broker, vendor data from anyone.
+    let mut only = HashMap::with_capacity(1);
+    only.insert("traceparent".to_owned(), traceparent.to_owned());
+    let cx = TraceContextPropagator::new().extract(&only);
     if cx.span().span_context().is_valid() {
         // Fails only when no OpenTelemetry layer is installed: then there is nothing to join.
         let _ = span.set_parent(cx);

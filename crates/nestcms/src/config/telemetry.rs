@@ -14,8 +14,9 @@ pub struct TelemetrySettings {
     /// no span leaves the process. Credentials belong in `OTEL_EXPORTER_OTLP_HEADERS`, not
     /// here: this URL is shown by `print-config`.
     pub otlp_endpoint: Option<String>,
-    /// Share of new traces recorded, 0.0 to 1.0. A request that arrives with a sampled
-    /// `traceparent` is recorded whatever this says, so a caller's trace is never cut in half.
+    /// Share of traces recorded, 0.0 to 1.0, decided on the trace id. A caller's `traceparent`
+    /// keeps its trace id, but its sampled flag is not trusted: anyone could otherwise make us
+    /// record and export everything.
     pub sampling_ratio: f64,
     /// `service.name` on every span.
     pub service_name: String,

@@ -227,3 +227,35 @@ async fn logins_callbacks_and_cache_reads_are_counted_by_outcome() -> anyhow::Re
     assert!(grew("nestcms_cache_reads_total{namespace=\"articles\",outcome=\"hit\"}") >= 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_request_cut_by_the_deadline_is_counted_as_the_503_it_answered() -> anyhow::Result<()> {
+    let sim = crate::helpers::start_sim(nestcms_paytabs_sim::Faults::default()).await?;
+    let app = crate::helpers::spawn_app_with_sim_and(&sim, |c| {
+        c.metrics.token = Some(SecretString::from(TOKEN));
+        c.server.request_timeout = std::time::Duration::from_millis(300);
+    })
+    .await?;
+    let s = crate::payments::shop(&app).await?;
+    let path = crate::payments::created(&app, &s, "30.00", "SAR").await?;
+    sim.sim.hang_next(1);
+    let res = app
+        .post(
+            Some(&s.client),
+            &format!("{path}/checkout"),
+            &serde_json::json!({}),
+        )
+        .await?;
+    problem(res, 503, "request_timeout").await?;
+    let line = r#"nestcms_http_requests_total{method="POST",route="/api/v1/orgs/{org_id}/payments/{payment_id}/checkout",status="503"}"#;
+    let text = scrape(&app).await?;
+    let counted = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(line)?.trim().parse::<f64>().ok())
+        .sum::<f64>();
+    assert!(
+        counted >= 1.0,
+        "the timed-out checkout is in the request metrics"
+    );
+    Ok(())
+}
