@@ -131,13 +131,7 @@ impl Broker {
             messaging.message.id = %e.id.0,
         );
         if let Some(t) = &e.trace_context {
-            nestcms_telemetry::adopt_parent_from(
-                &span,
-                &nestcms_telemetry::TraceHeaders {
-                    traceparent: t.traceparent.clone(),
-                    tracestate: t.tracestate.clone(),
-                },
-            );
+            nestcms_telemetry::adopt_parent_from(&span, t);
         }
         self.publish_traced(e).instrument(span).await
     }
@@ -158,14 +152,7 @@ impl Broker {
             .with_message_id(e.id.0.to_string().into());
         // The trace of the request that recorded the event, as W3C headers (this publish span
         // as the parent when spans are on), so a consumer's work joins it.
-        let trace = nestcms_telemetry::current().or_else(|| {
-            e.trace_context
-                .as_ref()
-                .map(|t| nestcms_telemetry::TraceHeaders {
-                    traceparent: t.traceparent.clone(),
-                    tracestate: t.tracestate.clone(),
-                })
-        });
+        let trace = nestcms_telemetry::current().or_else(|| e.trace_context.clone());
         if let Some(t) = trace {
             let mut headers = FieldTable::default();
             headers.insert(

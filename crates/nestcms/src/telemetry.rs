@@ -117,15 +117,22 @@ fn tracer_provider(t: &TelemetrySettings) -> SdkTracerProvider {
         .with_service_name(t.service_name.clone())
         .build();
     let builder = SdkTracerProvider::builder().with_resource(resource);
-    let Some(url) = t.traces_url() else {
+    match t.traces_url().and_then(otlp_exporter) {
+        Some(exporter) => builder
+            .with_batch_exporter(exporter)
+            .with_sampler(sampling::OwnDecision::new(t.sampling_ratio))
+            .build(),
         // Nothing recorded, but a caller's sampled flag is passed on to the calls we make.
-        return builder
+        None => builder
             .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
-            .build();
-    };
-    // Built on a plain thread: the blocking client owns a runtime that must not be created or
-    // dropped inside an async context.
-    let exporter = std::thread::spawn(move || {
+            .build(),
+    }
+}
+
+/// The OTLP/HTTP exporter posting to `url`, built on a plain thread: the blocking client owns
+/// a runtime that must not be created or dropped inside an async context.
+fn otlp_exporter(url: String) -> Option<opentelemetry_otlp::SpanExporter> {
+    let built = std::thread::spawn(move || {
         opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)
@@ -134,18 +141,13 @@ fn tracer_provider(t: &TelemetrySettings) -> SdkTracerProvider {
             .build()
     })
     .join();
-    match exporter {
-        Ok(Ok(exporter)) => builder
-            .with_batch_exporter(exporter)
-            .with_sampler(sampling::OwnDecision::new(t.sampling_ratio))
-            .build(),
+    match built {
+        Ok(Ok(exporter)) => Some(exporter),
         _ => {
             eprintln!(
                 "telemetry.otlp_endpoint: the span exporter could not be built; no span is exported"
             );
-            builder
-                .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
-                .build()
+            None
         }
     }
 }

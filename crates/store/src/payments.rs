@@ -13,8 +13,6 @@ use nestcms_domain::{Currency, Money, PortError};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use nestcms_domain::payments::model::TraceContext;
-
 use crate::error::port_err;
 use crate::identity::unknown;
 use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
@@ -79,12 +77,7 @@ const INSERT_EVENT: &str = "INSERT INTO payment_events (id, payment_id, kind, ac
 macro_rules! insert_events {
     ($tx:ident, $events:expr) => {
         for e in $events {
-            let trace = e.trace_context.clone().or_else(|| {
-                nestcms_telemetry::current().map(|t| TraceContext {
-                    traceparent: t.traceparent,
-                    tracestate: t.tracestate,
-                })
-            });
+            let trace = e.trace_context.clone().or_else(nestcms_telemetry::current);
             sqlx::query(INSERT_EVENT)
                 .bind(e.id.0)
                 .bind(e.payment_id.0)

@@ -9,20 +9,12 @@
 
 use std::collections::HashMap;
 
+use nestcms_domain::payments::model::TraceContext;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_http::HeaderInjector;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-
-/// The W3C trace context of one moment, as its two header values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceHeaders {
-    /// `traceparent`: version, trace id, parent span id, flags.
-    pub traceparent: String,
-    /// `tracestate`: vendor entries, when the caller sent any.
-    pub tracestate: Option<String>,
-}
 
 /// Makes `span` a child of the trace named by `headers`' `traceparent`, when it holds a valid
 /// one; otherwise the span starts a new trace. Call it right after creating
@@ -44,7 +36,7 @@ pub fn adopt_parent(span: &tracing::Span, headers: &http::HeaderMap) {
 
 /// Adopts the context carried by `headers` given as plain pairs (a broker message, an outbox
 /// row).
-pub fn adopt_parent_from(span: &tracing::Span, trace: &TraceHeaders) {
+pub fn adopt_parent_from(span: &tracing::Span, trace: &TraceContext) {
     let mut map = HashMap::with_capacity(2);
     map.insert("traceparent".to_owned(), trace.traceparent.clone());
     if let Some(state) = &trace.tracestate {
@@ -77,14 +69,14 @@ pub fn inject(headers: &mut http::HeaderMap) {
 }
 
 /// The current span's context as header values, for a message or a stored row.
-pub fn current() -> Option<TraceHeaders> {
+pub fn current() -> Option<TraceContext> {
     let cx = active();
     if !cx.span().span_context().is_valid() {
         return None;
     }
     let mut map: HashMap<String, String> = HashMap::with_capacity(2);
     TraceContextPropagator::new().inject_context(&cx, &mut map);
-    Some(TraceHeaders {
+    Some(TraceContext {
         traceparent: map.remove("traceparent")?,
         tracestate: map.remove("tracestate").filter(|s| !s.is_empty()),
     })

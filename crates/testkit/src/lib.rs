@@ -6,6 +6,8 @@
 //! tests run in parallel without seeing each other's rows. Set `NESTCMS_TEST_KEEP_DB=1` to keep
 //! databases for inspection.
 
+pub mod amqp;
+
 use std::path::Path;
 
 use anyhow::Context;

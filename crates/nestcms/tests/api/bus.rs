@@ -5,54 +5,12 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties};
-use nestcms_bus::EXCHANGE;
 use nestcms_domain::payments::ports::EventOutbox;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_app_with;
 use crate::payments::{ok, shop};
-
-/// A private queue bound to `binding`, and its consumer (the connection must outlive it).
-async fn listen(url: &str, binding: &str) -> anyhow::Result<(Connection, lapin::Consumer)> {
-    let conn = Connection::connect(url, ConnectionProperties::default()).await?;
-    let ch = conn.create_channel().await?;
-    nestcms_bus::declare_exchange(&ch).await?;
-    let q = ch
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    ch.queue_bind(
-        q.name().clone(),
-        EXCHANGE.into(),
-        binding.into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    )
-    .await?;
-    let consumer = ch
-        .basic_consume(
-            q.name().clone(),
-            "bus-test".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    Ok((conn, consumer))
-}
 
 #[tokio::test]
 async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyhow::Result<()> {
@@ -63,7 +21,7 @@ async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyh
         return Ok(());
     };
     // A private queue bound to every payment event, declared before anything is published.
-    let (_conn, mut consumer) = listen(&url, "payment.#").await?;
+    let (_conn, mut consumer) = nestcms_testkit::amqp::listen(&url, "payment.#").await?;
     let app = spawn_app_with(|c| c.bus.url = Some(SecretString::from(url.clone()))).await?;
     let s = shop(&app).await?;
     let created = app
@@ -122,7 +80,7 @@ async fn breaker_state_changes_are_published_to_the_broker() -> anyhow::Result<(
     ) else {
         return Ok(());
     };
-    let (_conn, mut consumer) = listen(&url, "breaker.#").await?;
+    let (_conn, mut consumer) = nestcms_testkit::amqp::listen(&url, "breaker.#").await?;
     let app = spawn_app_with(|c| c.bus.url = Some(SecretString::from(url.clone()))).await?;
     // The relay runs once the service's background work has started (its first round).
     for _ in 0..100 {

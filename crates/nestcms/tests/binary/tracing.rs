@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use futures::StreamExt;
-use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::AMQPValue;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use serde_json::{Value, json};
@@ -125,44 +124,6 @@ impl Api {
     }
 }
 
-/// A queue bound to every payment event, declared before anything is published.
-async fn listen(amqp: &str) -> anyhow::Result<(lapin::Connection, lapin::Consumer)> {
-    let conn = lapin::Connection::connect(amqp, lapin::ConnectionProperties::default()).await?;
-    let ch = conn.create_channel().await?;
-    nestcms_bus::declare_exchange(&ch).await?;
-    let q = ch
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    ch.queue_bind(
-        q.name().as_str().into(),
-        nestcms_bus::EXCHANGE.into(),
-        "payment.#".into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    )
-    .await?;
-    let consumer = ch
-        .basic_consume(
-            q.name().as_str().into(),
-            "trace-test".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    Ok((conn, consumer))
-}
-
 #[tokio::test]
 async fn an_incoming_traceparent_reaches_sql_paytabs_the_logs_and_the_broker() -> anyhow::Result<()>
 {
@@ -185,7 +146,7 @@ async fn an_incoming_traceparent_reaches_sql_paytabs_the_logs_and_the_broker() -
     let consumer = match &amqp {
         Some(url) => {
             cmd.env("NESTCMS__BUS__URL", url);
-            Some(listen(url).await?)
+            Some(nestcms_testkit::amqp::listen(url, "payment.#").await?)
         }
         None => None,
     };
