@@ -3,10 +3,12 @@
 # measured in the same run on the same machine.
 #
 # For each backend (SQLite; PostgreSQL too when NESTCMS_BENCH_PG_URL or the local server
-# answers), serves the release binary pinned to core 0 with its defaults (logs at info, to a
-# file) except rate-limit budgets too large to refuse anything, builds a small organization
-# through the API (an owner, a client, 25 offers, a published article), then drives each path
-# with wrk on core 1 (1 thread, 32 connections, 10 s after a 2 s warm-up):
+# answers), serves the release binary with its defaults (logs at info, to a file) except
+# rate-limit budgets too large to refuse anything, builds a small organization through the API
+# (an owner, a client, 25 offers, a published article), then drives each path with wrk
+# (1 thread, 32 connections, 10 s after a 2 s warm-up). As issue 11 measured, server and wrk
+# share the machine's cores; READ_PATH_PIN=1 pins the server to core 0 and wrk to core 1
+# instead (a harsher setting: the bare handler triples, the shares shrink).
 #   bare axum JSON · GET /health/live · GET /api/v1/articles · GET /api/v1/users/me ·
 #   GET …/offers?limit=20 · GET …/analytics/dashboard
 # and prints requests per second, the share of the baseline, p50, p99, and the server's peak
@@ -19,11 +21,15 @@ release_binary wrk
 cargo build --release --quiet -p nestcms-bench --bin bare
 bare_bin="$CARGO_TARGET_DIR/release/bare"
 admin="${NESTCMS_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+srv=() gen=()
+if [ "${READ_PATH_PIN:-0}" = 1 ]; then
+    srv=(taskset -c 0) gen=(taskset -c 1)
+fi
 
 measure() { # label, url, baseline rps ("" for the baseline itself), token ("" for none); sets $rps
     local out p50 p99 share
-    taskset -c 1 wrk -t1 -c32 -d2s ${4:+-H "Authorization: Bearer $4"} "$2" >/dev/null
-    out=$(taskset -c 1 wrk -t1 -c32 -d10s --latency ${4:+-H "Authorization: Bearer $4"} "$2")
+    "${gen[@]}" wrk -t1 -c32 -d2s ${4:+-H "Authorization: Bearer $4"} "$2" >/dev/null
+    out=$("${gen[@]}" wrk -t1 -c32 -d10s --latency ${4:+-H "Authorization: Bearer $4"} "$2")
     if grep -q "Non-2xx" <<<"$out"; then
         echo "$1: errors: $(grep Non-2xx <<<"$out")" >&2
         exit 1
@@ -69,7 +75,7 @@ run_backend() { # label, database URL ("" for SQLite)
     local dir port server base token org baseline bare rps
     dir=$(mktemp -d)
     port=$((20000 + RANDOM % 20000))
-    taskset -c 0 "$bare_bin" "127.0.0.1:$port" &
+    "${srv[@]}" "$bare_bin" "127.0.0.1:$port" &
     bare=$!
     for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
     echo
@@ -83,7 +89,7 @@ run_backend() { # label, database URL ("" for SQLite)
     env ${2:+NESTCMS__DATABASE__URL=$2} NESTCMS__SERVER__RATE_LIMITS__API__PER_USER=100000000 \
         NESTCMS__SERVER__RATE_LIMITS__API__PER_ADDRESS=100000000 NESTCMS__SERVER__RATE_LIMITS__API__GLOBAL=100000000 \
         NESTCMS__SERVER__RATE_LIMITS__API__PER_ORG=100000000 \
-        taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --data-dir "$dir" 2>"$dir/server.log" &
+        "${srv[@]}" "$bin" serve --listen "127.0.0.1:$port" --data-dir "$dir" 2>"$dir/server.log" &
     server=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
     base="http://127.0.0.1:$port"
@@ -99,7 +105,8 @@ run_backend() { # label, database URL ("" for SQLite)
     rm -rf "$dir"
 }
 
-echo "machine: $(nproc) cores, $(uname -m); wrk -t1 -c32 -d10s on core 1, servers on core 0"
+if [ ${#srv[@]} -gt 0 ]; then where="wrk on core 1, servers on core 0"; else where="server and wrk sharing the cores"; fi
+echo "machine: $(nproc) cores, $(uname -m); wrk -t1 -c32 -d10s; $where"
 run_backend "SQLite" ""
 if psql "$admin" -qAtc "SELECT 1" >/dev/null 2>&1; then
     db="nestcms_read_path_$$"

@@ -68,6 +68,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     if config.database.auto_migrate {
         store.migrate().await.context("applying migrations")?;
     }
+    store.listen_for_access_changes();
     let parallelism = match config.auth.hash_parallelism {
         0 => Hasher::default_parallelism(),
         n => n,

@@ -7,6 +7,7 @@
 //! pool with [`with_pool!`] so each arm is type-checked for its own database. Where the two
 //! backends must differ (locking, catalog queries) the difference lives in a small named function.
 
+pub mod access;
 mod construction;
 mod content;
 pub mod error;

@@ -42,6 +42,11 @@ pub struct DbSettings {
     /// with its name and SQL text.
     #[serde(with = "humantime_serde")]
     pub slow_query_threshold: Duration,
+    /// How long an open session, a membership or a grant may be served from memory (`0s`
+    /// turns that cache off). Writes invalidate at once on every instance; this only bounds
+    /// what a silently lost invalidation channel could hide.
+    #[serde(with = "humantime_serde")]
+    pub access_cache_ttl: Duration,
     /// Apply pending migrations when `serve` starts.
     pub auto_migrate: bool,
 }
@@ -59,6 +64,7 @@ impl Default for DbSettings {
             replica_max_lag: Duration::from_secs(10),
             replica_check_interval: Duration::from_secs(5),
             slow_query_threshold: Duration::from_millis(500),
+            access_cache_ttl: Duration::from_secs(30),
             auto_migrate: true,
         }
     }

@@ -7,6 +7,8 @@ use std::future::Future;
 use nestcms_resilience::{CallError, Registry};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::access::AccessCache;
+use crate::access::fanout::Fanout;
 use crate::error::StoreError;
 use crate::migrate;
 use crate::pool::{Backend, Pool};
@@ -19,6 +21,14 @@ pub struct Store {
     replicas: Arc<ReplicaSet>,
     /// The replica health task; aborted on [`Store::close`].
     monitor: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Sessions, memberships and grants served from memory.
+    pub(crate) access: Arc<AccessCache>,
+    /// Writers of access changes waiting for the other instances.
+    fanout: Arc<Fanout>,
+    /// This instance, as other instances' writers know it.
+    instance: uuid::Uuid,
+    /// The task hearing other instances' access changes; aborted on [`Store::close`].
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Store {
@@ -39,11 +49,39 @@ impl Store {
             replicas.check_all().await;
             Some(Arc::clone(&replicas).spawn_monitor(settings.replica_check_interval))
         };
+        // Only PostgreSQL is shared by several instances; until `listen_for_access_changes`
+        // hears them, the cache is bypassed there.
+        let alone = primary.backend() == Backend::Sqlite;
         Ok(Self {
             primary,
             replicas,
             monitor: Mutex::new(monitor),
+            access: Arc::new(AccessCache::new(settings.access_cache_ttl, alone)),
+            fanout: Arc::default(),
+            instance: uuid::Uuid::now_v7(),
+            listener: Mutex::new(None),
         })
+    }
+
+    /// On PostgreSQL, starts hearing the access changes other instances commit, which lets
+    /// this instance serve sessions, memberships and grants from memory (until then it reads
+    /// them from the database). Nothing to do on SQLite, which one instance owns.
+    pub fn listen_for_access_changes(&self) {
+        if let Pool::Postgres(pool) = &self.primary {
+            let task = tokio::spawn(crate::access::listen::listen(
+                crate::access::listen::Hearing {
+                    pool: pool.clone(),
+                    cache: Arc::clone(&self.access),
+                    fanout: Arc::clone(&self.fanout),
+                    instance: self.instance,
+                },
+            ));
+            if let Ok(mut slot) = self.listener.lock()
+                && let Some(old) = slot.replace(task)
+            {
+                old.abort();
+            }
+        }
     }
 
     /// Applies pending migrations to the primary.
@@ -54,6 +92,14 @@ impl Store {
     /// The pool for writes and read-your-writes.
     pub fn primary(&self) -> &Pool {
         &self.primary
+    }
+
+    /// After a commit that changed sessions, memberships or grants: on PostgreSQL, waits until
+    /// every other listening instance has applied it (bounded; see `access::fanout`).
+    pub(crate) async fn settle_access(&self) {
+        if let Pool::Postgres(pool) = &self.primary {
+            self.fanout.settle(pool, self.instance).await;
+        }
     }
 
     /// Runs a read that tolerates staleness on a healthy replica, through that replica's
@@ -109,6 +155,13 @@ impl Store {
         let monitor = self.monitor.lock().ok().and_then(|mut m| m.take());
         if let Some(task) = monitor {
             task.abort();
+        }
+        let listener = self.listener.lock().ok().and_then(|mut l| l.take());
+        if let Some(task) = listener {
+            task.abort();
+            if let Pool::Postgres(pool) = &self.primary {
+                crate::access::listen::unregister(pool, self.instance).await;
+            }
         }
         self.replicas.close().await;
         self.primary.close().await;

@@ -102,6 +102,12 @@ pub fn check(c: &Config) -> Result<(), ConfigError> {
         HOUR,
     )?;
     duration(
+        "database.access_cache_ttl",
+        d.access_cache_ttl,
+        Duration::ZERO,
+        10 * MIN,
+    )?;
+    duration(
         "database.replica_check_interval",
         d.replica_check_interval,
         ms(100),

@@ -92,6 +92,10 @@ const COUNTERS: &[(&str, &str)] = &[
         "Times a replica was taken out of rotation by its health check, by replica.",
     ),
     (
+        nestcms_store::access::LOOKUPS,
+        "Session, membership and grant lookups, by kind and result (hit, miss, bypass while the invalidation channel is down).",
+    ),
+    (
         nestcms_store::replicas::FALLBACKS,
         "Replica reads that failed, timed out or were refused and were repeated on the primary.",
     ),
@@ -103,6 +107,10 @@ const COUNTERS: &[(&str, &str)] = &[
 
 /// Gauges: name and help text.
 const GAUGES: &[(&str, &str)] = &[
+    (
+        nestcms_store::access::CHANNEL_UP,
+        "1 while this instance hears other instances' access changes (always on SQLite); 0 while sessions and memberships are read from the database.",
+    ),
     (
         observe::IN_FLIGHT,
         "HTTP requests being handled, by method and route template.",

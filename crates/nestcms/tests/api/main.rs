@@ -1,6 +1,7 @@
 //! Black-box API tests: the real service on a random port, against a fresh database per test
 //! (SQLite by default, PostgreSQL when `NESTCMS_TEST_DATABASE_URL` is set).
 
+mod access;
 mod bus;
 mod cache;
 mod conditional;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::audit::audit_row;
 use super::unknown;
+use crate::access::AccessChange;
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -68,7 +69,7 @@ impl GrantRepository for Store {
     async fn insert_grant(&self, g: &Grant, audit: &SecurityEvent) -> Result<(), PortError> {
         let sql = "INSERT INTO grants (id, org_id, user_id, verb, object_kind, object_id, status, granted_by, granted_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        with_pool!(self.primary(), |p| {
+        let inserted = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
                 sqlx::query(sql)
@@ -88,7 +89,10 @@ impl GrantRepository for Store {
             }
             .await
         })
-        .map_err(port_err)
+        .map_err(port_err);
+        self.access.forget(AccessChange::Grants(g.org_id.0));
+        self.settle_access().await;
+        inserted
     }
 
     async fn grant(&self, org: OrgId, id: GrantId) -> Result<Option<Grant>, PortError> {
@@ -122,7 +126,7 @@ impl GrantRepository for Store {
         audit: &SecurityEvent,
     ) -> Result<bool, PortError> {
         let sql = "UPDATE grants SET status = 'revoked', revoked_by = $3, revoked_at = $4 WHERE org_id = $1 AND id = $2 AND status = 'granted'";
-        with_pool!(self.primary(), |p| {
+        let revoked = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
                 let r = sqlx::query(sql)
@@ -141,7 +145,10 @@ impl GrantRepository for Store {
             }
             .await
         })
-        .map_err(port_err)
+        .map_err(port_err);
+        self.access.forget(AccessChange::Grants(org.0));
+        self.settle_access().await;
+        revoked
     }
 
     async fn grants_on(
@@ -154,14 +161,18 @@ impl GrantRepository for Store {
         let sql = grant_select!(
             "org_id = $1 AND user_id = $2 AND object_kind = $3 AND object_id = $4 AND status = 'granted'"
         );
-        let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, GrantRow>(sql)
-            .bind(org.0)
-            .bind(user.0)
-            .bind(kind.as_str())
-            .bind(object)
-            .fetch_all(p)
-            .await)
-        .map_err(port_err)?;
-        convert(rows)
+        let load = async {
+            let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, GrantRow>(sql)
+                .bind(org.0)
+                .bind(user.0)
+                .bind(kind.as_str())
+                .bind(object)
+                .fetch_all(p)
+                .await)
+            .map_err(port_err)?;
+            convert(rows)
+        };
+        let key = (org.0, user.0, kind.as_str(), object);
+        self.access.grants(key, load).await
     }
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::audit::audit_row;
 use super::unknown;
 use super::users::{UserRow, user_cols};
+use crate::access::AccessChange;
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -233,13 +234,16 @@ impl OrgRepository for Store {
             member_cols!(""),
             " FROM memberships WHERE org_id = $1 AND user_id = $2"
         );
-        let row = with_pool!(self.primary(), |p| sqlx::query_as::<_, MemberRow>(sql)
-            .bind(org.0)
-            .bind(user.0)
-            .fetch_optional(p)
-            .await)
-        .map_err(port_err)?;
-        row.map(Membership::try_from).transpose()
+        let load = async {
+            let row = with_pool!(self.primary(), |p| sqlx::query_as::<_, MemberRow>(sql)
+                .bind(org.0)
+                .bind(user.0)
+                .fetch_optional(p)
+                .await)
+            .map_err(port_err)?;
+            row.map(Membership::try_from).transpose()
+        };
+        self.access.member(org.0, user.0, load).await
     }
 
     async fn members(&self, org: OrgId) -> Result<Vec<(Membership, User)>, PortError> {
@@ -320,7 +324,7 @@ impl Store {
         new_role: Option<(Role, Option<EmployeeType>)>,
         audit: &SecurityEvent,
     ) -> Result<MembershipChange, PortError> {
-        with_pool!(self.primary(), |p| {
+        let outcome = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
                 sqlx::query(LOCK_ORG).bind(org.0).execute(&mut *tx).await?;
@@ -352,6 +356,9 @@ impl Store {
             }
             .await
         })
-        .map_err(port_err)
+        .map_err(port_err);
+        self.access.forget(AccessChange::Member(org.0, user.0));
+        self.settle_access().await;
+        outcome
     }
 }

@@ -7,6 +7,7 @@ use nestcms_domain::identity::{SecurityEvent, SessionId, UserId};
 use uuid::Uuid;
 
 use super::audit::audit_row;
+use crate::access::AccessChange;
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -55,7 +56,7 @@ impl SessionRepository for Store {
         at: DateTime<Utc>,
         on_reuse: &(dyn Fn(SessionId, UserId) -> SecurityEvent + Sync),
     ) -> Result<Rotation, PortError> {
-        with_pool!(self.primary(), |p| {
+        let outcome = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
                 if let Some(session) = sqlx::query_scalar::<_, Uuid>(SPEND)
@@ -106,7 +107,12 @@ impl SessionRepository for Store {
             }
             .await
         })
-        .map_err(port_err)
+        .map_err(port_err);
+        if let Ok(Rotation::Reused { session, .. }) = &outcome {
+            self.access.forget(AccessChange::Session(session.0));
+            self.settle_access().await;
+        }
+        outcome
     }
 
     async fn revoke_session(
@@ -115,7 +121,7 @@ impl SessionRepository for Store {
         at: DateTime<Utc>,
         audit: &SecurityEvent,
     ) -> Result<bool, PortError> {
-        with_pool!(self.primary(), |p| {
+        let revoked = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
                 let revoked = sqlx::query(REVOKE)
@@ -134,16 +140,23 @@ impl SessionRepository for Store {
             }
             .await
         })
-        .map_err(port_err)
+        .map_err(port_err);
+        // Also after a failure: the commit may have happened before the error.
+        self.access.forget(AccessChange::Session(id.0));
+        self.settle_access().await;
+        revoked
     }
 
     async fn active_session(&self, id: SessionId) -> Result<Option<UserId>, PortError> {
         let sql = "SELECT user_id FROM sessions WHERE id = $1 AND revoked_at IS NULL";
-        with_pool!(self.primary(), |p| sqlx::query_scalar::<_, Uuid>(sql)
-            .bind(id.0)
-            .fetch_optional(p)
-            .await)
-        .map(|u| u.map(UserId))
-        .map_err(port_err)
+        let load = async {
+            with_pool!(self.primary(), |p| sqlx::query_scalar::<_, Uuid>(sql)
+                .bind(id.0)
+                .fetch_optional(p)
+                .await)
+            .map(|u| u.map(UserId))
+            .map_err(port_err)
+        };
+        self.access.session(id.0, load).await
     }
 }

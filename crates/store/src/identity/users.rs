@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::audit::audit_row;
+use crate::access::AccessChange;
 use crate::error::port_err;
 use crate::time::Ts;
 use crate::{Store, with_pool};
@@ -161,7 +162,7 @@ impl UserRepository for Store {
     ) -> Result<u64, PortError> {
         let sql = "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1";
         let others = "UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL";
-        with_pool!(self.primary(), |p| {
+        let revoked = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
                 sqlx::query(sql)
@@ -183,7 +184,10 @@ impl UserRepository for Store {
             }
             .await
         })
-        .map_err(port_err)
+        .map_err(port_err);
+        self.access.forget(AccessChange::SessionsOf(id.0));
+        self.settle_access().await;
+        revoked
     }
 
     async fn set_totp(

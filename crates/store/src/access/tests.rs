@@ -1,0 +1,117 @@
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use nestcms_domain::identity::UserId;
+use uuid::Uuid;
+
+use super::{AccessCache, AccessChange};
+
+/// A database read that counts how often it actually runs.
+async fn counted(loads: &AtomicU32, user: Uuid) -> Result<Option<UserId>, Infallible> {
+    loads.fetch_add(1, Ordering::SeqCst);
+    Ok(Some(UserId(user)))
+}
+
+#[test]
+fn payloads_name_what_changed_and_anything_else_forgets_everything() {
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    assert_eq!(
+        AccessChange::parse(&format!("s:{a}")),
+        AccessChange::Session(a)
+    );
+    assert_eq!(
+        AccessChange::parse(&format!("m:{a}:{b}")),
+        AccessChange::Member(a, b)
+    );
+    assert_eq!(
+        AccessChange::parse(&format!("g:{a}:{b}")),
+        AccessChange::Grants(a)
+    );
+    for odd in [
+        "",
+        "s:",
+        "s:nope",
+        &format!("m:{a}"),
+        "x:1",
+        &format!("s:{a}:{b}"),
+    ] {
+        assert_eq!(AccessChange::parse(odd), AccessChange::Everything, "{odd}");
+    }
+}
+
+#[tokio::test]
+async fn a_second_read_is_served_from_memory_until_forgotten() {
+    let cache = AccessCache::new(Duration::from_secs(30), true);
+    let loads = AtomicU32::new(0);
+    let (session, user) = (Uuid::now_v7(), Uuid::now_v7());
+    for _ in 0..3 {
+        let got = cache.session(session, counted(&loads, user)).await;
+        assert_eq!(got, Ok(Some(UserId(user))));
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    cache.forget(AccessChange::Session(session));
+    let _ = cache.session(session, counted(&loads, user)).await;
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_closed_session_is_not_kept() {
+    let cache = AccessCache::new(Duration::from_secs(30), true);
+    let session = Uuid::now_v7();
+    for _ in 0..2 {
+        let got: Result<_, Infallible> = cache.session(session, async { Ok(None) }).await;
+        assert_eq!(got, Ok(None));
+    }
+    let user = Uuid::now_v7();
+    let got: Result<_, Infallible> = cache
+        .session(session, async { Ok(Some(UserId(user))) })
+        .await;
+    assert_eq!(got, Ok(Some(UserId(user))), "a miss is not remembered");
+}
+
+#[tokio::test]
+async fn a_read_that_raced_a_revocation_does_not_put_the_old_answer_back() {
+    let cache = AccessCache::new(Duration::from_secs(30), true);
+    let (session, user) = (Uuid::now_v7(), Uuid::now_v7());
+    // The database said "open" just before the revocation committed and was forgotten.
+    let stale = async {
+        cache.forget(AccessChange::Session(session));
+        Ok::<_, Infallible>(Some(UserId(user)))
+    };
+    assert_eq!(cache.session(session, stale).await, Ok(Some(UserId(user))));
+    let fresh = cache
+        .session(session, async { Ok::<_, Infallible>(None) })
+        .await;
+    assert_eq!(fresh, Ok(None), "the next request reads the database again");
+}
+
+#[tokio::test]
+async fn while_the_channel_is_down_every_read_goes_to_the_database() {
+    let cache = AccessCache::new(Duration::from_secs(30), false);
+    let loads = AtomicU32::new(0);
+    let (session, user) = (Uuid::now_v7(), Uuid::now_v7());
+    for _ in 0..2 {
+        let _ = cache.session(session, counted(&loads, user)).await;
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 2, "not live yet: bypassed");
+    cache.set_live(true);
+    for _ in 0..2 {
+        let _ = cache.session(session, counted(&loads, user)).await;
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 3);
+    cache.set_live(false);
+    let _ = cache.session(session, counted(&loads, user)).await;
+    assert_eq!(loads.load(Ordering::SeqCst), 4, "lost: bypassed again");
+}
+
+#[tokio::test]
+async fn a_zero_ttl_turns_the_cache_off() {
+    let cache = AccessCache::new(Duration::ZERO, true);
+    let loads = AtomicU32::new(0);
+    let (session, user) = (Uuid::now_v7(), Uuid::now_v7());
+    for _ in 0..2 {
+        let _ = cache.session(session, counted(&loads, user)).await;
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
