@@ -21,16 +21,19 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::{LogFormat, LogSettings, TelemetrySettings};
 
+mod json_line;
 mod log_ids;
 mod sampling;
 
 /// Where the per-request span is opened (`nestcms_http::layers`).
 const REQUEST_SPANS: &str = "nestcms_http::layers";
 
-/// Keeps the span pipeline alive; [`Telemetry::shutdown`] exports what is still buffered.
+/// Keeps the span pipeline and the log writer alive; [`Telemetry::shutdown`] exports what is
+/// still buffered, and dropping it writes the last log lines.
 #[derive(Debug)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    log_writer: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
 impl Telemetry {
@@ -47,8 +50,23 @@ impl Telemetry {
 }
 
 /// Installs the global subscriber writing to stderr. `RUST_LOG`, when set, overrides `log.level`.
+///
+/// Lines are handed to a thread of their own, which writes whatever has accumulated in one go
+/// and flushes whenever it has nothing more: a busy server makes one `write` per burst instead
+/// of one per request line (at info, one line per request cost about a third of the
+/// throughput of `/health/live`). Nothing is dropped: a request waits when 128,000 lines are
+/// queued. Dropping the returned value writes what is left.
 pub fn init(log: &LogSettings, telemetry: &TelemetrySettings) -> Telemetry {
-    init_with_writer(log, telemetry, std::io::stderr)
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("nestcms-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
+    let mut installed = init_with_writer(log, telemetry, writer);
+    installed.log_writer = Some(guard);
+    installed
 }
 
 /// Installs the global subscriber with a custom writer (tests capture logs this way). A second
@@ -80,16 +98,10 @@ where
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
-                    .event_format(log_ids::WithTraceIds::json(
-                        tracing_subscriber::fmt::format()
-                            .json()
-                            .flatten_event(true)
-                            // Every enclosing span, so a line logged inside a use case still
-                            // names its request (request id, path, user).
-                            .with_current_span(false)
-                            .with_span_list(true),
-                    ))
-                    .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                    // Every enclosing span, so a line logged inside a use case still names its
+                    // request (request id, path, user).
+                    .fmt_fields(json_line::SpanFields)
+                    .event_format(json_line::JsonLine)
                     .with_writer(writer)
                     .with_filter(filter),
             )
@@ -107,6 +119,7 @@ where
     };
     Telemetry {
         provider: installed.is_ok().then_some(provider),
+        log_writer: None,
     }
 }
 
