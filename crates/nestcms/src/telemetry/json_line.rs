@@ -27,13 +27,7 @@ pub struct SpanFields;
 
 impl<'writer> FormatFields<'writer> for SpanFields {
     fn format_fields<R: RecordFields>(&self, mut w: Writer<'writer>, fields: R) -> fmt::Result {
-        let mut pairs = String::new();
-        let mut visitor = Fields {
-            out: &mut pairs,
-            result: Ok(()),
-        };
-        fields.record(&mut visitor);
-        visitor.result?;
+        let pairs = pairs(fields)?;
         // `,"a":1,"b":2` → `{"a":1,"b":2}`.
         match pairs.strip_prefix(',') {
             Some(pairs) => write!(w, "{{{pairs}}}"),
@@ -46,13 +40,7 @@ impl<'writer> FormatFields<'writer> for SpanFields {
         current: &'writer mut FormattedFields<Self>,
         fields: &tracing::span::Record<'_>,
     ) -> fmt::Result {
-        let mut pairs = String::new();
-        let mut visitor = Fields {
-            out: &mut pairs,
-            result: Ok(()),
-        };
-        fields.record(&mut visitor);
-        visitor.result?;
+        let pairs = pairs(fields)?;
         let object = &mut current.fields;
         if pairs.is_empty() {
             return Ok(());
@@ -71,6 +59,17 @@ impl<'writer> FormatFields<'writer> for SpanFields {
         object.push('}');
         Ok(())
     }
+}
+
+/// Fields as `,"name":value` pairs.
+fn pairs(fields: impl RecordFields) -> Result<String, fmt::Error> {
+    let mut pairs = String::new();
+    let mut visitor = Fields {
+        out: &mut pairs,
+        result: Ok(()),
+    };
+    fields.record(&mut visitor);
+    visitor.result.map(|()| pairs)
 }
 
 impl<S> FormatEvent<S, SpanFields> for JsonLine
