@@ -9,6 +9,7 @@ mod audit;
 mod grants;
 mod invitations;
 mod orgs;
+mod profile;
 mod sessions;
 mod users;
 

@@ -361,9 +361,11 @@ impl Auth {
     /// The caller and their memberships.
     #[tracing::instrument(name = "auth.me", skip_all)]
     pub async fn me(&self, who: Principal) -> Result<(User, Vec<(Org, Membership)>), DomainError> {
-        let user = crate::user(&self.store, who.user).await?;
-        let orgs = self.store.orgs_of(who.user).await.map_err(port)?;
-        Ok((user, orgs))
+        self.store
+            .profile(who.user)
+            .await
+            .map_err(port)?
+            .ok_or(DomainError::NotFound("user"))
     }
 
     /// Changes the password after checking the current one; every other session is revoked.

@@ -69,6 +69,12 @@ pub trait UserRepository: Send + Sync {
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, PortError>;
     /// Finds by id.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, PortError>;
+    /// A user with the organizations they belong to and their membership in each (ordered by
+    /// organization id), in one statement.
+    async fn profile(
+        &self,
+        id: UserId,
+    ) -> Result<Option<(User, Vec<(Org, Membership)>)>, PortError>;
     /// Whether the user runs the platform (a flag granted only from the command line).
     async fn is_platform_operator(&self, id: UserId) -> Result<bool, PortError>;
     /// Grants or withdraws the platform-operator flag of the account with `email`, with the
@@ -127,8 +133,6 @@ pub trait OrgRepository: Send + Sync {
     /// Saves title, description, status, address, profit share and MFA requirement, with the
     /// audit row when given, in one transaction.
     async fn update_org(&self, org: &Org, audit: Option<&SecurityEvent>) -> Result<(), PortError>;
-    /// The organizations a user belongs to, with their membership.
-    async fn orgs_of(&self, user: UserId) -> Result<Vec<(Org, Membership)>, PortError>;
     /// One membership.
     async fn membership(&self, org: OrgId, user: UserId) -> Result<Option<Membership>, PortError>;
     /// Every member with their user record, oldest first.

@@ -284,3 +284,33 @@ async fn a_flood_from_one_address_is_slowed_but_the_owner_elsewhere_still_gets_i
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn me_lists_every_organization_with_its_title_and_my_role() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, owner) = app.user("owner@me.example").await?;
+    let first = app.org(&owner, "Alpha Builders").await?;
+    let (_, other) = app.user("other@me.example").await?;
+    let second = app.org(&other, "Beta Contracting").await?;
+    app.add_member(&other, &second, "owner@me.example", "manager")
+        .await?;
+    let me: serde_json::Value = app.get_as(&owner, "/api/v1/users/me").await?.json().await?;
+    assert_eq!(me["user"]["email"], "owner@me.example");
+    let mut got: Vec<(String, String, String)> = me["memberships"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let text = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+            (text("org_id"), text("org_title"), text("role"))
+        })
+        .collect();
+    got.sort();
+    let mut want = vec![
+        (first, "Alpha Builders".to_owned(), "owner".to_owned()),
+        (second, "Beta Contracting".to_owned(), "manager".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    Ok(())
+}

@@ -40,15 +40,15 @@ macro_rules! membership_row {
 pub(crate) use membership_row;
 
 #[derive(sqlx::FromRow)]
-struct OrgRow {
-    id: Uuid,
-    title: String,
-    description: String,
-    status: String,
-    address: Option<Json<Address>>,
-    profit_bp: i32,
-    require_mfa: bool,
-    created_at: Ts,
+pub(crate) struct OrgRow {
+    pub(crate) id: Uuid,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) status: String,
+    pub(crate) address: Option<Json<Address>>,
+    pub(crate) profit_bp: i32,
+    pub(crate) require_mfa: bool,
+    pub(crate) created_at: Ts,
 }
 
 impl TryFrom<OrgRow> for Org {
@@ -73,21 +73,12 @@ impl TryFrom<OrgRow> for Org {
 }
 
 #[derive(sqlx::FromRow)]
-struct MemberRow {
-    org_id: Uuid,
-    user_id: Uuid,
-    role: String,
-    employee_type: Option<String>,
-    joined_at: Ts,
-}
-
-/// An organization with the caller's membership, from one JOIN.
-#[derive(sqlx::FromRow)]
-struct OrgMemberRow {
-    #[sqlx(flatten)]
-    org: OrgRow,
-    #[sqlx(flatten)]
-    member: MemberRow,
+pub(crate) struct MemberRow {
+    pub(crate) org_id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) role: String,
+    pub(crate) employee_type: Option<String>,
+    pub(crate) joined_at: Ts,
 }
 
 /// A membership with its user, from one JOIN.
@@ -210,22 +201,6 @@ impl OrgRepository for Store {
             .await
         })
         .map_err(port_err)
-    }
-
-    async fn orgs_of(&self, user: UserId) -> Result<Vec<(Org, Membership)>, PortError> {
-        let sql = concat!(
-            "SELECT o.id, o.title, o.description, o.status, o.address, o.profit_bp, o.require_mfa, o.created_at, ",
-            member_cols!("m."),
-            " FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.id"
-        );
-        let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, OrgMemberRow>(sql)
-            .bind(user.0)
-            .fetch_all(p)
-            .await)
-        .map_err(port_err)?;
-        rows.into_iter()
-            .map(|r| Ok((Org::try_from(r.org)?, Membership::try_from(r.member)?)))
-            .collect()
     }
 
     async fn membership(&self, org: OrgId, user: UserId) -> Result<Option<Membership>, PortError> {

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::ports::UserRepository;
-use nestcms_domain::identity::{Address, Email, Phone, SecurityEvent, SessionId, User, UserId};
+use nestcms_domain::identity::{
+    Address, Email, Membership, Org, Phone, SecurityEvent, SessionId, User, UserId,
+};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -113,6 +115,13 @@ impl UserRepository for Store {
             .fetch_optional(p)
             .await);
         row.map(|r| r.map(User::from)).map_err(port_err)
+    }
+
+    async fn profile(
+        &self,
+        id: UserId,
+    ) -> Result<Option<(User, Vec<(Org, Membership)>)>, PortError> {
+        self.load_profile(id).await
     }
 
     async fn is_platform_operator(&self, id: UserId) -> Result<bool, PortError> {
