@@ -94,6 +94,12 @@ impl Store {
         &self.primary
     }
 
+    /// Whether sessions, memberships and grants may be served from memory now: always on
+    /// SQLite; on PostgreSQL while this instance hears the others' changes.
+    pub fn access_cache_live(&self) -> bool {
+        self.access.is_live()
+    }
+
     /// After a commit that changed sessions, memberships or grants: on PostgreSQL, waits until
     /// every other listening instance has applied it (bounded; see `access::fanout`).
     pub(crate) async fn settle_access(&self) {
