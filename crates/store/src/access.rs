@@ -3,14 +3,15 @@
 //! Every authenticated request asks whether its session is open and most ask for the caller's
 //! membership; both change rarely, so they are kept here (moka, bounded, with a TTL) instead of
 //! costing a round trip each. Correctness comes from invalidation, not from the TTL:
-//! - on this instance, each write that changes them forgets the entry right after it commits;
+//! - on this instance, each write that changes them forgets the entry when it ends, after its
+//!   commit, even when the request is abandoned meanwhile ([`AccessCache::forgets`]);
 //! - on other instances, PostgreSQL triggers `NOTIFY nestcms_access` in the writing transaction
 //!   (delivered at commit, never for a rollback) and [`listen`] forgets what it names;
 //! - a writer returns only once every other listening instance has confirmed it applied the
-//!   change ([`fanout`]), so the next request anywhere sees it;
-//! - while that channel is down (or not yet up) the cache is bypassed, and after it reconnects
-//!   it starts empty, because notifications sent meanwhile are lost. The TTL bounds what a
-//!   silently dead connection could hide.
+//!   change, or after 1 s ([`fanout`]), so the next request anywhere sees it;
+//! - while that channel is down (or not yet up, or silent for 10 s although pinged) the cache
+//!   is bypassed, and after it reconnects it starts empty, because notifications sent
+//!   meanwhile are lost. The TTL bounds what a silently failing connection could hide.
 //!
 //! A read that raced a write must not put the old value back after the write forgot it: every
 //! invalidation bumps an epoch, and a value read from the database is kept only if no
@@ -151,7 +152,7 @@ impl AccessCache {
         keep: impl Fn(&V) -> bool,
     ) -> Result<V, E>
     where
-        K: Hash + Eq + Send + Sync + 'static,
+        K: Hash + Eq + Clone + Send + Sync + 'static,
         V: Clone + Send + Sync + 'static,
         F: Future<Output = Result<V, E>>,
     {
@@ -164,26 +165,39 @@ impl AccessCache {
             return Ok(v);
         }
         metrics::counter!(LOOKUPS, "kind" => kind, "result" => "miss").increment(1);
-        let epoch = self.epoch.load(Ordering::Acquire);
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let value = load.await?;
-        if keep(&value) && self.usable() && self.epoch.load(Ordering::Acquire) == epoch {
-            cache.insert(key, value.clone());
+        if keep(&value) && self.usable() && self.epoch.load(Ordering::SeqCst) == epoch {
+            cache.insert(key.clone(), value.clone());
+            // A forget may have run between the check and the insert, finding nothing to
+            // remove: then this entry goes too. (A forget that runs after this load sees the
+            // entry and removes it itself.)
+            if self.epoch.load(Ordering::SeqCst) != epoch {
+                cache.invalidate(&key);
+            }
         }
         Ok(value)
     }
 
     /// Whether other instances' invalidations are being heard.
     pub fn is_live(&self) -> bool {
-        self.live.load(Ordering::Acquire)
+        self.live.load(Ordering::SeqCst)
     }
 
     fn usable(&self) -> bool {
-        self.enabled && self.live.load(Ordering::Acquire)
+        self.enabled && self.is_live()
+    }
+
+    /// Forgets what `change` names when the returned guard is dropped: at the end of the write
+    /// that makes the change, including a write abandoned (a request deadline, a client gone)
+    /// after its commit was sent.
+    pub(crate) fn forgets(&self, change: AccessChange) -> Forgets<'_> {
+        Forgets(self, change)
     }
 
     /// Forgets what `change` names, before anything else can read it again.
     pub fn forget(&self, change: AccessChange) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         match change {
             AccessChange::Session(id) => self.sessions.invalidate(&id),
             // Rare (a password change): dropping every session entry is simpler than an index.
@@ -205,11 +219,20 @@ impl AccessCache {
         if live {
             self.forget(AccessChange::Everything);
         }
-        self.live.store(live, Ordering::Release);
+        self.live.store(live, Ordering::SeqCst);
         if !live {
             self.forget(AccessChange::Everything);
         }
         metrics::gauge!(CHANNEL_UP).set(f64::from(u8::from(live)));
+    }
+}
+
+/// See [`AccessCache::forgets`].
+pub(crate) struct Forgets<'a>(&'a AccessCache, AccessChange);
+
+impl Drop for Forgets<'_> {
+    fn drop(&mut self) {
+        self.0.forget(self.1);
     }
 }
 

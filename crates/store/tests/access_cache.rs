@@ -49,6 +49,16 @@ async fn revoke_by_hand(store: &Store, session: SessionId) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The server processes of this database's listening connections.
+async fn listener_pids(store: &Store) -> anyhow::Result<Vec<i32>> {
+    let sql = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+               AND query LIKE 'LISTEN%' ORDER BY pid";
+    match store.primary() {
+        Pool::Postgres(p) => Ok(sqlx::query_scalar(sql).fetch_all(p).await?),
+        Pool::Sqlite(_) => Ok(Vec::new()),
+    }
+}
+
 async fn live_store(db: &TestDatabase) -> anyhow::Result<Store> {
     let store = support::migrated(db).await?;
     store.listen_for_access_changes();
@@ -83,6 +93,16 @@ async fn a_cached_session_is_forgotten_by_the_changes_each_backend_hears() -> an
         assert_eq!(
             seen, None,
             "the trigger's notification made the cache forget"
+        );
+        // Quiet for longer than an instance trusts a silent channel (10 s): the heartbeat's
+        // pings keep it trusted, on the same connection.
+        let listening = listener_pids(&store).await?;
+        tokio::time::sleep(Duration::from_secs(14)).await;
+        assert!(store.access_cache_live());
+        assert_eq!(
+            listener_pids(&store).await?,
+            listening,
+            "the pings kept the channel trusted: no reconnection"
         );
     } else {
         assert_eq!(

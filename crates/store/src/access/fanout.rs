@@ -7,8 +7,9 @@
 //! already forgotten what the write changed, and answers on `nestcms_access_ack` with
 //! `<token>:<instance>`. The writer returns once every registered instance (a fresh row in
 //! `access_listeners`, kept by each listener's heartbeat) has answered, or after
-//! [`SETTLE_LIMIT`]: an instance that cannot answer has lost its channel and reads from the
-//! database (or is gone).
+//! [`SETTLE_LIMIT`]: an instance that cannot answer is gone, has lost its channel (it then
+//! reads from the database), or has a channel failing silently, which it stops trusting once
+//! nothing, not even its own pings, has arrived for 10 s (see [`super::listen`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};

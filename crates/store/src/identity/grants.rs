@@ -69,6 +69,7 @@ impl GrantRepository for Store {
     async fn insert_grant(&self, g: &Grant, audit: &SecurityEvent) -> Result<(), PortError> {
         let sql = "INSERT INTO grants (id, org_id, user_id, verb, object_kind, object_id, status, granted_by, granted_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let forgets = self.access.forgets(AccessChange::Grants(g.org_id.0));
         let inserted = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -90,7 +91,7 @@ impl GrantRepository for Store {
             .await
         })
         .map_err(port_err);
-        self.access.forget(AccessChange::Grants(g.org_id.0));
+        drop(forgets);
         self.settle_access().await;
         inserted
     }
@@ -126,6 +127,7 @@ impl GrantRepository for Store {
         audit: &SecurityEvent,
     ) -> Result<bool, PortError> {
         let sql = "UPDATE grants SET status = 'revoked', revoked_by = $3, revoked_at = $4 WHERE org_id = $1 AND id = $2 AND status = 'granted'";
+        let forgets = self.access.forgets(AccessChange::Grants(org.0));
         let revoked = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -146,7 +148,7 @@ impl GrantRepository for Store {
             .await
         })
         .map_err(port_err);
-        self.access.forget(AccessChange::Grants(org.0));
+        drop(forgets);
         self.settle_access().await;
         revoked
     }

@@ -299,6 +299,7 @@ impl Store {
         new_role: Option<(Role, Option<EmployeeType>)>,
         audit: &SecurityEvent,
     ) -> Result<MembershipChange, PortError> {
+        let forgets = self.access.forgets(AccessChange::Member(org.0, user.0));
         let outcome = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -332,7 +333,7 @@ impl Store {
             .await
         })
         .map_err(port_err);
-        self.access.forget(AccessChange::Member(org.0, user.0));
+        drop(forgets);
         self.settle_access().await;
         outcome
     }

@@ -121,6 +121,7 @@ impl SessionRepository for Store {
         at: DateTime<Utc>,
         audit: &SecurityEvent,
     ) -> Result<bool, PortError> {
+        let forgets = self.access.forgets(AccessChange::Session(id.0));
         let revoked = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -141,8 +142,8 @@ impl SessionRepository for Store {
             .await
         })
         .map_err(port_err);
-        // Also after a failure: the commit may have happened before the error.
-        self.access.forget(AccessChange::Session(id.0));
+        // Also after a failure, or when the request is abandoned: the commit may have happened.
+        drop(forgets);
         self.settle_access().await;
         revoked
     }

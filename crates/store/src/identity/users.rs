@@ -171,6 +171,7 @@ impl UserRepository for Store {
     ) -> Result<u64, PortError> {
         let sql = "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1";
         let others = "UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL";
+        let forgets = self.access.forgets(AccessChange::SessionsOf(id.0));
         let revoked = with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -194,7 +195,7 @@ impl UserRepository for Store {
             .await
         })
         .map_err(port_err);
-        self.access.forget(AccessChange::SessionsOf(id.0));
+        drop(forgets);
         self.settle_access().await;
         revoked
     }
