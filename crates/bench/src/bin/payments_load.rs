@@ -80,9 +80,10 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let invitation = invitation["id"].as_str().context("invitation")?;
-    http.post(format!("{url}/api/v1/invitations/{invitation}/accept"))
+    let token = invitation["accept_token"].as_str().context("invitation")?;
+    http.post(format!("{url}/api/v1/invitations/accept"))
         .bearer_auth(&client)
+        .json(&json!({ "token": token }))
         .send()
         .await?
         .error_for_status()?;
