@@ -21,8 +21,7 @@ use nestcms_domain::construction::{
     COMMISSION_CAP_BP, Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod,
     Project, ProjectId, ProjectStatus, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
 };
-use nestcms_domain::identity::ports::OrgRepository;
-use nestcms_domain::identity::{Membership, Org, OrgId, OrgStatus, Role, UserId};
+use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::payments::ports::{PaymentRepository, Reservation};
 use nestcms_domain::payments::{
     Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId, RefundState,
@@ -44,30 +43,11 @@ async fn world() -> anyhow::Result<World> {
     let db = TestDatabase::create().await?;
     let store = support::migrated(&db).await?;
     let owner = support::user(&store, "owner@invariants.example").await?;
+    let org = support::org(&store, "Invariants", owner).await?;
     let now = Utc::now();
-    let org = Org {
-        id: OrgId::new(),
-        title: "Invariants".into(),
-        description: String::new(),
-        status: OrgStatus::Open,
-        address: None,
-        profit_bp: 0,
-        require_mfa: false,
-        created_at: now,
-    };
-    let membership = Membership {
-        org_id: org.id,
-        user_id: owner,
-        role: Role::Owner,
-        employee_type: None,
-        created_at: now,
-    };
-    store
-        .insert_org(&org, &membership, &support::audit("org_created", owner))
-        .await?;
     let project = Project {
         id: ProjectId::new(),
-        org_id: org.id,
+        org_id: org,
         contract_id: None,
         client_id: None,
         manager_id: owner,
@@ -81,7 +61,7 @@ async fn world() -> anyhow::Result<World> {
     store.insert_project(&project).await?;
     Ok(World {
         store: Arc::new(store),
-        org: org.id,
+        org,
         owner,
         project: project.id,
         _db: db,

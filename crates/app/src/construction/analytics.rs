@@ -173,22 +173,20 @@ pub struct Dashboard {
 /// The caller's own numbers.
 #[tracing::instrument(name = "analytics.dashboard", skip_all)]
 pub async fn dashboard(data: &Data, c: &Caller) -> Result<Dashboard, DomainError> {
-    let page = nestcms_domain::construction::ports::Page {
-        cursor: None,
-        limit: 1000,
-        ascending: false,
-    };
-    let mine = data
-        .projects(c.scope(), c.is_staff().then_some(c.user()), None, page)
+    let counted = data
+        .projects_of(c.scope(), c.is_staff().then_some(c.user()))
         .await
         .map_err(port)?;
-    let mut counts: Vec<(ProjectStatus, i64)> =
-        ProjectStatus::ALL.iter().map(|s| (*s, 0)).collect();
-    for p in &mine {
-        if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == p.status) {
-            entry.1 += 1;
-        }
-    }
+    let counts: Vec<(ProjectStatus, i64)> = ProjectStatus::ALL
+        .iter()
+        .map(|s| {
+            let n = counted
+                .iter()
+                .find(|row| row.status == s.as_str())
+                .map_or(0, |row| row.count);
+            (*s, n)
+        })
+        .collect();
     Ok(Dashboard {
         contracts: data.contracts_of(c.org(), c.user()).await.map_err(port)?,
         projects: counts,

@@ -299,6 +299,13 @@ pub trait AnalyticsRepository: Send + Sync {
         currency: Currency,
         limit: u32,
     ) -> Result<Vec<Ranked>, PortError>;
+    /// Projects in `scope`, per status; `member` limits to projects the user manages or works
+    /// on. Counted by the database, however many there are.
+    async fn projects_of(
+        &self,
+        scope: Scope,
+        member: Option<UserId>,
+    ) -> Result<Vec<StatusCount>, PortError>;
     /// Contracts where the user is the client or a responsible employee, per status.
     async fn contracts_of(&self, org: OrgId, user: UserId) -> Result<Vec<StatusCount>, PortError>;
     /// Payouts received by one user per currency.

@@ -5,7 +5,7 @@
 
 use nestcms_domain::construction::ProjectId;
 use nestcms_domain::construction::ports::{
-    AnalyticsRepository, CurrencyTotals, Ranked, StatusCount, Window,
+    AnalyticsRepository, CurrencyTotals, Ranked, Scope, StatusCount, Window,
 };
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::{Currency, PortError};
@@ -191,6 +191,25 @@ impl AnalyticsRepository for Store {
             .collect()
     }
 
+    async fn projects_of(
+        &self,
+        scope: Scope,
+        member: Option<UserId>,
+    ) -> Result<Vec<StatusCount>, PortError> {
+        let sql = "SELECT status, COUNT(*) FROM projects WHERE org_id = $1 AND ($2 IS NULL OR client_id = $2) \
+                   AND ($3 IS NULL OR manager_id = $3 OR id IN (SELECT project_id FROM project_workers WHERE user_id = $3)) \
+                   GROUP BY status ORDER BY status";
+        let rows: Vec<(String, i64)> = read_pool!(self, |p| sqlx::query_as(sql)
+            .bind(scope.org.0)
+            .bind(scope.client.map(|c| c.0))
+            .bind(member.map(|m| m.0))
+            .fetch_all(p)
+            .await)
+        .await
+        .map_err(port_err)?;
+        Ok(status_counts(rows))
+    }
+
     async fn contracts_of(&self, org: OrgId, user: UserId) -> Result<Vec<StatusCount>, PortError> {
         let sql = "SELECT status, COUNT(*) FROM contracts c WHERE org_id = $1 AND (client_id = $2 \
                    OR EXISTS (SELECT 1 FROM contract_employees e WHERE e.contract_id = c.id AND e.user_id = $2)) GROUP BY status ORDER BY status";
@@ -201,10 +220,7 @@ impl AnalyticsRepository for Store {
             .await)
         .await
         .map_err(port_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(status, count)| StatusCount { status, count })
-            .collect())
+        Ok(status_counts(rows))
     }
 
     async fn payouts_of(
@@ -229,4 +245,11 @@ impl AnalyticsRepository for Store {
             .map(|(c, hi, lo)| Ok((currency(&c)?, sums::join(hi, lo)?)))
             .collect()
     }
+}
+
+/// `(status, count)` rows as [`StatusCount`]s.
+fn status_counts(rows: Vec<(String, i64)>) -> Vec<StatusCount> {
+    rows.into_iter()
+        .map(|(status, count)| StatusCount { status, count })
+        .collect()
 }

@@ -53,3 +53,36 @@ pub async fn user(store: &Store, email: &str) -> anyhow::Result<UserId> {
         .await?;
     Ok(u.id)
 }
+
+/// Stores an open organization `title` owned by `owner` (and its creation row).
+#[allow(dead_code)] // Not every test file that includes this module needs an organization.
+pub async fn org(
+    store: &Store,
+    title: &str,
+    owner: UserId,
+) -> anyhow::Result<nestcms_domain::identity::OrgId> {
+    use nestcms_domain::identity::ports::OrgRepository;
+    use nestcms_domain::identity::{Membership, Org, OrgId, OrgStatus, Role};
+    let now = Utc::now();
+    let org = Org {
+        id: OrgId::new(),
+        title: title.into(),
+        description: String::new(),
+        status: OrgStatus::Open,
+        address: None,
+        profit_bp: 0,
+        require_mfa: false,
+        created_at: now,
+    };
+    let membership = Membership {
+        org_id: org.id,
+        user_id: owner,
+        role: Role::Owner,
+        employee_type: None,
+        created_at: now,
+    };
+    store
+        .insert_org(&org, &membership, &audit("org_created", owner))
+        .await?;
+    Ok(org.id)
+}
