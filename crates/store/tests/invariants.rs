@@ -7,6 +7,8 @@
 // In tests a panic with its location is the clearest failure.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/projects.rs"]
+mod projects;
 #[path = "support/accounts.rs"]
 mod support;
 
@@ -14,12 +16,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use futures::future::join_all;
-use nestcms_domain::construction::ports::{
-    EarningRepository, ProjectRepository, ScheduleRepository,
-};
+use nestcms_domain::construction::ports::{EarningRepository, ScheduleRepository};
 use nestcms_domain::construction::{
     COMMISSION_CAP_BP, Commission, CommissionId, Earning, EarningId, EarningKind, EarningPeriod,
-    Project, ProjectId, ProjectStatus, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
+    ProjectId, ProjectStatus, Schedule, ScheduleId, ScheduleKind, ScheduleStatus,
 };
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::payments::ports::{PaymentRepository, Reservation};
@@ -44,26 +44,12 @@ async fn world() -> anyhow::Result<World> {
     let store = support::migrated(&db).await?;
     let owner = support::user(&store, "owner@invariants.example").await?;
     let org = support::org(&store, "Invariants", owner).await?;
-    let now = Utc::now();
-    let project = Project {
-        id: ProjectId::new(),
-        org_id: org,
-        contract_id: None,
-        client_id: None,
-        manager_id: owner,
-        title: "Tower".into(),
-        description: String::new(),
-        start_date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
-        end_date: None,
-        status: ProjectStatus::Planned,
-        created_at: now,
-    };
-    store.insert_project(&project).await?;
+    let project = projects::project(&store, org, owner, None, ProjectStatus::Planned).await?;
     Ok(World {
         store: Arc::new(store),
         org,
         owner,
-        project: project.id,
+        project,
         _db: db,
     })
 }

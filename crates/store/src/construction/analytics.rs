@@ -25,15 +25,7 @@ fn currency(code: &str) -> Result<Currency, PortError> {
 #[async_trait::async_trait]
 impl AnalyticsRepository for Store {
     async fn project_status_counts(&self, org: OrgId) -> Result<Vec<StatusCount>, PortError> {
-        let sql = "SELECT status, COUNT(*) FROM projects WHERE org_id = $1 GROUP BY status ORDER BY status";
-        let rows: Vec<(String, i64)> =
-            read_pool!(self, |p| sqlx::query_as(sql).bind(org.0).fetch_all(p).await)
-                .await
-                .map_err(port_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(status, count)| StatusCount { status, count })
-            .collect())
+        self.projects_of(Scope { org, client: None }, None).await
     }
 
     async fn contract_status_counts(&self, org: OrgId) -> Result<Vec<StatusCount>, PortError> {
@@ -42,10 +34,7 @@ impl AnalyticsRepository for Store {
             read_pool!(self, |p| sqlx::query_as(sql).bind(org.0).fetch_all(p).await)
                 .await
                 .map_err(port_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(status, count)| StatusCount { status, count })
-            .collect())
+        Ok(status_counts(rows))
     }
 
     async fn earning_totals(

@@ -32,48 +32,34 @@ struct ProfileRow {
 }
 
 impl ProfileRow {
-    /// The user, and the organization and membership of this row if it has one.
+    /// The user, and the organization and membership of this row if it has one. The LEFT JOIN
+    /// leaves every org column NULL only when there is no membership; a NULL beside an org id
+    /// is the database breaking its own constraints, reported rather than skipped.
     fn split(self, user: UserId) -> Result<(UserRow, Option<(Org, Membership)>), PortError> {
-        let (
-            Some(id),
-            Some(title),
-            Some(description),
-            Some(status),
-            Some(profit_bp),
-            Some(require_mfa),
-            Some(created_at),
-            Some(role),
-            Some(joined_at),
-        ) = (
-            self.o_id,
-            self.o_title,
-            self.o_description,
-            self.o_status,
-            self.o_profit_bp,
-            self.o_require_mfa,
-            self.o_created_at,
-            self.m_role,
-            self.m_joined_at,
-        )
-        else {
+        let Some(id) = self.o_id else {
             return Ok((self.user, None));
+        };
+        let missing = || {
+            PortError::Other(format!(
+                "organization {id} of user {user}: a NOT NULL column read as NULL"
+            ))
         };
         let org = OrgRow {
             id,
-            title,
-            description,
-            status,
+            title: self.o_title.ok_or_else(missing)?,
+            description: self.o_description.ok_or_else(missing)?,
+            status: self.o_status.ok_or_else(missing)?,
             address: self.o_address,
-            profit_bp,
-            require_mfa,
-            created_at,
+            profit_bp: self.o_profit_bp.ok_or_else(missing)?,
+            require_mfa: self.o_require_mfa.ok_or_else(missing)?,
+            created_at: self.o_created_at.ok_or_else(missing)?,
         };
         let member = MemberRow {
             org_id: id,
             user_id: user.0,
-            role,
+            role: self.m_role.ok_or_else(missing)?,
             employee_type: self.m_employee_type,
-            joined_at,
+            joined_at: self.m_joined_at.ok_or_else(missing)?,
         };
         let pair = (Org::try_from(org)?, Membership::try_from(member)?);
         Ok((self.user, Some(pair)))
