@@ -72,12 +72,13 @@ const COLS: &str = "id, org_id, client_id, contract_id, CAST(instalment_seq AS B
 
 const INSERT_EVENT: &str = "INSERT INTO payment_events (id, payment_id, kind, actor_id, source, gateway_trace, detail, created_at, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-/// Appends events inside an open transaction `$tx`, each with the trace context it was
-/// recorded in (its own, or the current span's).
+/// Appends events inside an open transaction `$tx`, each with the trace context of the work
+/// recording them.
 macro_rules! insert_events {
     ($tx:ident, $events:expr) => {
+        // Events being recorded carry no context of their own yet: they take the current one.
+        let trace = nestcms_telemetry::current();
         for e in $events {
-            let trace = e.trace_context.clone().or_else(nestcms_telemetry::current);
             sqlx::query(INSERT_EVENT)
                 .bind(e.id.0)
                 .bind(e.payment_id.0)

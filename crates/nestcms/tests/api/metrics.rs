@@ -238,6 +238,13 @@ async fn a_request_cut_by_the_deadline_is_counted_as_the_503_it_answered() -> an
     .await?;
     let s = crate::payments::shop(&app).await?;
     let path = crate::payments::created(&app, &s, "30.00", "SAR").await?;
+    let line = r#"nestcms_http_requests_total{method="POST",route="/api/v1/orgs/{org_id}/payments/{payment_id}/checkout",status="503"}"#;
+    let count = |text: &str| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(line)?.trim().parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    let before = count(&scrape(&app).await?);
     sim.sim.hang_next(1);
     let res = app
         .post(
@@ -247,15 +254,10 @@ async fn a_request_cut_by_the_deadline_is_counted_as_the_503_it_answered() -> an
         )
         .await?;
     problem(res, 503, "request_timeout").await?;
-    let line = r#"nestcms_http_requests_total{method="POST",route="/api/v1/orgs/{org_id}/payments/{payment_id}/checkout",status="503"}"#;
-    let text = scrape(&app).await?;
-    let counted = text
-        .lines()
-        .filter_map(|l| l.strip_prefix(line)?.trim().parse::<f64>().ok())
-        .sum::<f64>();
+    let after = count(&scrape(&app).await?);
     assert!(
-        counted >= 1.0,
-        "the timed-out checkout is in the request metrics"
+        after > before,
+        "the timed-out checkout is in the request metrics ({before} → {after})"
     );
     Ok(())
 }
