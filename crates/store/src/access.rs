@@ -1,4 +1,5 @@
-//! Who may do what, served from memory: open sessions, memberships and per-object grants.
+//! Who may do what, served from memory: open sessions, memberships and per-object grants;
+//! and, through the same invalidation, each organization's dashboard figures ([`figures`]).
 //!
 //! Every authenticated request asks whether its session is open and most ask for the caller's
 //! membership; both change rarely, so they are kept here (moka, bounded, with a TTL) instead of
@@ -18,6 +19,7 @@
 //! invalidation happened while it was being read.
 
 pub mod fanout;
+pub mod figures;
 pub mod listen;
 
 use std::future::Future;
@@ -31,7 +33,8 @@ use uuid::Uuid;
 
 /// Gauge: 1 while this instance hears other instances' invalidations (or needs none).
 pub const CHANNEL_UP: &str = "nestcms_access_cache_channel_up";
-/// Counter: lookups by `kind` (session, membership, grants) and `result` (hit, miss, bypass).
+/// Counter: lookups by `kind` (session, membership, grants, figures) and `result` (hit, miss,
+/// bypass).
 pub const LOOKUPS: &str = "nestcms_access_cache_lookups_total";
 
 /// What changed, as named by a write or by another instance's notification.
@@ -45,13 +48,15 @@ pub enum AccessChange {
     Member(Uuid, Uuid),
     /// Grants in this organization changed.
     Grants(Uuid),
+    /// Projects, contracts or payouts of this organization changed: its figures.
+    Org(Uuid),
     /// Unknown: forget everything.
     Everything,
 }
 
 impl AccessChange {
-    /// Parses a notification payload (`s:<session>`, `m:<org>:<user>`, `g:<org>:<user>`); an
-    /// unreadable one means [`AccessChange::Everything`].
+    /// Parses a notification payload (`s:<session>`, `m:<org>:<user>`, `g:<org>:<user>`,
+    /// `o:<org>`); an unreadable one means [`AccessChange::Everything`].
     pub fn parse(payload: &str) -> Self {
         let mut parts = payload.split(':');
         let tag = parts.next();
@@ -60,6 +65,7 @@ impl AccessChange {
             (Some("s"), [Some(s)]) => Self::Session(*s),
             (Some("m"), [Some(o), Some(u)]) => Self::Member(*o, *u),
             (Some("g"), [Some(o), Some(_)]) => Self::Grants(*o),
+            (Some("o"), [Some(o)]) => Self::Org(*o),
             _ => Self::Everything,
         }
     }
@@ -72,6 +78,7 @@ pub struct AccessCache {
     sessions: Cache<Uuid, Option<UserId>>,
     members: Cache<(Uuid, Uuid), Option<Membership>>,
     grants: Cache<GrantKey, Vec<Grant>>,
+    figures: Cache<Uuid, figures::OrgFigures>,
     epoch: AtomicU64,
     /// False while cross-instance invalidations may be missed.
     live: AtomicBool,
@@ -97,6 +104,7 @@ impl AccessCache {
             sessions: build(ttl),
             members: build(ttl),
             grants: build(ttl),
+            figures: build(ttl),
             epoch: AtomicU64::new(0),
             live: AtomicBool::new(live),
             enabled: !ttl.is_zero(),
@@ -205,10 +213,12 @@ impl AccessCache {
             AccessChange::Member(org, user) => self.members.invalidate(&(org, user)),
             // Rare too; grants are keyed by object, not by organization.
             AccessChange::Grants(_) => self.grants.invalidate_all(),
+            AccessChange::Org(org) => self.figures.invalidate(&org),
             AccessChange::Everything => {
                 self.sessions.invalidate_all();
                 self.members.invalidate_all();
                 self.grants.invalidate_all();
+                self.figures.invalidate_all();
             }
         }
     }

@@ -108,6 +108,22 @@ impl Store {
         }
     }
 
+    /// Runs `write`, which changes `org`'s dashboard figures (projects, contracts, their
+    /// workers and employees, payouts): this instance forgets them when it ends, even if it is
+    /// abandoned after its commit, and on PostgreSQL it returns once the other instances have
+    /// too (the triggers of migration 0016 tell them).
+    pub(crate) async fn changing_figures<T>(
+        &self,
+        org: uuid::Uuid,
+        write: impl Future<Output = T>,
+    ) -> T {
+        let forgets = self.access.forgets(crate::access::AccessChange::Org(org));
+        let out = write.await;
+        drop(forgets);
+        self.settle_access().await;
+        out
+    }
+
     /// Runs a read that tolerates staleness on a healthy replica, through that replica's
     /// breaker; when the replica fails, times out or is refused by its breaker, the read runs on
     /// the primary instead (a read repeated changes nothing). `query` gets the pool to use.

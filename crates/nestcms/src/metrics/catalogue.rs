@@ -93,7 +93,7 @@ const COUNTERS: &[(&str, &str)] = &[
     ),
     (
         nestcms_store::access::LOOKUPS,
-        "Session, membership and grant lookups, by kind and result (hit, miss, bypass while the invalidation channel is down).",
+        "Session, membership, grant and dashboard figure lookups, by kind and result (hit, miss, bypass while the invalidation channel is down).",
     ),
     (
         nestcms_store::replicas::FALLBACKS,

@@ -9,6 +9,7 @@ mod database_outage;
 mod errors;
 mod extras;
 mod faults;
+mod figures;
 mod fixtures;
 mod hardening;
 mod hardening_payments;

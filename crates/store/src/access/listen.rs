@@ -1,7 +1,7 @@
 //! Hearing other instances' writes: `LISTEN nestcms_access` on PostgreSQL.
 //!
-//! The triggers of migration 0015 send one notification per changed session, membership or
-//! grant row; this task applies them to the [`AccessCache`] and confirms writers' barriers
+//! The triggers of migrations 0015 and 0016 send one notification per changed session,
+//! membership or grant row, and per organization whose dashboard figures changed; this task applies them to the [`AccessCache`] and confirms writers' barriers
 //! (see [`super::fanout`]). When the connection is lost, or delivers nothing for
 //! [`DEAF_AFTER`] although a heartbeat pings it every few seconds, the cache is bypassed; when
 //! a new connection listens the cache starts empty (what was sent meanwhile is lost). The

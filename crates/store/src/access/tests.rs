@@ -5,6 +5,7 @@ use std::time::Duration;
 use nestcms_domain::identity::UserId;
 use uuid::Uuid;
 
+use super::figures::{Figure, FigureKey};
 use super::{AccessCache, AccessChange};
 
 /// A database read that counts how often it actually runs.
@@ -28,6 +29,7 @@ fn payloads_name_what_changed_and_anything_else_forgets_everything() {
         AccessChange::parse(&format!("g:{a}:{b}")),
         AccessChange::Grants(a)
     );
+    assert_eq!(AccessChange::parse(&format!("o:{a}")), AccessChange::Org(a));
     for odd in [
         "",
         "s:",
@@ -35,6 +37,7 @@ fn payloads_name_what_changed_and_anything_else_forgets_everything() {
         &format!("m:{a}"),
         "x:1",
         &format!("s:{a}:{b}"),
+        &format!("o:{a}:{b}"),
     ] {
         assert_eq!(AccessChange::parse(odd), AccessChange::Everything, "{odd}");
     }
@@ -114,4 +117,74 @@ async fn a_zero_ttl_turns_the_cache_off() {
         let _ = cache.session(session, counted(&loads, user)).await;
     }
     assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
+
+/// A figure read that counts how often it runs and says whether it was told to use the primary.
+async fn figure(loads: &AtomicU32, n: i64, keep: bool) -> Result<Figure, Infallible> {
+    assert!(keep, "a figure that is kept is read from the primary");
+    loads.fetch_add(1, Ordering::SeqCst);
+    Ok(Figure::Amounts(vec![(
+        "SAR".parse().unwrap_or_else(|_| unreachable!()),
+        n,
+    )]))
+}
+
+fn amount(f: Result<Figure, Infallible>) -> i64 {
+    match f {
+        Ok(Figure::Amounts(a)) => a[0].1,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn figures_are_kept_per_organization_until_a_write_of_that_organization() {
+    let cache = AccessCache::new(Duration::from_secs(30), true);
+    let loads = AtomicU32::new(0);
+    let (org, other, user) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let key = FigureKey::Payouts(user);
+    for _ in 0..3 {
+        let got = cache.figure(org, key, |k| figure(&loads, 1, k)).await;
+        assert_eq!(amount(got), 1);
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    cache.forget(AccessChange::Org(other));
+    let _ = cache.figure(org, key, |k| figure(&loads, 1, k)).await;
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        1,
+        "another organization's write"
+    );
+    cache.forget(AccessChange::Org(org));
+    let got = cache.figure(org, key, |k| figure(&loads, 2, k)).await;
+    assert_eq!(amount(got), 2);
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_figure_read_that_raced_a_write_is_not_kept() {
+    let cache = AccessCache::new(Duration::from_secs(30), true);
+    let (org, user) = (Uuid::now_v7(), Uuid::now_v7());
+    let key = FigureKey::Contracts(user);
+    let stale = |_keep| async {
+        cache.forget(AccessChange::Org(org));
+        Ok::<_, Infallible>(Figure::Counts(vec![]))
+    };
+    let _ = cache.figure(org, key, stale).await;
+    let loads = AtomicU32::new(0);
+    let _ = cache.figure(org, key, |k| figure(&loads, 3, k)).await;
+    assert_eq!(loads.load(Ordering::SeqCst), 1, "read again after the race");
+}
+
+#[tokio::test]
+async fn uncached_figures_may_come_from_a_replica() {
+    let cache = AccessCache::new(Duration::from_secs(30), false);
+    let kept = std::sync::atomic::AtomicBool::new(true);
+    let key = FigureKey::Payouts(Uuid::now_v7());
+    let _ = cache
+        .figure(Uuid::now_v7(), key, |keep| {
+            kept.store(keep, Ordering::SeqCst);
+            async { Ok::<_, Infallible>(Figure::Counts(vec![])) }
+        })
+        .await;
+    assert!(!kept.load(Ordering::SeqCst), "not kept: any pool will do");
 }

@@ -1,7 +1,8 @@
 //! [`AnalyticsRepository`] for [`Store`]. Every query groups or filters by currency: amounts of
 //! different currencies are never added. Each query, its index and its plan are described in
 //! docs/ANALYTICS.md. They read from a replica when one is configured (a few seconds of
-//! staleness is fine for dashboards).
+//! staleness is fine for dashboards), except the dashboard's figures, which are kept in memory
+//! and therefore read from the primary (see [`crate::access::figures`]).
 
 use nestcms_domain::construction::ProjectId;
 use nestcms_domain::construction::ports::{
@@ -11,12 +12,24 @@ use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::{Currency, PortError};
 use uuid::Uuid;
 
+use crate::access::figures::{Figure, FigureKey};
 use crate::error::port_err;
 use crate::identity::unknown;
 use crate::{Store, read_pool, sums};
 
 /// Net amount of an earning row: profits add, losses subtract.
 const NET: &str = "CASE WHEN kind = 'profit' THEN amount_minor ELSE -amount_minor END";
+
+/// A figure's read: from the primary when its answer is kept, from a replica otherwise.
+macro_rules! figure_read {
+    ($store:expr, $keep:expr, |$p:ident| $body:expr) => {
+        if $keep {
+            $crate::with_pool!($store.primary(), |$p| $body)
+        } else {
+            $crate::read_pool!($store, |$p| $body).await
+        }
+    };
+}
 
 fn currency(code: &str) -> Result<Currency, PortError> {
     code.parse().map_err(|_| unknown("currency", code))
@@ -185,31 +198,39 @@ impl AnalyticsRepository for Store {
         scope: Scope,
         member: Option<UserId>,
     ) -> Result<Vec<StatusCount>, PortError> {
-        let sql = "SELECT status, COUNT(*) FROM projects WHERE org_id = $1 AND ($2 IS NULL OR client_id = $2) \
-                   AND ($3 IS NULL OR manager_id = $3 OR id IN (SELECT project_id FROM project_workers WHERE user_id = $3)) \
-                   GROUP BY status ORDER BY status";
-        let rows: Vec<(String, i64)> = read_pool!(self, |p| sqlx::query_as(sql)
-            .bind(scope.org.0)
-            .bind(scope.client.map(|c| c.0))
-            .bind(member.map(|m| m.0))
-            .fetch_all(p)
-            .await)
-        .await
-        .map_err(port_err)?;
-        Ok(status_counts(rows))
+        let key = FigureKey::Projects {
+            client: scope.client.map(|c| c.0),
+            member: member.map(|m| m.0),
+        };
+        let figure = self.access.figure(scope.org.0, key, |keep| async move {
+            let sql = "SELECT status, COUNT(*) FROM projects WHERE org_id = $1 AND ($2 IS NULL OR client_id = $2) \
+                       AND ($3 IS NULL OR manager_id = $3 OR id IN (SELECT project_id FROM project_workers WHERE user_id = $3)) \
+                       GROUP BY status ORDER BY status";
+            let rows: Vec<(String, i64)> = figure_read!(self, keep, |p| sqlx::query_as(sql)
+                .bind(scope.org.0)
+                .bind(scope.client.map(|c| c.0))
+                .bind(member.map(|m| m.0))
+                .fetch_all(p)
+                .await)
+            .map_err(port_err)?;
+            Ok(Figure::Counts(status_counts(rows)))
+        });
+        counts(figure.await?)
     }
 
     async fn contracts_of(&self, org: OrgId, user: UserId) -> Result<Vec<StatusCount>, PortError> {
-        let sql = "SELECT status, COUNT(*) FROM contracts c WHERE org_id = $1 AND (client_id = $2 \
-                   OR EXISTS (SELECT 1 FROM contract_employees e WHERE e.contract_id = c.id AND e.user_id = $2)) GROUP BY status ORDER BY status";
-        let rows: Vec<(String, i64)> = read_pool!(self, |p| sqlx::query_as(sql)
-            .bind(org.0)
-            .bind(user.0)
-            .fetch_all(p)
-            .await)
-        .await
-        .map_err(port_err)?;
-        Ok(status_counts(rows))
+        let figure = self.access.figure(org.0, FigureKey::Contracts(user.0), |keep| async move {
+            let sql = "SELECT status, COUNT(*) FROM contracts c WHERE org_id = $1 AND (client_id = $2 \
+                       OR EXISTS (SELECT 1 FROM contract_employees e WHERE e.contract_id = c.id AND e.user_id = $2)) GROUP BY status ORDER BY status";
+            let rows: Vec<(String, i64)> = figure_read!(self, keep, |p| sqlx::query_as(sql)
+                .bind(org.0)
+                .bind(user.0)
+                .fetch_all(p)
+                .await)
+            .map_err(port_err)?;
+            Ok(Figure::Counts(status_counts(rows)))
+        });
+        counts(figure.await?)
     }
 
     async fn payouts_of(
@@ -217,23 +238,43 @@ impl AnalyticsRepository for Store {
         org: OrgId,
         user: UserId,
     ) -> Result<Vec<(Currency, i64)>, PortError> {
-        let sql = format!(
-            "SELECT currency, {} FROM commission_payouts WHERE org_id = $1 AND employee_id = $2 GROUP BY currency ORDER BY currency",
-            sums::halves("amount_minor")
-        );
-        let sql = &sql;
-        let rows: Vec<(String, i64, i64)> =
-            read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(org.0)
-                .bind(user.0)
-                .fetch_all(p)
-                .await)
-            .await
-            .map_err(port_err)?;
-        rows.into_iter()
-            .map(|(c, hi, lo)| Ok((currency(&c)?, sums::join(hi, lo)?)))
-            .collect()
+        let figure = self.access.figure(org.0, FigureKey::Payouts(user.0), |keep| async move {
+            let sql = format!(
+                "SELECT currency, {} FROM commission_payouts WHERE org_id = $1 AND employee_id = $2 GROUP BY currency ORDER BY currency",
+                sums::halves("amount_minor")
+            );
+            let sql = &sql;
+            let rows: Vec<(String, i64, i64)> =
+                figure_read!(self, keep, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(org.0)
+                    .bind(user.0)
+                    .fetch_all(p)
+                    .await)
+                .map_err(port_err)?;
+            let amounts = rows
+                .into_iter()
+                .map(|(c, hi, lo)| Ok((currency(&c)?, sums::join(hi, lo)?)))
+                .collect::<Result<_, PortError>>()?;
+            Ok(Figure::Amounts(amounts))
+        });
+        match figure.await? {
+            Figure::Amounts(amounts) => Ok(amounts),
+            Figure::Counts(_) => Err(mixed_up()),
+        }
     }
+}
+
+/// Counts out of a figure kept as counts.
+fn counts(figure: Figure) -> Result<Vec<StatusCount>, PortError> {
+    match figure {
+        Figure::Counts(counts) => Ok(counts),
+        Figure::Amounts(_) => Err(mixed_up()),
+    }
+}
+
+/// A figure of the wrong shape under a key: a bug, reported instead of a panic.
+fn mixed_up() -> PortError {
+    PortError::Other("a cached figure has the wrong shape for its key".into())
 }
 
 /// `(status, count)` rows as [`StatusCount`]s.

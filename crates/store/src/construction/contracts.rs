@@ -107,15 +107,19 @@ macro_rules! contract_select {
 #[async_trait::async_trait]
 impl ContractRepository for Store {
     async fn insert_contract(&self, c: &Contract) -> Result<(), PortError> {
-        with_pool!(self.primary(), |p| {
-            async {
-                let mut tx = p.begin().await?;
-                insert_contract_rows!(tx, c);
-                tx.commit().await
-            }
+        let write = async {
+            with_pool!(self.primary(), |p| {
+                async {
+                    let mut tx = p.begin().await?;
+                    insert_contract_rows!(tx, c);
+                    tx.commit().await
+                }
+                .await
+            })
+        };
+        self.changing_figures(c.org_id.0, write)
             .await
-        })
-        .map_err(port_err)
+            .map_err(port_err)
     }
 
     async fn contract(&self, org: OrgId, id: ContractId) -> Result<Option<Contract>, PortError> {
@@ -209,8 +213,9 @@ impl ContractRepository for Store {
     }
 
     async fn update_contract_terms(&self, c: &Contract) -> Result<bool, PortError> {
-        with_pool!(self.primary(), |p| {
-            async {
+        let write = async {
+            with_pool!(self.primary(), |p| {
+                async {
                 let mut tx = p.begin().await?;
                 let updated = sqlx::query("UPDATE contracts SET title = $3, content = $4, document_ref = $5 WHERE org_id = $1 AND id = $2 AND status = 'review'")
                     .bind(c.org_id.0)
@@ -232,8 +237,11 @@ impl ContractRepository for Store {
                 Ok::<_, sqlx::Error>(true)
             }
             .await
-        })
-        .map_err(port_err)
+            })
+        };
+        self.changing_figures(c.org_id.0, write)
+            .await
+            .map_err(port_err)
     }
 
     async fn move_contract(
@@ -244,14 +252,16 @@ impl ContractRepository for Store {
         to: ContractStatus,
     ) -> Result<bool, PortError> {
         let sql = "UPDATE contracts SET status = $4 WHERE org_id = $1 AND id = $2 AND status = $3";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(org.0)
-            .bind(id.0)
-            .bind(from.as_str())
-            .bind(to.as_str())
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected() == 1))
-        .map_err(port_err)
+        let write = async {
+            with_pool!(self.primary(), |p| sqlx::query(sql)
+                .bind(org.0)
+                .bind(id.0)
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected() == 1))
+        };
+        self.changing_figures(org.0, write).await.map_err(port_err)
     }
 }

@@ -178,8 +178,9 @@ impl EarningRepository for Store {
         payouts: &[Payout],
         at: DateTime<Utc>,
     ) -> Result<bool, PortError> {
-        with_pool!(self.primary(), |p| {
-            async {
+        let write = async {
+            with_pool!(self.primary(), |p| {
+                async {
                 let mut tx = p.begin().await?;
                 let row: Option<(String, NaiveDate)> = sqlx::query_as(
                     "UPDATE earnings SET distributed_at = $3 WHERE org_id = $1 AND id = $2 AND distributed_at IS NULL RETURNING currency, period_start",
@@ -212,8 +213,9 @@ impl EarningRepository for Store {
                 Ok::<_, sqlx::Error>(true)
             }
             .await
-        })
-        .map_err(port_err)
+            })
+        };
+        self.changing_figures(org.0, write).await.map_err(port_err)
     }
 
     async fn roll_up(

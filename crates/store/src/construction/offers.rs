@@ -144,8 +144,9 @@ impl OfferRepository for Store {
         to: OfferStatus,
         c: &Contract,
     ) -> Result<bool, PortError> {
-        with_pool!(self.primary(), |p| {
-            async {
+        let write = async {
+            with_pool!(self.primary(), |p| {
+                async {
                 let mut tx = p.begin().await?;
                 let moved = sqlx::query("UPDATE offers SET status = $5, contract_id = $3 WHERE org_id = $1 AND id = $2 AND status = $4")
                     .bind(c.org_id.0)
@@ -164,7 +165,10 @@ impl OfferRepository for Store {
                 Ok::<_, sqlx::Error>(true)
             }
             .await
-        })
-        .map_err(port_err)
+            })
+        };
+        self.changing_figures(c.org_id.0, write)
+            .await
+            .map_err(port_err)
     }
 }

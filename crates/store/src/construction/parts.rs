@@ -246,16 +246,26 @@ impl ProjectRepository for Store {
     }
 
     async fn insert_worker(&self, w: &Worker) -> Result<(), PortError> {
+        // The worker row names no organization: the project's, for the dashboard figures.
+        let org: Uuid = with_pool!(self.primary(), |p| sqlx::query_scalar(
+            "SELECT org_id FROM projects WHERE id = $1"
+        )
+        .bind(w.project_id.0)
+        .fetch_one(p)
+        .await)
+        .map_err(port_err)?;
         let sql = "INSERT INTO project_workers (project_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(w.project_id.0)
-            .bind(w.user_id.0)
-            .bind(&w.role)
-            .bind(Ts(w.added_at))
-            .execute(p)
-            .await
-            .map(|_| ()))
-        .map_err(port_err)
+        let write = async {
+            with_pool!(self.primary(), |p| sqlx::query(sql)
+                .bind(w.project_id.0)
+                .bind(w.user_id.0)
+                .bind(&w.role)
+                .bind(Ts(w.added_at))
+                .execute(p)
+                .await
+                .map(|_| ()))
+        };
+        self.changing_figures(org, write).await.map_err(port_err)
     }
 
     async fn workers(&self, project: ProjectId) -> Result<Vec<Worker>, PortError> {

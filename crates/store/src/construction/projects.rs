@@ -92,22 +92,26 @@ impl Store {
     pub(super) async fn insert_project_row(&self, p: &Project) -> Result<(), PortError> {
         let sql = "INSERT INTO projects (id, org_id, contract_id, client_id, manager_id, title, description, start_date, end_date, status, created_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-        with_pool!(self.primary(), |pool| sqlx::query(sql)
-            .bind(p.id.0)
-            .bind(p.org_id.0)
-            .bind(p.contract_id.map(|c| c.0))
-            .bind(p.client_id.map(|c| c.0))
-            .bind(p.manager_id.0)
-            .bind(&p.title)
-            .bind(&p.description)
-            .bind(p.start_date)
-            .bind(p.end_date)
-            .bind(p.status.as_str())
-            .bind(Ts(p.created_at))
-            .execute(pool)
+        let write = async {
+            with_pool!(self.primary(), |pool| sqlx::query(sql)
+                .bind(p.id.0)
+                .bind(p.org_id.0)
+                .bind(p.contract_id.map(|c| c.0))
+                .bind(p.client_id.map(|c| c.0))
+                .bind(p.manager_id.0)
+                .bind(&p.title)
+                .bind(&p.description)
+                .bind(p.start_date)
+                .bind(p.end_date)
+                .bind(p.status.as_str())
+                .bind(Ts(p.created_at))
+                .execute(pool)
+                .await
+                .map(|_| ()))
+        };
+        self.changing_figures(p.org_id.0, write)
             .await
-            .map(|_| ()))
-        .map_err(port_err)
+            .map_err(port_err)
     }
 
     pub(super) async fn project_row(
@@ -162,15 +166,17 @@ impl Store {
         to: ProjectStatus,
     ) -> Result<bool, PortError> {
         let sql = "UPDATE projects SET status = $4 WHERE org_id = $1 AND id = $2 AND status = $3";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(org.0)
-            .bind(id.0)
-            .bind(from.as_str())
-            .bind(to.as_str())
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected() == 1))
-        .map_err(port_err)
+        let write = async {
+            with_pool!(self.primary(), |p| sqlx::query(sql)
+                .bind(org.0)
+                .bind(id.0)
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected() == 1))
+        };
+        self.changing_figures(org.0, write).await.map_err(port_err)
     }
 
     pub(super) async fn append_step_row(
