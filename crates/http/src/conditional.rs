@@ -13,21 +13,24 @@
 use axum::body::{Body, HttpBody as _};
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// Answers larger than this are passed through untagged rather than held in memory.
 const MAX_TAGGED_BODY: usize = 1024 * 1024;
 
-/// The middleware (a route layer: only matched routes).
-pub async fn etag(req: Request, next: Next) -> Response {
+/// The middleware (in [`crate::guard`]: only matched routes).
+pub async fn etag<F, Fut>(req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return next.run(req).await;
+        return next(req).await;
     }
     let wanted = req.headers().get(header::IF_NONE_MATCH).cloned();
     let credentials = req.headers().contains_key(header::AUTHORIZATION);
-    let res = next.run(req).await;
+    let res = next(req).await;
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)

@@ -11,9 +11,8 @@
 
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nestcms_resilience::{BreakerConfig, CallError};
 
@@ -47,19 +46,23 @@ pub fn unavailable(retry_after_secs: u64) -> ApiError {
 }
 
 /// The middleware.
-pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn gate<F, Fut>(state: &AppState, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let api = req
         .extensions()
         .get::<MatchedPath>()
         .is_some_and(|m| m.as_str().starts_with("/api/"));
     if !api || !state.http.database_breaker {
-        return next.run(req).await;
+        return next(req).await;
     }
     let outcome = state
         .database
         .call(
             || async move {
-                let res = next.run(req).await;
+                let res = next(req).await;
                 let down = res
                     .extensions()
                     .get::<Problem>()

@@ -10,9 +10,8 @@
 
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nestcms_domain::limits::{Decision, Quota};
 use serde::{Deserialize, Serialize};
@@ -100,7 +99,11 @@ fn class(method: &Method, template: &str) -> Option<&'static str> {
 
 /// The middleware: checks the request's keys, refuses with 429 or passes it on, and adds the
 /// headers.
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn limit<F, Fut>(state: &AppState, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let limits = &state.http.rate_limits;
     let Some(class) = req
         .extensions()
@@ -108,7 +111,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         .and_then(|t| class(req.method(), t.as_str()))
         .filter(|_| limits.enabled)
     else {
-        return next.run(req).await;
+        return next(req).await;
     };
     let budget = match class {
         "auth" => limits.auth,
@@ -117,7 +120,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let (mut parts, body) = req.into_parts();
     // An IPv6 client counts by its /64, so hopping through its addresses buys nothing.
-    let address = crate::auth_extract::client_ip(&parts, &state).map(crate::perimeter::bucket);
+    let address = crate::auth_extract::client_ip(&parts, state).map(crate::perimeter::bucket);
     let claims = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -129,7 +132,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         // Verified once: `Authenticated` only checks the session.
         parts.extensions.insert(crate::auth_extract::Verified(c));
     }
-    let org = match RawPathParams::from_request_parts(&mut parts, &state).await {
+    let org = match RawPathParams::from_request_parts(&mut parts, state).await {
         Ok(params) => params
             .iter()
             .find(|(k, _)| *k == "org_id")
@@ -189,7 +192,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
             tightest = Some((scope, quota, decision));
         }
     }
-    let mut res = next.run(Request::from_parts(parts, body)).await;
+    let mut res = next(Request::from_parts(parts, body)).await;
     if let Some((scope, quota, decision)) = tightest {
         headers(&mut res, class, scope, quota, decision);
     }

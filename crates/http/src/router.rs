@@ -147,15 +147,7 @@ pub fn router(state: AppState) -> Router {
     let spec = Arc::new(spec);
     let http = state.http.clone();
     let app = routes
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::dbgate::gate,
-        ))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::ratelimit::limit,
-        ))
-        .route_layer(axum::middleware::from_fn(crate::conditional::etag))
+        .route_layer(crate::guard::GuardLayer::new(state.clone()))
         .route(
             "/api/openapi.json",
             get(move || std::future::ready(Json(Arc::clone(&spec)))),

@@ -105,7 +105,10 @@ struct Fields<'a, W: Write> {
 
 impl<W: Write> Fields<'_, W> {
     fn key(&mut self, field: &Field) -> bool {
-        if self.result.is_err() || field.name().starts_with("log.") {
+        // `log.*` is the `log` crate's metadata (already normalised); `otel.*` are for the
+        // trace exporter, and repeat the method and route already on the line.
+        let name = field.name();
+        if self.result.is_err() || name.starts_with("log.") || name.starts_with("otel.") {
             return false;
         }
         self.result = self
@@ -180,24 +183,26 @@ struct Escaped<'a, W: Write>(&'a mut W);
 
 impl<W: Write> Write for Escaped<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        // Byte by byte: everything that needs escaping is ASCII, and no byte of a multi-byte
+        // UTF-8 character is, so runs between escapes stay whole characters.
         let mut plain = 0;
-        for (i, c) in s.char_indices() {
-            let escape = match c {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                c if c < ' ' => "",
+        for (i, &b) in s.as_bytes().iter().enumerate() {
+            let escape = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                b if b < b' ' => "",
                 _ => continue,
             };
             self.0.write_str(&s[plain..i])?;
             if escape.is_empty() {
-                write!(self.0, "\\u{:04x}", c as u32)?;
+                write!(self.0, "\\u{:04x}", b)?;
             } else {
                 self.0.write_str(escape)?;
             }
-            plain = i + c.len_utf8();
+            plain = i + 1;
         }
         self.0.write_str(&s[plain..])
     }

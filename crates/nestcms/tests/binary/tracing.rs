@@ -141,7 +141,7 @@ async fn an_incoming_traceparent_reaches_sql_paytabs_the_logs_and_the_broker() -
         // Quiet logs (only the request lines) must not silence the spans.
         .env(
             "NESTCMS__LOG__LEVEL",
-            "warn,tower_http=info,nestcms::startup=info",
+            "warn,nestcms::access=info,nestcms::startup=info",
         );
     let consumer = match &amqp {
         Some(url) => {
