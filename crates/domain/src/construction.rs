@@ -11,6 +11,7 @@ mod model;
 pub mod ports;
 mod rules;
 mod schedule;
+pub mod standing;
 pub mod upload;
 
 pub use allocate::allocate;

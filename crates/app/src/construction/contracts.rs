@@ -1,8 +1,9 @@
 //! Contracts: instalment schedules (editable only in review), client approval, activation,
 //! closing.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use nestcms_domain::construction::ports::Page;
+use nestcms_domain::construction::standing::{ScheduledInstalment, standings};
 use nestcms_domain::construction::{
     Contract, ContractId, ContractStatus, Instalment, check_instalments,
 };
@@ -19,6 +20,22 @@ pub async fn get(data: &Data, c: &Caller, id: ContractId) -> Result<Contract, Do
         Some(k) if c.sees(Some(k.client_id)) => Ok(k),
         _ => Err(DomainError::NotFound("contract")),
     }
+}
+
+/// Where each instalment of `k` (a contract the caller may see) stands today: due, paid or
+/// overdue, with the payment behind it. "Today" is the date in UTC: an instalment due on the
+/// 1st is overdue from midnight UTC at the end of that day (03:00 in Riyadh, 02:00 in Cairo).
+#[tracing::instrument(name = "contracts.schedule", skip_all)]
+pub async fn schedule(data: &Data, k: &Contract) -> Result<Vec<ScheduledInstalment>, DomainError> {
+    let payments = data
+        .instalment_payments(k.org_id, k.id)
+        .await
+        .map_err(port)?;
+    Ok(standings(
+        &k.instalments,
+        &payments,
+        Utc::now().date_naive(),
+    ))
 }
 
 /// Contracts the caller may see.

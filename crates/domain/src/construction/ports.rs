@@ -89,6 +89,13 @@ pub trait ContractRepository: Send + Sync {
     /// Replaces title, content, document reference and responsible employees if the contract is
     /// still in review; false otherwise.
     async fn update_contract_terms(&self, c: &Contract) -> Result<bool, PortError>;
+    /// Every payment made for the contract's instalments (attempts that failed included),
+    /// oldest first.
+    async fn instalment_payments(
+        &self,
+        org: OrgId,
+        id: ContractId,
+    ) -> Result<Vec<super::standing::InstalmentPayment>, PortError>;
     /// Moves a contract between states if it is still in `from`; false otherwise.
     async fn move_contract(
         &self,

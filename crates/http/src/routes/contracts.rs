@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use nestcms_app::construction::contracts;
+use nestcms_domain::construction::standing::ScheduledInstalment;
 use nestcms_domain::construction::{Contract, ContractId, ContractStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -65,7 +66,41 @@ pub struct ContractResponse {
     /// `review`, `approved_by_client`, `rejected_by_client`, `active`, `closed`.
     status: String,
     instalments: Vec<InstalmentDto>,
+    /// Each instalment's standing today, with its payment (only when one contract is read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<Vec<StandingDto>>,
     created_at: DateTime<Utc>,
+}
+
+/// One instalment and where it stands.
+#[derive(Serialize, ToSchema)]
+pub struct StandingDto {
+    /// 1-based position.
+    seq: u32,
+    /// Decimal text in the contract's currency.
+    amount: String,
+    /// `YYYY-MM-DD`.
+    due_date: NaiveDate,
+    /// `due`, `paid` or `overdue` (past its due date, in UTC, and not paid). A payment that is
+    /// fully refunded leaves the instalment owed again.
+    status: &'static str,
+    /// The payment that paid it, or the one under way, or the latest attempt.
+    payment_id: Option<uuid::Uuid>,
+    /// That payment's state.
+    payment_state: Option<&'static str>,
+}
+
+impl From<&ScheduledInstalment> for StandingDto {
+    fn from(s: &ScheduledInstalment) -> Self {
+        Self {
+            seq: s.instalment.seq,
+            amount: money_out(s.instalment.amount),
+            due_date: s.instalment.due_date,
+            status: s.standing.as_str(),
+            payment_id: s.payment.map(|p| p.payment.0),
+            payment_state: s.payment.map(|p| p.state.as_str()),
+        }
+    }
 }
 
 impl From<&Contract> for ContractResponse {
@@ -89,6 +124,7 @@ impl From<&Contract> for ContractResponse {
                     due_date: i.due_date,
                 })
                 .collect(),
+            schedule: None,
             created_at: k.created_at,
         }
     }
@@ -115,7 +151,8 @@ pub async fn list_contracts(
     Ok(Json(List::from_paged(page)))
 }
 
-/// One contract with its instalments.
+/// One contract with its instalments, each with where it stands (due, paid, overdue) and its
+/// payment.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/contracts/{contract_id}", tag = "contracts", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("contract_id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "The contract", body = ContractResponse),
     (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
@@ -125,9 +162,11 @@ pub async fn get_contract(
     InOrg(c): InOrg,
     ApiPath(p): ApiPath<ContractPath>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    Ok(Json(ContractResponse::from(
-        &contracts::get(&state.construction, &c, ContractId(p.contract_id)).await?,
-    )))
+    let k = contracts::get(&state.construction, &c, ContractId(p.contract_id)).await?;
+    let schedule = contracts::schedule(&state.construction, &k).await?;
+    let mut out = ContractResponse::from(&k);
+    out.schedule = Some(schedule.iter().map(StandingDto::from).collect());
+    Ok(Json(out))
 }
 
 /// Replaces the instalment schedule (only in review; must sum exactly to the total).

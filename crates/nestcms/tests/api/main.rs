@@ -18,6 +18,7 @@ mod health_deps;
 mod helpers;
 mod idempotency;
 mod identity;
+mod instalments;
 mod isolation;
 mod metrics;
 mod mfa;

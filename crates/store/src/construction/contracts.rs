@@ -3,12 +3,15 @@
 use chrono::NaiveDate;
 use nestcms_domain::PortError;
 use nestcms_domain::construction::ports::{ContractRepository, Page, Scope};
+use nestcms_domain::construction::standing::InstalmentPayment;
 use nestcms_domain::construction::{Contract, ContractId, ContractStatus, Instalment, OfferId};
 use nestcms_domain::identity::{OrgId, UserId};
+use nestcms_domain::payments::{PaymentId, PaymentState};
 use uuid::Uuid;
 
 use super::{money, paged_sql, state};
 use crate::error::port_err;
+use crate::identity::unknown;
 use crate::time::Ts;
 use crate::{Store, with_pool};
 
@@ -242,6 +245,32 @@ impl ContractRepository for Store {
         self.changing_figures(c.org_id.0, write)
             .await
             .map_err(port_err)
+    }
+
+    async fn instalment_payments(
+        &self,
+        org: OrgId,
+        id: ContractId,
+    ) -> Result<Vec<InstalmentPayment>, PortError> {
+        let sql = "SELECT CAST(instalment_seq AS BIGINT), id, state FROM payments WHERE org_id = $1 AND contract_id = $2 \
+                   AND instalment_seq IS NOT NULL ORDER BY created_at, id";
+        let rows: Vec<(i64, Uuid, String)> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_all(p)
+            .await)
+        .map_err(port_err)?;
+        rows.into_iter()
+            .map(|(seq, payment, state)| {
+                Ok(InstalmentPayment {
+                    seq: u32::try_from(seq)
+                        .map_err(|_| unknown("instalment_seq", &seq.to_string()))?,
+                    payment: PaymentId(payment),
+                    state: PaymentState::parse(&state)
+                        .ok_or_else(|| unknown("payment state", &state))?,
+                })
+            })
+            .collect()
     }
 
     async fn move_contract(
