@@ -1,9 +1,9 @@
 //! The middleware stack every request passes through, outermost first.
 //!
 //! 1. compression;
-//! 2. the edge ([`crate::edge`]): request id, span, deadline, panic, problem documents,
+//! 2. CORS, only for configured origins (preflights are answered here);
+//! 3. the edge ([`crate::edge`]): request id, span, deadline, panic, problem documents,
 //!    security headers, metrics and the log line, in one layer;
-//! 3. CORS, only for configured origins;
 //! 4. the body size limit: a declared `Content-Length` over the route's limit is refused with
 //!    413 before any byte of the body is read (uploads have their own, larger limit); bodies
 //!    without a declared length are cut by the extractors at the same limit.
@@ -29,8 +29,10 @@ use crate::settings::HttpSettings;
 pub fn apply(router: Router, s: &HttpSettings) -> Router {
     let stack = ServiceBuilder::new()
         .layer(CompressionLayer::new())
-        .layer(crate::edge::EdgeLayer::new(s.request_timeout, s.behind_tls))
+        // Outside the edge, so its own answers (the deadline's 503, a panic's 500) carry the
+        // CORS grant too: a browser app must be able to read them and their request id.
         .option_layer(cors(s))
+        .layer(crate::edge::EdgeLayer::new(s.request_timeout, s.behind_tls))
         // The default for any route; route groups set their own with [`body_limit`].
         .layer(DefaultBodyLimit::max(s.body_limit_bytes));
     router.layer(stack)

@@ -288,6 +288,30 @@ async fn security_headers_cors_and_hsts_follow_the_settings() -> anyhow::Result<
 }
 
 #[tokio::test]
+async fn a_cross_origin_caller_can_read_the_stacks_own_503_and_500() -> anyhow::Result<()> {
+    let settings = HttpSettings {
+        request_timeout: Duration::from_millis(100),
+        cors_allowed_origins: vec!["https://app.example.com".into()],
+        ..HttpSettings::default()
+    };
+    for path in ["/slow", "/panic"] {
+        let req = Request::get(path)
+            .header(header::ORIGIN, "https://app.example.com")
+            .body(Body::empty())?;
+        let (status, headers, _) = call(probe(&settings), req).await?;
+        assert!(status.is_server_error(), "{path}: {status}");
+        assert_eq!(
+            headers
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .map(|v| v.as_bytes()),
+            Some(&b"https://app.example.com"[..]),
+            "{path}: a browser app must be able to read the problem and its request id"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn responses_are_compressed_when_the_client_accepts_it() -> anyhow::Result<()> {
     let req = Request::get("/big")
         .header(header::ACCEPT_ENCODING, "gzip")

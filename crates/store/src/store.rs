@@ -112,15 +112,19 @@ impl Store {
     /// workers and employees, payouts): this instance forgets them when it ends, even if it is
     /// abandoned after its commit, and on PostgreSQL it returns once the other instances have
     /// too (the triggers of migration 0016 tell them).
-    pub(crate) async fn changing_figures<T>(
+    pub(crate) async fn changing_figures<T, E>(
         &self,
         org: uuid::Uuid,
-        write: impl Future<Output = T>,
-    ) -> T {
+        write: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let forgets = self.access.forgets(crate::access::AccessChange::Org(org));
         let out = write.await;
         drop(forgets);
-        self.settle_access().await;
+        // A write that failed was rolled back (or its fate is unknown, and the TTL bounds it):
+        // nothing for the other instances to wait for.
+        if out.is_ok() {
+            self.settle_access().await;
+        }
         out
     }
 

@@ -14,7 +14,6 @@
 //! down) still go to a replica.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use nestcms_domain::Currency;
@@ -81,17 +80,23 @@ impl AccessCache {
             return Ok(v);
         }
         metrics::counter!(LOOKUPS, "kind" => KIND, "result" => "miss").increment(1);
-        let epoch = self.epoch.load(Ordering::SeqCst);
+        // The organization's entry as it is before the read. A write of this organization
+        // removes it (see `forget`): the answer is kept only if the same entry is still there
+        // afterwards, so writes of other organizations, logouts and the like do not stop it
+        // from being kept. Should a forget come between that check and the insert, the value
+        // goes into an entry nothing can reach any more.
+        let before = self.figures.get_with(org, OrgFigures::default);
         let value = load(true).await?;
-        if self.usable() && self.epoch.load(Ordering::SeqCst) == epoch {
-            let of = self.figures.get_with(org, OrgFigures::default);
-            of.lock()
+        if self.usable()
+            && self
+                .figures
+                .get(&org)
+                .is_some_and(|now| Arc::ptr_eq(&now, &before))
+        {
+            before
+                .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(key, value.clone());
-            // As for access entries: a forget that ran meanwhile found nothing to remove.
-            if self.epoch.load(Ordering::SeqCst) != epoch {
-                self.figures.invalidate(&org);
-            }
         }
         Ok(value)
     }

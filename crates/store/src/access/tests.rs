@@ -188,3 +188,23 @@ async fn uncached_figures_may_come_from_a_replica() {
         .await;
     assert!(!kept.load(Ordering::SeqCst), "not kept: any pool will do");
 }
+
+#[tokio::test]
+async fn writes_elsewhere_during_a_figure_read_do_not_stop_it_being_kept() {
+    let cache = AccessCache::new(Duration::from_secs(30), true);
+    let (org, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let key = FigureKey::Payouts(Uuid::now_v7());
+    let busy = |_keep| async {
+        cache.forget(AccessChange::Org(other));
+        cache.forget(AccessChange::Session(Uuid::now_v7()));
+        Ok::<_, Infallible>(Figure::Counts(vec![]))
+    };
+    let _ = cache.figure(org, key, busy).await;
+    let loads = AtomicU32::new(0);
+    let _ = cache.figure(org, key, |k| figure(&loads, 3, k)).await;
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        0,
+        "kept despite the other writes"
+    );
+}
