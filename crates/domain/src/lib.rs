@@ -14,6 +14,7 @@ pub mod id;
 pub mod identity;
 pub mod limits;
 pub mod money;
+pub mod notify;
 pub mod payments;
 pub mod percent;
 pub mod ports;

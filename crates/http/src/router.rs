@@ -13,8 +13,8 @@ use crate::layers;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
-    health_deps, invitations, members, metrics, offers, orgs, payments, project_lists,
-    project_parts, projects, schedules, users,
+    health_deps, invitations, members, metrics, notifications, offers, orgs, payments,
+    project_lists, project_parts, projects, schedules, users,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -43,6 +43,7 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(users::me))
+        .routes(routes!(notifications::my_notifications))
         .routes(routes!(users::change_password))
         .routes(routes!(users::mfa_begin))
         .routes(routes!(users::mfa_confirm))

@@ -15,6 +15,7 @@ pub mod health_deps;
 pub mod invitations;
 pub mod members;
 pub mod metrics;
+pub mod notifications;
 pub mod offers;
 pub mod orgs;
 pub mod payments;

@@ -54,6 +54,8 @@ pub struct App {
     pub breakers: Arc<nestcms_resilience::Registry>,
     /// Health of the background tasks (readiness reports one that keeps failing).
     pub tasks: Arc<nestcms_app::background::TaskHealth>,
+    /// Payment receipts, for each recipient's list of notifications.
+    pub receipts: nestcms_app::notify::Receipts,
     /// `GET /metrics`, when the operator configured a token for it.
     pub metrics: Option<Metrics>,
 }

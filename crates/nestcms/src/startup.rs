@@ -137,6 +137,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         ),
         breakers: breakers.clone(),
         tasks: tasks.clone(),
+        receipts: nestcms_app::notify::Receipts::new(store.clone(), store.clone()),
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),
@@ -197,7 +198,7 @@ pub async fn run(
 }
 
 /// `nestcms worker`: the background work of `serve` without the HTTP server (the reconciler,
-/// and the broker relay when `bus.url` is set), until `shutdown`.
+/// the receipts consumer, and the broker relay when `bus.url` is set), until `shutdown`.
 pub async fn worker(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -229,7 +230,12 @@ pub async fn worker(
     Ok(())
 }
 
-/// The reconciler, and the broker relay when `bus.url` is set, each under supervision.
+/// How often the receipts consumer looks for payments paid on other instances (those paid
+/// here wake it at once).
+const RECEIPTS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The reconciler, the receipts consumer, and the broker relay when `bus.url` is set, each
+/// under supervision.
 fn spawn_background(
     payments: &Payments,
     store: &Arc<Store>,
@@ -242,6 +248,24 @@ fn spawn_background(
     let settings = config.paytabs.clone();
     supervisor.spawn("reconciler", move |stop| {
         Box::pin(reconcile_loop(p.clone(), s.clone(), settings.clone(), stop))
+    });
+    let receipts = nestcms_app::notify::Receipts::new(store.clone(), store.clone());
+    let p = payments.clone();
+    supervisor.spawn("receipts", move |stop| {
+        let (receipts, events) = (receipts.clone(), p.subscribe());
+        let report = {
+            let stop = stop.clone();
+            move |round: Result<(), String>| match round {
+                Ok(()) => stop.ok(),
+                Err(why) => stop.failed(&why),
+            }
+        };
+        Box::pin(async move {
+            receipts
+                .run(events, RECEIPTS_EVERY, stop.stopped(), report)
+                .await;
+            Ok(())
+        })
     });
     if let Some(url) = config.bus.url.clone() {
         tracing::info!("relaying payment events to the message broker");

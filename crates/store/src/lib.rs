@@ -15,6 +15,7 @@ pub mod files;
 mod idempotency;
 mod identity;
 pub mod migrate;
+mod notify;
 pub mod observe;
 mod outbox;
 mod payments;

@@ -22,6 +22,7 @@ mod instalments;
 mod isolation;
 mod metrics;
 mod mfa;
+mod notifications;
 mod openapi;
 mod own_services;
 mod payments;

@@ -1,0 +1,187 @@
+//! Notifications: what NestCMS tells people about what happened to them (a payment received,
+//! later an offer to review, a refund, an instalment falling due), in their language, through a
+//! channel, with a record per recipient.
+//!
+//! A notification is produced by a consumer of events and recorded in the same transaction as
+//! the consumer's mark on that event, so each event gives each message once however often it
+//! is read. Until e-mail and SMS adapters are configured every message goes to the `log`
+//! channel: recorded, and readable by its recipient through the API.
+
+pub mod ports;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::identity::{OrgId, UserId};
+use crate::payments::Payment;
+
+/// What a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A payment was received.
+    PaymentReceipt,
+}
+
+impl Kind {
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PaymentReceipt => "payment_receipt",
+        }
+    }
+
+    /// The kind a stored name stands for.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "payment_receipt").then_some(Self::PaymentReceipt)
+    }
+}
+
+/// A message's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// English.
+    En,
+    /// Arabic (shown right to left).
+    Ar,
+}
+
+impl Language {
+    /// The BCP 47 tag.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ar => "ar",
+        }
+    }
+
+    /// The language a stored tag stands for.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "en" => Some(Self::En),
+            "ar" => Some(Self::Ar),
+            _ => None,
+        }
+    }
+}
+
+/// One message to one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// Id (time-ordered).
+    pub id: Uuid,
+    /// The recipient.
+    pub user: UserId,
+    /// The organization it concerns.
+    pub org: Option<OrgId>,
+    /// What it is about.
+    pub kind: Kind,
+    /// `log` until an e-mail or SMS adapter sends it.
+    pub channel: &'static str,
+    /// Its language.
+    pub language: Language,
+    /// One line.
+    pub subject: String,
+    /// The text.
+    pub body: String,
+    /// `recorded` (on the log channel, nothing more to do).
+    pub status: &'static str,
+    /// The event it came from.
+    pub source_event: Uuid,
+    /// When it was made.
+    pub at: DateTime<Utc>,
+}
+
+/// The receipt for a payment received, to its client.
+pub fn payment_receipt(
+    p: &Payment,
+    language: Language,
+    source_event: Uuid,
+    at: DateTime<Utc>,
+) -> Notification {
+    let amount = format!(
+        "{} {}",
+        p.amount.amount_string(),
+        p.amount.currency().code()
+    );
+    let (subject, body) = match language {
+        Language::En => (
+            format!("Payment received: {amount}"),
+            format!(
+                "We received your payment of {amount} for \u{201c}{}\u{201d}. Reference: {}.",
+                p.description, p.id.0
+            ),
+        ),
+        Language::Ar => (
+            format!("تم استلام دفعة: {amount}"),
+            format!(
+                "استلمنا دفعتك بمبلغ {amount} مقابل «{}». المرجع: {}.",
+                p.description, p.id.0
+            ),
+        ),
+    };
+    Notification {
+        id: Uuid::now_v7(),
+        user: p.client_id,
+        org: Some(p.org_id),
+        kind: Kind::PaymentReceipt,
+        channel: "log",
+        language,
+        subject,
+        body,
+        status: "recorded",
+        source_event,
+        at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::Money;
+    use crate::payments::{PaymentId, PaymentState};
+
+    fn payment() -> Payment {
+        let kwd = "KWD".parse().unwrap_or_else(|_| unreachable!());
+        let now = Utc::now();
+        Payment {
+            id: PaymentId(Uuid::now_v7()),
+            org_id: OrgId(Uuid::now_v7()),
+            client_id: UserId(Uuid::now_v7()),
+            contract_id: None,
+            instalment_seq: None,
+            amount: Money::from_minor(12_500, kwd),
+            description: "Villa, instalment 1".into(),
+            state: PaymentState::Paid,
+            tran_ref: None,
+            redirect_url: None,
+            page_issued_at: None,
+            refunded: Money::from_minor(0, kwd),
+            created_by: UserId(Uuid::now_v7()),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_receipt_names_the_amount_with_its_decimals_in_either_language() {
+        let p = payment();
+        let event = Uuid::now_v7();
+        for (language, word) in [(Language::En, "received"), (Language::Ar, "استلمنا")] {
+            let n = payment_receipt(&p, language, event, Utc::now());
+            assert_eq!(
+                (n.user, n.org, n.source_event),
+                (p.client_id, Some(p.org_id), event)
+            );
+            assert_eq!(n.language, language);
+            assert!(n.subject.contains("12.500 KWD"), "{}", n.subject);
+            assert!(
+                n.body.contains(word) && n.body.contains("Villa, instalment 1"),
+                "{}",
+                n.body
+            );
+            assert!(n.body.contains(&p.id.0.to_string()));
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! What the notification consumers need from storage.
+
+use crate::PortError;
+use crate::identity::UserId;
+use crate::payments::PaymentEvent;
+use crate::payments::model::PaymentEventId;
+
+use super::Notification;
+
+/// Notifications, and the consumers' marks on the events they handled.
+#[async_trait::async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Up to `limit` events that moved a payment to `paid` and that `consumer` has not
+    /// handled yet, oldest first.
+    async fn paid_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<PaymentEvent>, PortError>;
+    /// Records what an event gave and marks it handled by `consumer`, in one transaction;
+    /// doing it again changes nothing.
+    async fn handled(
+        &self,
+        consumer: &str,
+        event: PaymentEventId,
+        out: &[Notification],
+    ) -> Result<(), PortError>;
+    /// A user's notifications, newest first.
+    async fn notifications_of(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<Notification>, PortError>;
+}

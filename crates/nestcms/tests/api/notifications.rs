@@ -1,0 +1,66 @@
+//! A paid payment gives its client one receipt, readable through the API, however many
+//! instances run the consumer and however often it starts again.
+
+use std::time::Duration;
+
+use nestcms_paytabs_sim::Faults;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app_with_sim, start_sim};
+use crate::payments::{checked_out, ok, press, shop, wait_for};
+
+/// The caller's notifications, through `base` (an instance's URL).
+async fn notes(app: &TestApp, base: &str, token: &str) -> anyhow::Result<Vec<Value>> {
+    let res = app
+        .client
+        .get(format!("{base}/api/v1/users/me/notifications"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let body = ok(res, 200).await?;
+    Ok(body["data"].as_array().cloned().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_paid_payment_gives_its_client_exactly_one_receipt() -> anyhow::Result<()> {
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let here = app.url("");
+    assert!(notes(&app, &here, &s.client).await?.is_empty());
+    let (path, co) = checked_out(&app, &s, "12.500", "KWD").await?;
+    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    wait_for(&app, &s, &path, "paid").await?;
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = notes(&app, &here, &s.client).await?;
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(got.len(), 1, "{got:?}");
+    let receipt = &got[0];
+    assert_eq!(receipt["kind"], "payment_receipt");
+    assert_eq!(receipt["channel"], "log");
+    assert_eq!(receipt["language"], "en");
+    assert_eq!(receipt["org_id"].as_str(), Some(s.org.as_str()));
+    let subject = receipt["subject"].as_str().unwrap_or_default();
+    assert!(
+        subject.contains("12.500 KWD"),
+        "three decimals for KWD: {subject}"
+    );
+    let body = receipt["body"].as_str().unwrap_or_default();
+    assert!(body.contains("Site survey"), "{body}");
+    assert!(
+        notes(&app, &here, &s.owner).await?.is_empty(),
+        "the receipt is the payer's"
+    );
+
+    // A second instance on the same database runs the consumer from the start, and the first
+    // keeps running its rounds: still one receipt.
+    let twin = app.twin().await?;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(notes(&app, &twin.base, &s.client).await?.len(), 1);
+    Ok(())
+}

@@ -1,0 +1,32 @@
+-- Notifications (issue 12): what was said to whom, per recipient, and through which channel.
+-- Without SMTP or SMS configured a message is recorded here (channel 'log') and readable
+-- through the API. One row per (event, recipient, kind): a consumer that runs an event twice,
+-- after a crash or on two instances, produces the message once.
+CREATE TABLE notifications (
+    id BLOB PRIMARY KEY,
+    user_id BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    org_id BLOB REFERENCES orgs (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    language TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    source_event BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (source_event, user_id, kind)
+) STRICT;
+CREATE INDEX notifications_user_idx ON notifications (user_id, created_at DESC, id DESC);
+
+-- Which events each consumer has handled: the mark is written in the same transaction as the
+-- consumer's effect, so a restart resumes exactly where it stopped.
+CREATE TABLE consumer_marks (
+    consumer TEXT NOT NULL,
+    event_id BLOB NOT NULL,
+    done_at TEXT NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+) STRICT;
+
+-- The receipts consumer looks for payments that became paid.
+CREATE INDEX payment_events_paid_idx ON payment_events (created_at, id)
+    WHERE kind = 'state_changed' AND detail ->> 'to' = 'paid';

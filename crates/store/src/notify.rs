@@ -1,0 +1,132 @@
+//! [`NotificationStore`] for [`Store`]: notifications and the consumers' marks, written together.
+
+use nestcms_domain::PortError;
+use nestcms_domain::identity::{OrgId, UserId};
+use nestcms_domain::notify::ports::NotificationStore;
+use nestcms_domain::notify::{Kind, Language, Notification};
+use nestcms_domain::payments::PaymentEvent;
+use nestcms_domain::payments::model::PaymentEventId;
+use uuid::Uuid;
+
+use crate::error::port_err;
+use crate::identity::unknown;
+use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
+use crate::time::Ts;
+use crate::{Store, with_pool};
+
+type Row = (
+    Uuid,
+    Uuid,
+    Option<Uuid>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Uuid,
+    Ts,
+);
+
+#[async_trait::async_trait]
+impl NotificationStore for Store {
+    async fn paid_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<PaymentEvent>, PortError> {
+        // `->>` reads a JSON member on both backends (SQLite 3.38 and later).
+        let sql = format!(
+            "{SELECT_EVENT} WHERE e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid' \
+             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
+             ORDER BY e.created_at, e.id LIMIT $2"
+        );
+        let rows: Vec<EventRow> = with_pool!(self.primary(), |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(consumer)
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await)
+        .map_err(port_err)?;
+        Ok(rows.into_iter().map(event_from_row).collect())
+    }
+
+    async fn handled(
+        &self,
+        consumer: &str,
+        event: PaymentEventId,
+        out: &[Notification],
+    ) -> Result<(), PortError> {
+        let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING";
+        let mark = "INSERT INTO consumer_marks (consumer, event_id, done_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+        let now = chrono::Utc::now();
+        with_pool!(self.primary(), |p| async {
+            let mut tx = p.begin().await?;
+            for n in out {
+                sqlx::query(insert)
+                    .bind(n.id)
+                    .bind(n.user.0)
+                    .bind(n.org.map(|o| o.0))
+                    .bind(n.kind.as_str())
+                    .bind(n.channel)
+                    .bind(n.language.as_str())
+                    .bind(&n.subject)
+                    .bind(&n.body)
+                    .bind(n.status)
+                    .bind(n.source_event)
+                    .bind(Ts(n.at))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(mark)
+                .bind(consumer)
+                .bind(event.0)
+                .bind(Ts(now))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await)
+        .map_err(port_err)
+    }
+
+    async fn notifications_of(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<Notification>, PortError> {
+        let sql = "SELECT id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at \
+                   FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+        let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
+            .bind(user.0)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)
+        .map_err(port_err)?;
+        rows.into_iter().map(notification).collect()
+    }
+}
+
+fn notification(r: Row) -> Result<Notification, PortError> {
+    let (id, user, org, kind, channel, language, subject, body, status, source_event, at) = r;
+    Ok(Notification {
+        id,
+        user: UserId(user),
+        org: org.map(OrgId),
+        kind: Kind::parse(&kind).ok_or_else(|| unknown("notification kind", &kind))?,
+        channel: known(&channel, &["log"]).ok_or_else(|| unknown("channel", &channel))?,
+        language: Language::parse(&language).ok_or_else(|| unknown("language", &language))?,
+        subject,
+        body,
+        status: known(&status, &["recorded"]).ok_or_else(|| unknown("status", &status))?,
+        source_event,
+        at: at.0,
+    })
+}
+
+/// The static name among `names` equal to `s`.
+fn known(s: &str, names: &[&'static str]) -> Option<&'static str> {
+    names.iter().copied().find(|n| *n == s)
+}
