@@ -10,7 +10,7 @@ use chrono::Utc;
 use nestcms_domain::PortError;
 use nestcms_domain::identity::UserId;
 use nestcms_domain::notify::ports::NotificationStore;
-use nestcms_domain::notify::{Language, Notification, payment_receipt};
+use nestcms_domain::notify::{Notification, payment_receipt};
 use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::payments::ports::PaymentRepository;
 use tokio::sync::broadcast;
@@ -35,24 +35,48 @@ impl Receipts {
     }
 
     /// Handles every payment that became paid and has no receipt yet; returns how many events
-    /// it handled.
+    /// it handled. An event that fails is left for the next round and the others go on (one
+    /// event that cannot be handled must not hold back every receipt after it); the round then
+    /// reports the first failure.
     pub async fn round(&self) -> Result<usize, PortError> {
-        let mut total = 0;
+        let mut handled = 0;
+        let mut failed = None;
         loop {
             let events = self.store.paid_unhandled(RECEIPTS, BATCH).await?;
+            let mut progress = false;
             for e in &events {
-                let out = match self.payments.payment_by_id(e.payment_id).await? {
-                    // Language preferences come with the user settings; English until then.
-                    Some(p) => vec![payment_receipt(&p, Language::En, e.id.0, Utc::now())],
-                    None => Vec::new(),
-                };
-                self.store.handled(RECEIPTS, e.id, &out).await?;
+                match self.receipt(e).await {
+                    Ok(()) => {
+                        handled += 1;
+                        progress = true;
+                    }
+                    Err(err) => {
+                        tracing::warn!(event.id = %e.id.0, error = %err, "receipt not recorded; will retry");
+                        failed.get_or_insert(err);
+                    }
+                }
             }
-            total += events.len();
-            if events.len() < BATCH as usize {
-                return Ok(total);
+            // A short batch is the end; a full one that made no progress is all failures,
+            // which the next round tries again.
+            if events.len() < BATCH as usize || !progress {
+                return failed.map_or(Ok(handled), Err);
             }
         }
+    }
+
+    async fn receipt(&self, e: &PaymentEvent) -> Result<(), PortError> {
+        let out = match self.payments.payment_by_id(e.payment_id).await? {
+            Some(p) => {
+                let language = self.store.language_of(p.client_id).await?;
+                vec![payment_receipt(&p, language, e.id.0, Utc::now())]
+            }
+            None => {
+                // Only a deleted payment (its organization removed) has events left behind.
+                tracing::warn!(payment.id = %e.payment_id.0, "paid event of a payment that is gone: no receipt");
+                Vec::new()
+            }
+        };
+        self.store.handled(RECEIPTS, e, &out).await
     }
 
     /// Runs rounds until `stop` completes: at once when a payment event is recorded on this
@@ -67,9 +91,20 @@ impl Receipts {
     ) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first round runs now; the first tick is one period away.
+        tick.reset();
         tokio::pin!(stop);
         let mut open = true;
         loop {
+            // One round reads every event recorded so far: the wake-ups already queued add
+            // nothing.
+            while open {
+                match events.try_recv() {
+                    Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                    Err(broadcast::error::TryRecvError::Empty) => break,
+                    Err(broadcast::error::TryRecvError::Closed) => open = false,
+                }
+            }
             match self.round().await {
                 Ok(0) => report(Ok(())),
                 Ok(n) => {

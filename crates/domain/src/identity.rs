@@ -16,7 +16,9 @@ mod role;
 
 pub use email::Email;
 pub use invitation::{INVITATION_TTL_DAYS, Invitation, InvitationId, InvitationStatus};
-pub use model::{Address, Grant, Membership, NewGrant, Org, OrgStatus, SecurityEvent, User};
+pub use model::{
+    Address, Grant, Language, Membership, NewGrant, Org, OrgStatus, SecurityEvent, User,
+};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_new_password};
 pub use phone::Phone;
 pub use role::{EmployeeType, GrantStatus, ObjectKind, Role, Verb};

@@ -12,6 +12,7 @@ pub mod ports;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use crate::identity::Language;
 use crate::identity::{OrgId, UserId};
 use crate::payments::Payment;
 
@@ -33,34 +34,6 @@ impl Kind {
     /// The kind a stored name stands for.
     pub fn parse(s: &str) -> Option<Self> {
         (s == "payment_receipt").then_some(Self::PaymentReceipt)
-    }
-}
-
-/// A message's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    /// English.
-    En,
-    /// Arabic (shown right to left).
-    Ar,
-}
-
-impl Language {
-    /// The BCP 47 tag.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Ar => "ar",
-        }
-    }
-
-    /// The language a stored tag stands for.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "en" => Some(Self::En),
-            "ar" => Some(Self::Ar),
-            _ => None,
-        }
     }
 }
 

@@ -44,6 +44,7 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(users::me))
         .routes(routes!(notifications::my_notifications))
+        .routes(routes!(notifications::set_language))
         .routes(routes!(users::change_password))
         .routes(routes!(users::mfa_begin))
         .routes(routes!(users::mfa_confirm))

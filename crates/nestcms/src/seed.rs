@@ -72,20 +72,22 @@ pub async fn demo(config: &Config, store: Arc<Store>) -> anyhow::Result<()> {
         },
     );
     let client_info = ClientInfo::default();
+    // The client reads her messages in Arabic; the staff in English.
     let people = [
-        ("owner@demo.nestcms.test", "Huda Al-Amri"),
-        ("engineer@demo.nestcms.test", "Omar Haddad"),
-        ("worker@demo.nestcms.test", "Bilal Saeed"),
-        ("client@demo.nestcms.test", "Noura Al-Fahad"),
+        ("owner@demo.nestcms.test", "Huda Al-Amri", "en"),
+        ("engineer@demo.nestcms.test", "Omar Haddad", "en"),
+        ("worker@demo.nestcms.test", "Bilal Saeed", "en"),
+        ("client@demo.nestcms.test", "Noura Al-Fahad", "ar"),
     ];
     let mut ids = Vec::new();
-    for (email, name) in people {
+    for (email, name, language) in people {
         let r = Registration {
             email: email.into(),
             password: SecretString::from(DEMO_PASSWORD),
             full_name: name.into(),
             phone: None,
             address: None,
+            language: Some(language.into()),
         };
         match auth.register(r, &client_info).await {
             Ok(u) => ids.push(u.id),
@@ -237,7 +239,7 @@ pub async fn demo(config: &Config, store: Arc<Store>) -> anyhow::Result<()> {
         "demo organization \"Nest Builders (demo)\" ({}) is ready. Log in with any of:",
         org.id
     );
-    for (email, name) in people {
+    for (email, name, _) in people {
         println!("  {email:<32} {name:<18} password: {DEMO_PASSWORD}");
     }
     Ok(())

@@ -1,11 +1,11 @@
 //! [`NotificationStore`] for [`Store`]: notifications and the consumers' marks, written together.
 
+use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::notify::ports::NotificationStore;
 use nestcms_domain::notify::{Kind, Language, Notification};
 use nestcms_domain::payments::PaymentEvent;
-use nestcms_domain::payments::model::PaymentEventId;
 use uuid::Uuid;
 
 use crate::error::port_err;
@@ -13,6 +13,9 @@ use crate::identity::unknown;
 use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
 use crate::time::Ts;
 use crate::{Store, with_pool};
+
+/// How far before the newest event handled a consumer looks again.
+const LOOKBACK: chrono::Duration = chrono::Duration::minutes(10);
 
 type Row = (
     Uuid,
@@ -35,9 +38,20 @@ impl NotificationStore for Store {
         consumer: &str,
         limit: u32,
     ) -> Result<Vec<PaymentEvent>, PortError> {
+        // From a while before the newest event handled: an event becomes visible when its
+        // transaction commits, milliseconds (at most a request deadline) after the time it
+        // carries, so one that commits late is still found, and the scan never walks the
+        // whole history.
+        let progress = "SELECT handled_to FROM consumer_progress WHERE consumer = $1";
+        let handled_to: Option<Ts> = with_pool!(self.primary(), |p| sqlx::query_scalar(progress)
+            .bind(consumer)
+            .fetch_optional(p)
+            .await)
+        .map_err(port_err)?;
+        let since = handled_to.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t.0 - LOOKBACK);
         // `->>` reads a JSON member on both backends (SQLite 3.38 and later).
         let sql = format!(
-            "{SELECT_EVENT} WHERE e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid' \
+            "{SELECT_EVENT} WHERE e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid' AND e.created_at >= $3 \
              AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
              ORDER BY e.created_at, e.id LIMIT $2"
         );
@@ -46,6 +60,7 @@ impl NotificationStore for Store {
         )
         .bind(consumer)
         .bind(i64::from(limit))
+        .bind(Ts(since))
         .fetch_all(p)
         .await)
         .map_err(port_err)?;
@@ -55,13 +70,16 @@ impl NotificationStore for Store {
     async fn handled(
         &self,
         consumer: &str,
-        event: PaymentEventId,
+        event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError> {
         let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING";
         let mark = "INSERT INTO consumer_marks (consumer, event_id, done_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-        let now = chrono::Utc::now();
+        let progress = "INSERT INTO consumer_progress (consumer, handled_to) VALUES ($1, $2) \
+                        ON CONFLICT (consumer) DO UPDATE SET handled_to = CASE WHEN excluded.handled_to > consumer_progress.handled_to \
+                        THEN excluded.handled_to ELSE consumer_progress.handled_to END";
+        let now = Utc::now();
         with_pool!(self.primary(), |p| async {
             let mut tx = p.begin().await?;
             for n in out {
@@ -82,14 +100,29 @@ impl NotificationStore for Store {
             }
             sqlx::query(mark)
                 .bind(consumer)
-                .bind(event.0)
+                .bind(event.id.0)
                 .bind(Ts(now))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(progress)
+                .bind(consumer)
+                .bind(Ts(event.at))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await
         }
         .await)
         .map_err(port_err)
+    }
+
+    async fn language_of(&self, user: UserId) -> Result<Language, PortError> {
+        let sql = "SELECT language FROM users WHERE id = $1";
+        let tag: Option<String> = with_pool!(self.primary(), |p| sqlx::query_scalar(sql)
+            .bind(user.0)
+            .fetch_optional(p)
+            .await)
+        .map_err(port_err)?;
+        Ok(tag.and_then(|t| Language::parse(&t)).unwrap_or_default())
     }
 
     async fn notifications_of(

@@ -32,6 +32,7 @@ pub async fn schedule(data: &Data, k: &Contract) -> Result<Vec<ScheduledInstalme
         .await
         .map_err(port)?;
     Ok(standings(
+        k.status,
         &k.instalments,
         &payments,
         Utc::now().date_naive(),

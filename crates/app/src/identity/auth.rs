@@ -8,7 +8,7 @@ use nestcms_auth::opaque;
 use nestcms_auth::password::Hasher;
 use nestcms_domain::identity::ports::{NewSession, Rotation};
 use nestcms_domain::identity::{
-    Address, Email, Membership, Org, Phone, SessionId, User, UserId, check_new_password,
+    Address, Email, Language, Membership, Org, Phone, SessionId, User, UserId, check_new_password,
 };
 use nestcms_domain::{DomainError, FieldError, PortError};
 use secrecy::{ExposeSecret, SecretString};
@@ -41,6 +41,8 @@ pub struct Registration {
     pub phone: Option<String>,
     /// Optional address.
     pub address: Option<Address>,
+    /// The language of their messages (`en` when not given).
+    pub language: Option<String>,
 }
 
 /// What a successful login or refresh returns.
@@ -114,6 +116,13 @@ impl Auth {
         if let Some(a) = &r.address {
             check_address(a, "/address", &mut errors);
         }
+        let language = match r.language.as_deref() {
+            None => Language::En,
+            Some(tag) => language_of(tag, "/language").unwrap_or_else(|e| {
+                errors.push(e);
+                Language::En
+            }),
+        };
         let Some(email) = email.filter(|_| errors.is_empty()) else {
             return Err(DomainError::Validation(errors));
         };
@@ -138,6 +147,7 @@ impl Auth {
             password_hash,
             totp_secret: None,
             mfa_enabled: false,
+            language,
             created_at: Utc::now(),
         };
         let e = Event {
@@ -368,6 +378,22 @@ impl Auth {
             .ok_or(DomainError::NotFound("user"))
     }
 
+    /// Sets the language the caller's messages are written in (`en` or `ar`).
+    #[tracing::instrument(name = "auth.set_language", skip_all)]
+    pub async fn set_language(&self, who: Principal, tag: &str) -> Result<Language, DomainError> {
+        let language =
+            language_of(tag, "/language").map_err(|e| DomainError::Validation(vec![e]))?;
+        if !self
+            .store
+            .set_language(who.user, language)
+            .await
+            .map_err(port)?
+        {
+            return Err(DomainError::NotFound("user"));
+        }
+        Ok(language)
+    }
+
     /// Changes the password after checking the current one; every other session is revoked.
     #[tracing::instrument(name = "auth.change_password", skip_all)]
     pub async fn change_password(
@@ -475,4 +501,15 @@ fn bounded(password: &SecretString, field: &str) -> Result<(), DomainError> {
 /// Counts a login attempt by outcome (`nestcms_logins_total{outcome}`).
 fn logins(outcome: &'static str) {
     metrics::counter!("nestcms_logins_total", "outcome" => outcome).increment(1);
+}
+
+/// The language `tag` names, or the field error for `pointer`.
+fn language_of(tag: &str, pointer: &str) -> Result<Language, FieldError> {
+    Language::parse(tag.trim()).ok_or_else(|| {
+        FieldError::new(
+            pointer,
+            "unknown_language",
+            "give a language NestCMS writes in: en or ar",
+        )
+    })
 }

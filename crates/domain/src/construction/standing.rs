@@ -6,12 +6,14 @@
 
 use chrono::NaiveDate;
 
-use super::Instalment;
+use super::{ContractStatus, Instalment};
 use crate::payments::{PaymentId, PaymentState};
 
 /// An instalment's standing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
+    /// The contract is not approved (in review, or declined): nothing is owed yet.
+    Scheduled,
     /// Not paid; its due date has not passed.
     Due,
     /// Paid (a partial refund leaves it paid; a full refund makes it owed again).
@@ -24,6 +26,7 @@ impl Standing {
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::Scheduled => "scheduled",
             Self::Due => "due",
             Self::Paid => "paid",
             Self::Overdue => "overdue",
@@ -53,13 +56,19 @@ pub struct ScheduledInstalment {
     pub payment: Option<InstalmentPayment>,
 }
 
-/// Each instalment's standing on `today` (the caller's calendar date), given the payments made
-/// for the contract (any number per instalment, in any order: failed attempts, the live one).
+/// Each instalment's standing on `today` (the caller's calendar date), given the contract's
+/// status and the payments made for it (any number per instalment, in any order: failed
+/// attempts, the live one). Until the client approves, nothing is owed.
 pub fn standings(
+    contract: ContractStatus,
     schedule: &[Instalment],
     payments: &[InstalmentPayment],
     today: NaiveDate,
 ) -> Vec<ScheduledInstalment> {
+    let owed = !matches!(
+        contract,
+        ContractStatus::Review | ContractStatus::RejectedByClient
+    );
     schedule
         .iter()
         .map(|i| {
@@ -73,6 +82,8 @@ pub fn standings(
                 .copied();
             let standing = if payment.is_some_and(|p| counts_as_paid(p.state)) {
                 Standing::Paid
+            } else if !owed {
+                Standing::Scheduled
             } else if i.due_date < today {
                 Standing::Overdue
             } else {
@@ -130,14 +141,14 @@ mod tests {
 
     #[test]
     fn unpaid_instalments_are_due_until_their_date_then_overdue() {
-        let s = standings(&schedule(), &[], day(10));
+        let s = standings(ContractStatus::Active, &schedule(), &[], day(10));
         let got: Vec<_> = s.iter().map(|i| i.standing).collect();
         assert_eq!(
             got,
             [Standing::Due, Standing::Due, Standing::Due],
             "due on the day"
         );
-        let s = standings(&schedule(), &[], day(11));
+        let s = standings(ContractStatus::Active, &schedule(), &[], day(11));
         assert_eq!(s[0].standing, Standing::Overdue);
         assert_eq!(s[1].standing, Standing::Due);
     }
@@ -146,7 +157,12 @@ mod tests {
     fn a_paid_or_partly_refunded_payment_pays_and_a_full_refund_reopens() {
         let failed = paid(1, PaymentState::Declined);
         let good = paid(1, PaymentState::Paid);
-        let s = standings(&schedule(), &[failed, good], day(20));
+        let s = standings(
+            ContractStatus::Active,
+            &schedule(),
+            &[failed, good],
+            day(20),
+        );
         assert_eq!(s[0].standing, Standing::Paid);
         assert_eq!(
             s[0].payment,
@@ -155,11 +171,11 @@ mod tests {
         );
         let part = paid(2, PaymentState::PartiallyRefunded);
         assert_eq!(
-            standings(&schedule(), &[part], day(30))[1].standing,
+            standings(ContractStatus::Active, &schedule(), &[part], day(30))[1].standing,
             Standing::Paid
         );
         let back = paid(1, PaymentState::Refunded);
-        let s = standings(&schedule(), &[back], day(20));
+        let s = standings(ContractStatus::Active, &schedule(), &[back], day(20));
         assert_eq!(
             s[0].standing,
             Standing::Overdue,
@@ -169,10 +185,28 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_owed_before_the_client_approves() {
+        for status in [ContractStatus::Review, ContractStatus::RejectedByClient] {
+            let s = standings(status, &schedule(), &[], day(31));
+            assert!(
+                s.iter().all(|i| i.standing == Standing::Scheduled),
+                "{status:?}"
+            );
+        }
+        let s = standings(ContractStatus::ApprovedByClient, &schedule(), &[], day(31));
+        assert_eq!(s[0].standing, Standing::Overdue);
+    }
+
+    #[test]
     fn a_payment_under_way_is_shown_but_does_not_pay() {
         let pending = paid(3, PaymentState::Pending);
         let earlier = paid(3, PaymentState::Expired);
-        let s = standings(&schedule(), &[earlier, pending], day(1));
+        let s = standings(
+            ContractStatus::Active,
+            &schedule(),
+            &[earlier, pending],
+            day(1),
+        );
         assert_eq!(s[2].standing, Standing::Due);
         assert_eq!(s[2].payment, Some(pending));
     }

@@ -45,8 +45,39 @@ pub struct User {
     pub totp_secret: Option<String>,
     /// Whether a TOTP code is demanded at login.
     pub mfa_enabled: bool,
+    /// The language messages to them are written in.
+    pub language: Language,
     /// Created.
     pub created_at: DateTime<Utc>,
+}
+
+/// A language NestCMS writes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// Arabic (shown right to left).
+    Ar,
+}
+
+impl Language {
+    /// The BCP 47 tag.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ar => "ar",
+        }
+    }
+
+    /// The language a tag stands for (`en`, `ar`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "en" => Some(Self::En),
+            "ar" => Some(Self::Ar),
+            _ => None,
+        }
+    }
 }
 
 /// Whether an organization takes new work.

@@ -75,6 +75,8 @@ pub trait UserRepository: Send + Sync {
         &self,
         id: UserId,
     ) -> Result<Option<(User, Vec<(Org, Membership)>)>, PortError>;
+    /// Sets the language the user's messages are written in; false when no such user.
+    async fn set_language(&self, id: UserId, language: super::Language) -> Result<bool, PortError>;
     /// Whether the user runs the platform (a flag granted only from the command line).
     async fn is_platform_operator(&self, id: UserId) -> Result<bool, PortError>;
     /// Grants or withdraws the platform-operator flag of the account with `email`, with the

@@ -3,7 +3,6 @@
 use crate::PortError;
 use crate::identity::UserId;
 use crate::payments::PaymentEvent;
-use crate::payments::model::PaymentEventId;
 
 use super::Notification;
 
@@ -22,9 +21,11 @@ pub trait NotificationStore: Send + Sync {
     async fn handled(
         &self,
         consumer: &str,
-        event: PaymentEventId,
+        event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError>;
+    /// The language a user's messages are written in (English for an unknown user).
+    async fn language_of(&self, user: UserId) -> Result<crate::identity::Language, PortError>;
     /// A user's notifications, newest first.
     async fn notifications_of(
         &self,

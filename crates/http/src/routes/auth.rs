@@ -31,6 +31,9 @@ pub struct RegisterRequest {
     phone: Option<String>,
     /// Postal address.
     address: Option<AddressDto>,
+    /// The language of their messages: `en` (default) or `ar`.
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<8, _>")]
+    language: Option<String>,
 }
 
 /// Credentials, plus a TOTP or recovery code when two-factor authentication applies.
@@ -98,6 +101,7 @@ pub async fn register(
         full_name: body.full_name,
         phone: body.phone,
         address: body.address.map(Into::into),
+        language: body.language,
     };
     let user = state.auth.register(reg, &client).await?;
     Ok((StatusCode::CREATED, Json(UserResponse::from(&user))))

@@ -81,8 +81,9 @@ pub struct StandingDto {
     amount: String,
     /// `YYYY-MM-DD`.
     due_date: NaiveDate,
-    /// `due`, `paid` or `overdue` (past its due date, in UTC, and not paid). A payment that is
-    /// fully refunded leaves the instalment owed again.
+    /// `scheduled` (the contract is not approved: nothing is owed yet), `due`, `paid` or
+    /// `overdue` (past its due date, in UTC, and not paid). A payment that is fully refunded
+    /// leaves the instalment owed again.
     status: &'static str,
     /// The payment that paid it, or the one under way, or the latest attempt.
     payment_id: Option<uuid::Uuid>,

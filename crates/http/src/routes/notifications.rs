@@ -1,15 +1,17 @@
 //! `/api/v1/users/me/notifications`: what NestCMS told the caller (receipts so far), newest
-//! first. Until e-mail and SMS are configured this is where the messages are read.
+//! first; until e-mail and SMS are configured this is where the messages are read. And
+//! `/api/v1/users/me/language`: the language they are written in.
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use nestcms_domain::notify::Notification;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth_extract::Authenticated;
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// How many of the newest are listed.
@@ -69,5 +71,31 @@ pub async fn my_notifications(
     let list = state.receipts.of(who.user, NEWEST).await?;
     Ok(Json(NotificationList {
         data: list.iter().map(NotificationResponse::from).collect(),
+    }))
+}
+
+/// The language of the caller's messages.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageBody {
+    /// `en` or `ar`.
+    #[serde(deserialize_with = "crate::limits::max::<8, _>")]
+    language: String,
+}
+
+/// Sets the language the caller's messages (receipts, reminders) are written in.
+#[utoipa::path(put, path = "/api/v1/users/me/language", tag = "users", security(("bearer" = [])), request_body = LanguageBody, responses(
+    (status = 200, description = "Set", body = LanguageBody),
+    (status = 400, description = "Not a language NestCMS writes in", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn set_language(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiJson(body): ApiJson<LanguageBody>,
+) -> Result<Json<LanguageBody>, ApiError> {
+    let language = state.auth.set_language(who, &body.language).await?;
+    Ok(Json(LanguageBody {
+        language: language.as_str().to_owned(),
     }))
 }

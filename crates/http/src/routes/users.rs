@@ -62,6 +62,8 @@ pub struct UserResponse {
     phone: Option<String>,
     address: Option<AddressDto>,
     mfa_enabled: bool,
+    /// The language of their messages: `en` or `ar`.
+    language: &'static str,
     created_at: DateTime<Utc>,
 }
 
@@ -74,6 +76,7 @@ impl From<&User> for UserResponse {
             phone: u.phone.as_ref().map(|p| p.as_str().to_owned()),
             address: u.address.as_ref().map(AddressDto::from),
             mfa_enabled: u.mfa_enabled,
+            language: u.language.as_str(),
             created_at: u.created_at,
         }
     }

@@ -41,6 +41,11 @@ async fn approved_contract(app: &TestApp, s: &Shop) -> anyhow::Result<(String, S
         .send()
         .await?;
     ok(res, 200).await?;
+    let before = standing(app, s, &k).await?;
+    assert!(
+        before.len() == 3 && before.iter().all(|(status, _)| status == "scheduled"),
+        "nothing is owed before the client approves: {before:?}"
+    );
     ok(
         app.post(Some(&s.client), &format!("{k}/approve"), &json!({}))
             .await?,

@@ -1,12 +1,12 @@
-//! A paid payment gives its client one receipt, readable through the API, however many
-//! instances run the consumer and however often it starts again.
+//! A paid payment gives its client one receipt, in the client's language, readable through
+//! the API, however many instances run the consumer and however often it starts again.
 
 use std::time::Duration;
 
 use nestcms_paytabs_sim::Faults;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with_sim, start_sim};
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with_sim, start_sim};
 use crate::payments::{checked_out, ok, press, shop, wait_for};
 
 /// The caller's notifications, through `base` (an instance's URL).
@@ -28,6 +28,14 @@ async fn a_paid_payment_gives_its_client_exactly_one_receipt() -> anyhow::Result
     let s = shop(&app).await?;
     let here = app.url("");
     assert!(notes(&app, &here, &s.client).await?.is_empty());
+    let res = app
+        .client
+        .put(app.url("/api/v1/users/me/language"))
+        .bearer_auth(&s.client)
+        .json(&json!({ "language": "ar" }))
+        .send()
+        .await?;
+    assert_eq!(ok(res, 200).await?["language"], "ar");
     let (path, co) = checked_out(&app, &s, "12.500", "KWD").await?;
     press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
     wait_for(&app, &s, &path, "paid").await?;
@@ -43,7 +51,7 @@ async fn a_paid_payment_gives_its_client_exactly_one_receipt() -> anyhow::Result
     let receipt = &got[0];
     assert_eq!(receipt["kind"], "payment_receipt");
     assert_eq!(receipt["channel"], "log");
-    assert_eq!(receipt["language"], "en");
+    assert_eq!(receipt["language"], "ar", "the payer chose Arabic");
     assert_eq!(receipt["org_id"].as_str(), Some(s.org.as_str()));
     let subject = receipt["subject"].as_str().unwrap_or_default();
     assert!(
@@ -51,7 +59,10 @@ async fn a_paid_payment_gives_its_client_exactly_one_receipt() -> anyhow::Result
         "three decimals for KWD: {subject}"
     );
     let body = receipt["body"].as_str().unwrap_or_default();
-    assert!(body.contains("Site survey"), "{body}");
+    assert!(
+        body.contains("Site survey") && body.contains("استلمنا"),
+        "{body}"
+    );
     assert!(
         notes(&app, &here, &s.owner).await?.is_empty(),
         "the receipt is the payer's"
@@ -62,5 +73,34 @@ async fn a_paid_payment_gives_its_client_exactly_one_receipt() -> anyhow::Result
     let twin = app.twin().await?;
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(notes(&app, &twin.base, &s.client).await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_language_is_chosen_at_registration_or_later_and_only_among_those_written()
+-> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let body = json!({ "email": "huda@lang.example", "password": crate::helpers::PASSWORD, "full_name": "Huda", "language": "ar" });
+    let res = app.post(None, "/api/v1/auth/register", &body).await?;
+    assert_eq!(ok(res, 201).await?["language"], "ar");
+    let (_, token) = app.user("omar@lang.example").await?;
+    let me = ok(app.get_as(&token, "/api/v1/users/me").await?, 200).await?;
+    assert_eq!(me["user"]["language"], "en", "English until chosen");
+    let res = app
+        .client
+        .put(app.url("/api/v1/users/me/language"))
+        .bearer_auth(&token)
+        .json(&json!({ "language": "fr" }))
+        .send()
+        .await?;
+    let p = problem(res, 400, "validation_failed").await?;
+    assert_eq!(p["errors"][0]["field"], "/language", "{p}");
+    let bad = json!({ "email": "x@lang.example", "password": crate::helpers::PASSWORD, "full_name": "X", "language": "klingon" });
+    problem(
+        app.post(None, "/api/v1/auth/register", &bad).await?,
+        400,
+        "validation_failed",
+    )
+    .await?;
     Ok(())
 }

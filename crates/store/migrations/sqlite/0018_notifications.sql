@@ -27,6 +27,23 @@ CREATE TABLE consumer_marks (
     PRIMARY KEY (consumer, event_id)
 ) STRICT;
 
+-- How far each consumer got (the time of the newest event it handled): it looks for unmarked
+-- events from a while before this point on, not through the whole history.
+CREATE TABLE consumer_progress (
+    consumer TEXT PRIMARY KEY,
+    handled_to TEXT NOT NULL
+) STRICT;
+
+-- Payments paid before receipts existed get none: their clients were told by other means, and
+-- an upgrade must not send a message for each old payment.
+INSERT INTO consumer_marks (consumer, event_id, done_at)
+    SELECT 'receipts', id, strftime('%Y-%m-%dT%H:%M:%S', 'now') || '.000000Z' FROM payment_events
+    WHERE kind = 'state_changed' AND detail ->> 'to' = 'paid';
+INSERT INTO consumer_progress (consumer, handled_to)
+    SELECT 'receipts', MAX(created_at) FROM payment_events
+    WHERE kind = 'state_changed' AND detail ->> 'to' = 'paid'
+    HAVING COUNT(*) > 0;
+
 -- The receipts consumer looks for payments that became paid.
 CREATE INDEX payment_events_paid_idx ON payment_events (created_at, id)
     WHERE kind = 'state_changed' AND detail ->> 'to' = 'paid';

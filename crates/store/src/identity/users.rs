@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::ports::UserRepository;
 use nestcms_domain::identity::{
-    Address, Email, Membership, Org, Phone, SecurityEvent, SessionId, User, UserId,
+    Address, Email, Language, Membership, Org, Phone, SecurityEvent, SessionId, User, UserId,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -36,6 +36,8 @@ macro_rules! user_cols {
             $p,
             "mfa_enabled, ",
             $p,
+            "language, ",
+            $p,
             "created_at"
         )
     };
@@ -52,6 +54,7 @@ pub(crate) struct UserRow {
     password_hash: String,
     totp_secret: Option<String>,
     mfa_enabled: bool,
+    language: String,
     created_at: Ts,
 }
 
@@ -66,6 +69,8 @@ impl From<UserRow> for User {
             password_hash: r.password_hash,
             totp_secret: r.totp_secret,
             mfa_enabled: r.mfa_enabled,
+            // The column's CHECK admits only the languages `Language` has.
+            language: Language::parse(&r.language).unwrap_or_default(),
             created_at: r.created_at.0,
         }
     }
@@ -74,8 +79,8 @@ impl From<UserRow> for User {
 #[async_trait::async_trait]
 impl UserRepository for Store {
     async fn insert_user(&self, u: &User, audit: &SecurityEvent) -> Result<(), PortError> {
-        let sql = "INSERT INTO users (id, email, full_name, phone, address, password_hash, password_changed_at, totp_secret, mfa_enabled, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7)";
+        let sql = "INSERT INTO users (id, email, full_name, phone, address, password_hash, password_changed_at, totp_secret, mfa_enabled, created_at, language) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7, $10)";
         with_pool!(self.primary(), |p| {
             async {
                 let mut tx = p.begin().await?;
@@ -89,6 +94,7 @@ impl UserRepository for Store {
                     .bind(Ts(u.created_at))
                     .bind(&u.totp_secret)
                     .bind(u.mfa_enabled)
+                    .bind(u.language.as_str())
                     .execute(&mut *tx)
                     .await?;
                 audit_row!(tx, audit)?;
@@ -122,6 +128,17 @@ impl UserRepository for Store {
         id: UserId,
     ) -> Result<Option<(User, Vec<(Org, Membership)>)>, PortError> {
         self.load_profile(id).await
+    }
+
+    async fn set_language(&self, id: UserId, language: Language) -> Result<bool, PortError> {
+        let sql = "UPDATE users SET language = $2 WHERE id = $1";
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(id.0)
+            .bind(language.as_str())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1))
+        .map_err(port_err)
     }
 
     async fn is_platform_operator(&self, id: UserId) -> Result<bool, PortError> {

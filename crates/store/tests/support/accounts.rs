@@ -46,6 +46,7 @@ pub async fn user(store: &Store, email: &str) -> anyhow::Result<UserId> {
         password_hash: "$argon2id$placeholder".into(),
         totp_secret: None,
         mfa_enabled: false,
+        language: nestcms_domain::identity::Language::En,
         created_at: Utc::now(),
     };
     store
