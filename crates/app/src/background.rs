@@ -50,6 +50,16 @@ impl Stop {
             .update(self.name, |s| s.consecutive_failures = 0);
     }
 
+    /// The report a task that carries on by itself gives after each round: a good one with
+    /// [`Stop::ok`], a failed one with [`Stop::failed`].
+    pub fn reporter(&self) -> impl Fn(Result<(), String>) + Send + use<> {
+        let stop = self.clone();
+        move |round| match round {
+            Ok(()) => stop.ok(),
+            Err(why) => stop.failed(&why),
+        }
+    }
+
     /// Records a failed round of a task that carries on by itself (a loop that logs and tries
     /// again next round): counted and reported like a restart, without one.
     pub fn failed(&self, why: &str) {

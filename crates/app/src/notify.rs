@@ -26,12 +26,22 @@ const BATCH: u32 = 100;
 pub struct Receipts {
     store: Arc<dyn NotificationStore>,
     payments: Arc<dyn PaymentRepository>,
+    by_email: bool,
 }
 
 impl Receipts {
-    /// A consumer over these ports.
-    pub fn new(store: Arc<dyn NotificationStore>, payments: Arc<dyn PaymentRepository>) -> Self {
-        Self { store, payments }
+    /// A consumer over these ports; its receipts are queued for e-mail when `by_email` (a
+    /// mailer is configured), else recorded on the log channel.
+    pub fn new(
+        store: Arc<dyn NotificationStore>,
+        payments: Arc<dyn PaymentRepository>,
+        by_email: bool,
+    ) -> Self {
+        Self {
+            store,
+            payments,
+            by_email,
+        }
     }
 
     /// Handles every payment that became paid and has no receipt yet; returns how many events
@@ -68,7 +78,13 @@ impl Receipts {
         let out = match self.payments.payment_by_id(e.payment_id).await? {
             Some(p) => {
                 let language = self.store.language_of(p.client_id).await?;
-                vec![payment_receipt(&p, language, e.id.0, Utc::now())]
+                vec![payment_receipt(
+                    &p,
+                    language,
+                    self.by_email,
+                    e.id.0,
+                    Utc::now(),
+                )]
             }
             None => {
                 // Only a deleted payment (its organization removed) has events left behind.
@@ -131,5 +147,98 @@ impl Receipts {
     /// A user's notifications, newest first (at most `limit`).
     pub async fn of(&self, user: UserId, limit: u32) -> Result<Vec<Notification>, PortError> {
         self.store.notifications_of(user, limit).await
+    }
+}
+
+/// How many times an e-mail is tried before it is given up, and the waits between tries.
+const RETRIES: [Duration; 5] = [
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(12 * 3600),
+];
+
+/// Sends queued e-mail notifications: each claimed for a lease longer than a send may take,
+/// so two instances never send the same one at once; one that the server refuses for good is
+/// marked failed, one it cannot take now is tried again later (1 min, 5 min, 30 min, 2 h,
+/// 12 h), then marked failed. A crash between the server's acceptance and the mark sends it
+/// again once its lease ends, with the same `Message-ID`, which mail systems recognise.
+#[derive(Clone)]
+pub struct Deliveries {
+    store: Arc<dyn NotificationStore>,
+    mailer: Arc<dyn nestcms_domain::notify::ports::Mailer>,
+    lease: Duration,
+}
+
+impl Deliveries {
+    /// Deliveries through `mailer`, each claimed for `lease`.
+    pub fn new(
+        store: Arc<dyn NotificationStore>,
+        mailer: Arc<dyn nestcms_domain::notify::ports::Mailer>,
+        lease: Duration,
+    ) -> Self {
+        Self {
+            store,
+            mailer,
+            lease,
+        }
+    }
+
+    /// Sends what is due; returns how many went out.
+    pub async fn round(&self) -> Result<usize, PortError> {
+        use nestcms_domain::notify::ports::MailError;
+        let now = Utc::now();
+        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(5));
+        let mut sent = 0;
+        for (mail, attempts) in self.store.claim_mail(now, now + lease, 20).await? {
+            match self.mailer.send(&mail).await {
+                Ok(()) => {
+                    self.store.mail_sent(mail.id, Utc::now()).await?;
+                    sent += 1;
+                }
+                Err(e) => {
+                    let wait = match &e {
+                        MailError::Refused(_) => None,
+                        MailError::Unavailable(_) => {
+                            RETRIES.get(attempts.saturating_sub(1) as usize).copied()
+                        }
+                    };
+                    let retry_at = wait
+                        .and_then(|w| chrono::Duration::from_std(w).ok())
+                        .map(|w| Utc::now() + w);
+                    tracing::warn!(notification.id = %mail.id, attempts, error = %e, retry = retry_at.is_some(), "e-mail not sent");
+                    self.store
+                        .mail_failed(mail.id, retry_at, &e.to_string())
+                        .await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Runs rounds every `every` until `stop` completes.
+    pub async fn run(
+        self,
+        every: Duration,
+        stop: impl Future<Output = ()>,
+        report: impl Fn(Result<(), String>),
+    ) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = tick.tick() => {}
+            }
+            match self.round().await {
+                Ok(_) => report(Ok(())),
+                Err(e) => {
+                    tracing::warn!(error = %e, "e-mail round failed; will retry");
+                    report(Err(e.to_string()));
+                }
+            }
+        }
     }
 }

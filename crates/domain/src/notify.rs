@@ -48,7 +48,7 @@ pub struct Notification {
     pub org: Option<OrgId>,
     /// What it is about.
     pub kind: Kind,
-    /// `log` until an e-mail or SMS adapter sends it.
+    /// `email` when a mailer is configured, else `log` (recorded and read through the API).
     pub channel: &'static str,
     /// Its language.
     pub language: Language,
@@ -56,7 +56,8 @@ pub struct Notification {
     pub subject: String,
     /// The text.
     pub body: String,
-    /// `recorded` (on the log channel, nothing more to do).
+    /// `recorded` (the log channel: nothing more to do); for e-mail `queued`, then `sent`, or
+    /// `failed` once it is given up.
     pub status: &'static str,
     /// The event it came from.
     pub source_event: Uuid,
@@ -64,10 +65,11 @@ pub struct Notification {
     pub at: DateTime<Utc>,
 }
 
-/// The receipt for a payment received, to its client.
+/// The receipt for a payment received, to its client; by e-mail when `by_email`.
 pub fn payment_receipt(
     p: &Payment,
     language: Language,
+    by_email: bool,
     source_event: Uuid,
     at: DateTime<Utc>,
 ) -> Notification {
@@ -97,11 +99,11 @@ pub fn payment_receipt(
         user: p.client_id,
         org: Some(p.org_id),
         kind: Kind::PaymentReceipt,
-        channel: "log",
+        channel: if by_email { "email" } else { "log" },
         language,
         subject,
         body,
-        status: "recorded",
+        status: if by_email { "queued" } else { "recorded" },
         source_event,
         at,
     }
@@ -142,7 +144,7 @@ mod tests {
         let p = payment();
         let event = Uuid::now_v7();
         for (language, word) in [(Language::En, "received"), (Language::Ar, "استلمنا")] {
-            let n = payment_receipt(&p, language, event, Utc::now());
+            let n = payment_receipt(&p, language, false, event, Utc::now());
             assert_eq!(
                 (n.user, n.org, n.source_event),
                 (p.client_id, Some(p.org_id), event)

@@ -15,9 +15,11 @@ use nestcms_store::DbSettings;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
+mod mail;
 mod ranges;
 mod telemetry;
 
+pub use mail::MailSettings;
 pub use telemetry::TelemetrySettings;
 
 /// Deployment mode: production refuses to invent secrets.
@@ -216,6 +218,8 @@ pub struct Config {
     pub cache: CacheSettings,
     /// `[telemetry]`.
     pub telemetry: TelemetrySettings,
+    /// `[mail]`.
+    pub mail: MailSettings,
 }
 
 /// Values given on the command line, applied over everything else.
@@ -275,6 +279,7 @@ impl Config {
             .map_err(|e| ConfigError(e.to_string()))?;
         ranges::check(self)?;
         self.telemetry.check()?;
+        self.mail.check()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError("data_dir: expected a directory path".into()));
         }
@@ -338,6 +343,7 @@ impl Default for Config {
             bus: BusSettings::default(),
             cache: CacheSettings::default(),
             telemetry: TelemetrySettings::default(),
+            mail: MailSettings::default(),
         }
     }
 }

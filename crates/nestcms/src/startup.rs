@@ -63,6 +63,8 @@ pub async fn connect_store(
 /// Connects, migrates (unless disabled), and binds the listener.
 pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let secrets = secrets::resolve(config)?;
+    // A mail configuration it cannot use stops the start before anything listens.
+    mailer(&config.mail)?;
     let breakers = Arc::new(nestcms_resilience::Registry::default());
     let store = Arc::new(connect_store(config, &breakers).await?);
     if config.database.auto_migrate {
@@ -137,7 +139,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         ),
         breakers: breakers.clone(),
         tasks: tasks.clone(),
-        receipts: nestcms_app::notify::Receipts::new(store.clone(), store.clone()),
+        // Only read through (each user's list): how new receipts are sent does not matter here.
+        receipts: nestcms_app::notify::Receipts::new(store.clone(), store.clone(), false),
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),
@@ -186,7 +189,7 @@ pub async fn run(
         config,
         service.tasks,
         &service.breakers,
-    );
+    )?;
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
@@ -222,7 +225,7 @@ pub async fn worker(
         guard(gateway, &breakers, config.paytabs.timeout),
     );
     tracing::info!("worker running");
-    let background = spawn_background(&payments, &store, config, Arc::default(), &breakers);
+    let background = spawn_background(&payments, &store, config, Arc::default(), &breakers)?;
     shutdown.await;
     background.shutdown(config.server.shutdown_grace).await;
     store.close().await;
@@ -234,32 +237,42 @@ pub async fn worker(
 /// here wake it at once).
 const RECEIPTS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The reconciler, the receipts consumer, and the broker relay when `bus.url` is set, each
-/// under supervision.
+/// How often queued e-mail is looked for.
+const MAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The SMTP mailer `[mail]` describes, if any; a URL or sender it cannot use stops the start.
+fn mailer(
+    m: &crate::config::MailSettings,
+) -> anyhow::Result<Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>> {
+    let Some(url) = &m.smtp_url else {
+        return Ok(None);
+    };
+    let mailer = nestcms_mail::SmtpMailer::new(url, &m.from, m.timeout)?;
+    Ok(Some(Arc::new(mailer)))
+}
+
+/// The reconciler, the receipts consumer, the e-mail deliveries when `mail.smtp_url` is set,
+/// and the broker relay when `bus.url` is set, each under supervision.
 fn spawn_background(
     payments: &Payments,
     store: &Arc<Store>,
     config: &Config,
     health: Arc<TaskHealth>,
     breakers: &Arc<nestcms_resilience::Registry>,
-) -> Supervisor {
+) -> anyhow::Result<Supervisor> {
+    let mailer = mailer(&config.mail)?;
     let mut supervisor = Supervisor::new(health);
     let (p, s) = (payments.clone(), store.clone());
     let settings = config.paytabs.clone();
     supervisor.spawn("reconciler", move |stop| {
         Box::pin(reconcile_loop(p.clone(), s.clone(), settings.clone(), stop))
     });
-    let receipts = nestcms_app::notify::Receipts::new(store.clone(), store.clone());
+    let receipts =
+        nestcms_app::notify::Receipts::new(store.clone(), store.clone(), mailer.is_some());
     let p = payments.clone();
     supervisor.spawn("receipts", move |stop| {
         let (receipts, events) = (receipts.clone(), p.subscribe());
-        let report = {
-            let stop = stop.clone();
-            move |round: Result<(), String>| match round {
-                Ok(()) => stop.ok(),
-                Err(why) => stop.failed(&why),
-            }
-        };
+        let report = stop.reporter();
         Box::pin(async move {
             receipts
                 .run(events, RECEIPTS_EVERY, stop.stopped(), report)
@@ -267,6 +280,20 @@ fn spawn_background(
             Ok(())
         })
     });
+    if let Some(mailer) = mailer {
+        tracing::info!("sending notifications by e-mail");
+        // A claim outlives the longest send.
+        let lease = config.mail.timeout + std::time::Duration::from_secs(30);
+        let deliveries = nestcms_app::notify::Deliveries::new(store.clone(), mailer, lease);
+        supervisor.spawn("mail", move |stop| {
+            let deliveries = deliveries.clone();
+            let report = stop.reporter();
+            Box::pin(async move {
+                deliveries.run(MAIL_EVERY, stop.stopped(), report).await;
+                Ok(())
+            })
+        });
+    }
     if let Some(url) = config.bus.url.clone() {
         tracing::info!("relaying payment events to the message broker");
         let (p, outbox) = (payments.clone(), store.clone() as Arc<dyn EventOutbox>);
@@ -276,13 +303,7 @@ fn spawn_background(
         // a restarted relay subscribes afresh.
         let first = std::sync::Mutex::new(Some(breakers.subscribe()));
         supervisor.spawn("relay", move |stop| {
-            let report = {
-                let stop = stop.clone();
-                move |round: Result<(), String>| match round {
-                    Ok(()) => stop.ok(),
-                    Err(why) => stop.failed(&why),
-                }
-            };
+            let report = stop.reporter();
             let relay = nestcms_bus::relay(
                 url.clone(),
                 outbox.clone(),
@@ -302,7 +323,7 @@ fn spawn_background(
             })
         });
     }
-    supervisor
+    Ok(supervisor)
 }
 
 /// Settles payments whose callback never came, every `paytabs.reconcile_interval`, until

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
 use nestcms_domain::identity::{OrgId, UserId};
-use nestcms_domain::notify::ports::NotificationStore;
+use nestcms_domain::notify::ports::{Mail, NotificationStore};
 use nestcms_domain::notify::{Kind, Language, Notification};
 use nestcms_domain::payments::PaymentEvent;
 use uuid::Uuid;
@@ -73,8 +73,8 @@ impl NotificationStore for Store {
         event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError> {
-        let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING";
+        let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at, next_attempt_at) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
         let mark = "INSERT INTO consumer_marks (consumer, event_id, done_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
         let progress = "INSERT INTO consumer_progress (consumer, handled_to) VALUES ($1, $2) \
                         ON CONFLICT (consumer) DO UPDATE SET handled_to = CASE WHEN excluded.handled_to > consumer_progress.handled_to \
@@ -95,6 +95,8 @@ impl NotificationStore for Store {
                     .bind(n.status)
                     .bind(n.source_event)
                     .bind(Ts(n.at))
+                    // E-mail is due at once; other channels have nothing left to do.
+                    .bind((n.status == "queued").then_some(Ts(n.at)))
                     .execute(&mut *tx)
                     .await?;
             }
@@ -125,6 +127,95 @@ impl NotificationStore for Store {
         Ok(tag.and_then(|t| Language::parse(&t)).unwrap_or_default())
     }
 
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Mail, u32)>, PortError> {
+        let due = "SELECT id, next_attempt_at FROM notifications WHERE status = 'queued' AND next_attempt_at <= $1 \
+                   ORDER BY next_attempt_at LIMIT $2";
+        let candidates: Vec<(Uuid, Ts)> = with_pool!(self.primary(), |p| sqlx::query_as(due)
+            .bind(Ts(now))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)
+        .map_err(port_err)?;
+        // Compare and set, per message: of two instances claiming the same one, one wins.
+        let claim = "UPDATE notifications SET next_attempt_at = $3, attempts = attempts + 1 \
+                     WHERE id = $1 AND status = 'queued' AND next_attempt_at = $2";
+        let load = "SELECT n.subject, n.body, n.language, CAST(n.attempts AS BIGINT), u.email, u.full_name \
+                    FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1";
+        let mut claimed = Vec::new();
+        for (id, at) in candidates {
+            let won = with_pool!(self.primary(), |p| sqlx::query(claim)
+                .bind(id)
+                .bind(at)
+                .bind(Ts(lease_until))
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected() == 1))
+            .map_err(port_err)?;
+            if !won {
+                continue;
+            }
+            type MailRow = (String, String, String, i64, String, String);
+            let row: Option<MailRow> = with_pool!(self.primary(), |p| sqlx::query_as(load)
+                .bind(id)
+                .fetch_optional(p)
+                .await)
+            .map_err(port_err)?;
+            if let Some((subject, body, language, attempts, to, to_name)) = row {
+                let mail = Mail {
+                    id,
+                    to,
+                    to_name,
+                    subject,
+                    body,
+                    language: Language::parse(&language).unwrap_or_default(),
+                };
+                claimed.push((mail, u32::try_from(attempts).unwrap_or(u32::MAX)));
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn mail_sent(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), PortError> {
+        let sql = "UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1";
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(id)
+            .bind(Ts(at))
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .map_err(port_err)
+    }
+
+    async fn mail_failed(
+        &self,
+        id: Uuid,
+        retry_at: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> Result<(), PortError> {
+        let status = if retry_at.is_some() {
+            "queued"
+        } else {
+            "failed"
+        };
+        let sql = "UPDATE notifications SET status = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1";
+        // The error is the server's answer, cut short: it names no secret.
+        let error: String = error.chars().take(500).collect();
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(id)
+            .bind(status)
+            .bind(retry_at.map(Ts))
+            .bind(&error)
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .map_err(port_err)
+    }
+
     async fn notifications_of(
         &self,
         user: UserId,
@@ -149,11 +240,12 @@ fn notification(r: Row) -> Result<Notification, PortError> {
         user: UserId(user),
         org: org.map(OrgId),
         kind: Kind::parse(&kind).ok_or_else(|| unknown("notification kind", &kind))?,
-        channel: known(&channel, &["log"]).ok_or_else(|| unknown("channel", &channel))?,
+        channel: known(&channel, &["log", "email"]).ok_or_else(|| unknown("channel", &channel))?,
         language: Language::parse(&language).ok_or_else(|| unknown("language", &language))?,
         subject,
         body,
-        status: known(&status, &["recorded"]).ok_or_else(|| unknown("status", &status))?,
+        status: known(&status, &["recorded", "queued", "sent", "failed"])
+            .ok_or_else(|| unknown("status", &status))?,
         source_event,
         at: at.0,
     })

@@ -7,6 +7,7 @@
 //! databases for inspection.
 
 pub mod amqp;
+pub mod smtp;
 
 use std::path::Path;
 

@@ -20,6 +20,7 @@ mod idempotency;
 mod identity;
 mod instalments;
 mod isolation;
+mod mail;
 mod metrics;
 mod mfa;
 mod notifications;

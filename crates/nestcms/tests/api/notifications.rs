@@ -21,6 +21,19 @@ async fn notes(app: &TestApp, base: &str, token: &str) -> anyhow::Result<Vec<Val
     Ok(body["data"].as_array().cloned().unwrap_or_default())
 }
 
+/// The bearer of `token` chooses `language` for their messages.
+pub(crate) async fn speaks(app: &TestApp, token: &str, language: &str) -> anyhow::Result<()> {
+    let res = app
+        .client
+        .put(app.url("/api/v1/users/me/language"))
+        .bearer_auth(token)
+        .json(&json!({ "language": language }))
+        .send()
+        .await?;
+    anyhow::ensure!(ok(res, 200).await?["language"] == language);
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_paid_payment_gives_its_client_exactly_one_receipt() -> anyhow::Result<()> {
     let sim = start_sim(Faults::default()).await?;
@@ -28,14 +41,7 @@ async fn a_paid_payment_gives_its_client_exactly_one_receipt() -> anyhow::Result
     let s = shop(&app).await?;
     let here = app.url("");
     assert!(notes(&app, &here, &s.client).await?.is_empty());
-    let res = app
-        .client
-        .put(app.url("/api/v1/users/me/language"))
-        .bearer_auth(&s.client)
-        .json(&json!({ "language": "ar" }))
-        .send()
-        .await?;
-    assert_eq!(ok(res, 200).await?["language"], "ar");
+    speaks(&app, &s.client, "ar").await?;
     let (path, co) = checked_out(&app, &s, "12.500", "KWD").await?;
     press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
     wait_for(&app, &s, &path, "paid").await?;

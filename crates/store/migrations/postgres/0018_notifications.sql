@@ -12,11 +12,17 @@ CREATE TABLE notifications (
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
     status TEXT NOT NULL,
+    -- E-mail: tries so far, when to try next (also a claim's lease), why the last one failed.
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ,
+    last_error TEXT,
+    sent_at TIMESTAMPTZ,
     source_event UUID NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     UNIQUE (source_event, user_id, kind)
 );
 CREATE INDEX notifications_user_idx ON notifications (user_id, created_at DESC, id DESC);
+CREATE INDEX notifications_due_idx ON notifications (next_attempt_at) WHERE status = 'queued';
 
 -- Which events each consumer has handled: the mark is written in the same transaction as the
 -- consumer's effect, so a restart resumes exactly where it stopped.
