@@ -188,13 +188,18 @@ impl Deliveries {
     /// Sends what is due; returns how many went out.
     pub async fn round(&self) -> Result<usize, PortError> {
         use nestcms_domain::notify::ports::MailError;
-        let now = Utc::now();
         let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(5));
         let mut sent = 0;
-        for (mail, attempts) in self.store.claim_mail(now, now + lease, 20).await? {
+        // One at a time: each claim's lease covers one send, however many are due.
+        for _ in 0..BATCH {
+            let now = Utc::now();
+            let Some((mail, attempts)) = self.store.claim_mail(now, now + lease, 1).await?.pop()
+            else {
+                break;
+            };
             match self.mailer.send(&mail).await {
                 Ok(()) => {
-                    self.store.mail_sent(mail.id, Utc::now()).await?;
+                    self.store.mail_sent(mail.id, attempts, Utc::now()).await?;
                     sent += 1;
                 }
                 Err(e) => {
@@ -209,7 +214,7 @@ impl Deliveries {
                         .map(|w| Utc::now() + w);
                     tracing::warn!(notification.id = %mail.id, attempts, error = %e, retry = retry_at.is_some(), "e-mail not sent");
                     self.store
-                        .mail_failed(mail.id, retry_at, &e.to_string())
+                        .mail_failed(mail.id, attempts, retry_at, &e.to_string())
                         .await?;
                 }
             }

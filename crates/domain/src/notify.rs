@@ -140,6 +140,21 @@ mod tests {
     }
 
     #[test]
+    fn a_language_is_read_from_its_primary_subtag_in_any_case() {
+        for (tag, want) in [
+            ("en", Some(Language::En)),
+            ("AR", Some(Language::Ar)),
+            ("ar-KW", Some(Language::Ar)),
+            ("en_GB", Some(Language::En)),
+            ("fr", None),
+            ("", None),
+            ("arabic", None),
+        ] {
+            assert_eq!(Language::parse(tag), want, "{tag}");
+        }
+    }
+
+    #[test]
     fn a_receipt_names_the_amount_with_its_decimals_in_either_language() {
         let p = payment();
         let event = Uuid::now_v7();

@@ -133,24 +133,25 @@ impl NotificationStore for Store {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(Mail, u32)>, PortError> {
-        let due = "SELECT id, next_attempt_at FROM notifications WHERE status = 'queued' AND next_attempt_at <= $1 \
+        let due = "SELECT id, CAST(attempts AS BIGINT) FROM notifications WHERE status = 'queued' AND next_attempt_at <= $1 \
                    ORDER BY next_attempt_at LIMIT $2";
-        let candidates: Vec<(Uuid, Ts)> = with_pool!(self.primary(), |p| sqlx::query_as(due)
+        let candidates: Vec<(Uuid, i64)> = with_pool!(self.primary(), |p| sqlx::query_as(due)
             .bind(Ts(now))
             .bind(i64::from(limit))
             .fetch_all(p)
             .await)
         .map_err(port_err)?;
-        // Compare and set, per message: of two instances claiming the same one, one wins.
+        // Compare and set on the number of tries, per message: of two instances claiming the
+        // same one, one wins.
         let claim = "UPDATE notifications SET next_attempt_at = $3, attempts = attempts + 1 \
-                     WHERE id = $1 AND status = 'queued' AND next_attempt_at = $2";
-        let load = "SELECT n.subject, n.body, n.language, CAST(n.attempts AS BIGINT), u.email, u.full_name \
+                     WHERE id = $1 AND status = 'queued' AND attempts = $2";
+        let load = "SELECT n.subject, n.body, n.language, u.email, u.full_name \
                     FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1";
         let mut claimed = Vec::new();
-        for (id, at) in candidates {
+        for (id, attempts) in candidates {
             let won = with_pool!(self.primary(), |p| sqlx::query(claim)
                 .bind(id)
-                .bind(at)
+                .bind(attempts)
                 .bind(Ts(lease_until))
                 .execute(p)
                 .await
@@ -159,13 +160,13 @@ impl NotificationStore for Store {
             if !won {
                 continue;
             }
-            type MailRow = (String, String, String, i64, String, String);
+            type MailRow = (String, String, String, String, String);
             let row: Option<MailRow> = with_pool!(self.primary(), |p| sqlx::query_as(load)
                 .bind(id)
                 .fetch_optional(p)
                 .await)
             .map_err(port_err)?;
-            if let Some((subject, body, language, attempts, to, to_name)) = row {
+            if let Some((subject, body, language, to, to_name)) = row {
                 let mail = Mail {
                     id,
                     to,
@@ -174,17 +175,21 @@ impl NotificationStore for Store {
                     body,
                     language: Language::parse(&language).unwrap_or_default(),
                 };
-                claimed.push((mail, u32::try_from(attempts).unwrap_or(u32::MAX)));
+                let tries = u32::try_from(attempts + 1).unwrap_or(u32::MAX);
+                claimed.push((mail, tries));
             }
         }
         Ok(claimed)
     }
 
-    async fn mail_sent(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), PortError> {
-        let sql = "UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1";
+    async fn mail_sent(&self, id: Uuid, attempt: u32, at: DateTime<Utc>) -> Result<(), PortError> {
+        // Only the claim that is still current may settle it (not one whose lease ran out).
+        let sql = "UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL \
+                   WHERE id = $1 AND status = 'queued' AND attempts = $3";
         with_pool!(self.primary(), |p| sqlx::query(sql)
             .bind(id)
             .bind(Ts(at))
+            .bind(i64::from(attempt))
             .execute(p)
             .await
             .map(|_| ()))
@@ -194,6 +199,7 @@ impl NotificationStore for Store {
     async fn mail_failed(
         &self,
         id: Uuid,
+        attempt: u32,
         retry_at: Option<DateTime<Utc>>,
         error: &str,
     ) -> Result<(), PortError> {
@@ -202,7 +208,8 @@ impl NotificationStore for Store {
         } else {
             "failed"
         };
-        let sql = "UPDATE notifications SET status = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1";
+        let sql = "UPDATE notifications SET status = $2, next_attempt_at = $3, last_error = $4 \
+                   WHERE id = $1 AND status = 'queued' AND attempts = $5";
         // The error is the server's answer, cut short: it names no secret.
         let error: String = error.chars().take(500).collect();
         with_pool!(self.primary(), |p| sqlx::query(sql)
@@ -210,6 +217,7 @@ impl NotificationStore for Store {
             .bind(status)
             .bind(retry_at.map(Ts))
             .bind(&error)
+            .bind(i64::from(attempt))
             .execute(p)
             .await
             .map(|_| ()))

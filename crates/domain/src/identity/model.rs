@@ -70,12 +70,16 @@ impl Language {
         }
     }
 
-    /// The language a tag stands for (`en`, `ar`).
+    /// The language a tag stands for, by its primary subtag in any case (`en`, `AR`,
+    /// `ar-KW`, `en_GB`).
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "en" => Some(Self::En),
-            "ar" => Some(Self::Ar),
-            _ => None,
+        let primary = s.split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("en") {
+            Some(Self::En)
+        } else if primary.eq_ignore_ascii_case("ar") {
+            Some(Self::Ar)
+        } else {
+            None
         }
     }
 }

@@ -34,16 +34,19 @@ pub trait NotificationStore: Send + Sync {
         lease_until: chrono::DateTime<chrono::Utc>,
         limit: u32,
     ) -> Result<Vec<(Mail, u32)>, PortError>;
-    /// The e-mail went out.
+    /// The e-mail went out (on try `attempt`: a claim that lost its lease changes nothing).
     async fn mail_sent(
         &self,
         id: uuid::Uuid,
+        attempt: u32,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), PortError>;
-    /// It did not: tried again at `retry_at`, or never (`None`: failed for good).
+    /// It did not: tried again at `retry_at`, or never (`None`: failed for good); only the
+    /// claim of try `attempt` may say so.
     async fn mail_failed(
         &self,
         id: uuid::Uuid,
+        attempt: u32,
         retry_at: Option<chrono::DateTime<chrono::Utc>>,
         error: &str,
     ) -> Result<(), PortError>;
