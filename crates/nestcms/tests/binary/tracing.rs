@@ -199,7 +199,16 @@ async fn an_incoming_traceparent_reaches_sql_paytabs_the_logs_and_the_broker() -
     )
     .await?;
 
-    // Spans arrive in batches: wait until the simulator's side of the PayTabs call is there.
+    // Spans arrive in batches, each when it ends: the simulator's span can come in a batch
+    // before the request's own, which ends last. Wait for every span the assertions below
+    // look for (or the deadline, and let them say what is missing).
+    let expected = [
+        "/sim/paytabs",
+        "POST /api/v1/orgs/{org_id}/payments/{payment_id}/checkout",
+        "payments.checkout",
+        "payments.issue_page",
+        "POST paytabs payment/request",
+    ];
     let deadline = Instant::now() + Duration::from_secs(20);
     let ours = loop {
         let ours: Vec<Exported> = spans
@@ -209,7 +218,10 @@ async fn an_incoming_traceparent_reaches_sql_paytabs_the_logs_and_the_broker() -
             .filter(|s| s.trace_id == TRACE_ID)
             .cloned()
             .collect();
-        if ours.iter().any(|s| s.name.contains("/sim/paytabs")) || Instant::now() > deadline {
+        let complete = expected
+            .iter()
+            .all(|want| ours.iter().any(|s| s.name.contains(want)));
+        if complete || Instant::now() > deadline {
             break ours;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
