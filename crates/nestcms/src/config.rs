@@ -279,7 +279,7 @@ impl Config {
             .map_err(|e| ConfigError(e.to_string()))?;
         ranges::check(self)?;
         self.telemetry.check()?;
-        self.mail.check()?;
+        self.mail.check(self.env == Environment::Production)?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError("data_dir: expected a directory path".into()));
         }
