@@ -143,11 +143,15 @@ impl Receipts {
             }
         }
     }
+}
 
-    /// A user's notifications, newest first (at most `limit`).
-    pub async fn of(&self, user: UserId, limit: u32) -> Result<Vec<Notification>, PortError> {
-        self.store.notifications_of(user, limit).await
-    }
+/// A user's notifications, newest first (at most `limit`).
+pub async fn notifications_of(
+    store: &dyn NotificationStore,
+    user: UserId,
+    limit: u32,
+) -> Result<Vec<Notification>, PortError> {
+    store.notifications_of(user, limit).await
 }
 
 /// How many times an e-mail is tried before it is given up, and the waits between tries.

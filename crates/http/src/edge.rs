@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt as _;
@@ -37,6 +37,10 @@ use tracing::Instrument as _;
 
 use crate::error::Problem;
 use crate::problem::{REQUEST_ID, render_problem};
+
+/// The target of the request's span, which the telemetry setup names to turn it (and only
+/// it, without an exporter) into an OpenTelemetry span, so log lines get trace ids.
+pub const REQUEST_SPANS: &str = "nestcms::request";
 
 /// The target of the one line per request, so a quiet configuration can keep it
 /// (`log.level = "warn,nestcms::access=info"`).
@@ -98,11 +102,16 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        // The service that was polled ready handles this request; a clone waits for the next.
-        let ready = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, ready);
+        let inner = take_ready(&mut self.inner);
         Box::pin(serve(Arc::clone(&self.cfg), inner, req))
     }
+}
+
+/// The service that was polled ready, to handle this request; a clone takes its place and
+/// waits for the next one (tower's rule for services moved into a future).
+pub(crate) fn take_ready<S: Clone>(service: &mut S) -> S {
+    let clone = service.clone();
+    std::mem::replace(service, clone)
 }
 
 async fn serve<S>(cfg: Arc<Edge>, mut inner: S, mut req: Request) -> Result<Response, Infallible>
@@ -111,7 +120,7 @@ where
     S::Future: Send + 'static,
 {
     let id = request_id(req.headers_mut());
-    let span = crate::layers::make_span(&req);
+    let span = make_span(&req);
     let started = Instant::now();
     let uri = req.uri().clone();
     let seen = crate::observe::Seen::start(&req);
@@ -172,6 +181,42 @@ fn request_id(headers: &mut HeaderMap) -> HeaderValue {
     let id = HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"));
     headers.insert(REQUEST_ID, id.clone());
     id
+}
+
+/// The request's span, named after its route template.
+fn make_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    // The stack is a `Router::layer`, so routing has matched by now: the trace names the span
+    // after the route template, never the raw path (ids would make every span name unique).
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let name = match route {
+        Some(route) => format!("{} {route}", req.method()),
+        None => req.method().to_string(),
+    };
+    // The path only: query strings can carry signatures and tokens.
+    let span = tracing::info_span!(
+        target: REQUEST_SPANS,
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+        user_id = tracing::field::Empty,
+        otel.kind = "server",
+        otel.name = name,
+        otel.status_code = tracing::field::Empty,
+        http.route = route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    // A caller's W3C `traceparent` makes this request a step of the caller's trace.
+    nestcms_telemetry::adopt_parent(&span, req.headers());
+    span
 }
 
 /// The request id and the security headers a handler did not set itself.

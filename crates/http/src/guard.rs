@@ -62,9 +62,7 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        // The service that was polled ready handles this request; a clone waits for the next.
-        let ready = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, ready);
+        let mut inner = crate::edge::take_ready(&mut self.inner);
         let state = self.state.clone();
         Box::pin(async move {
             let handler = |req| async move {

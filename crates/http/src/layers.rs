@@ -13,7 +13,7 @@ use std::future::{Ready, ready};
 use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use futures::future::Either;
@@ -108,41 +108,6 @@ fn oversize(limit: usize) -> Response {
     res.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
-}
-
-/// The request's span, named after its route template.
-pub(crate) fn make_span(req: &Request) -> tracing::Span {
-    let id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    // The stack is a `Router::layer`, so routing has matched by now: the trace names the span
-    // after the route template, never the raw path (ids would make every span name unique).
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let name = match route {
-        Some(route) => format!("{} {route}", req.method()),
-        None => req.method().to_string(),
-    };
-    // The path only: query strings can carry signatures and tokens.
-    let span = tracing::info_span!(
-        "request",
-        method = %req.method(),
-        path = %req.uri().path(),
-        request_id = %id,
-        user_id = tracing::field::Empty,
-        otel.kind = "server",
-        otel.name = name,
-        otel.status_code = tracing::field::Empty,
-        http.route = route,
-        http.response.status_code = tracing::field::Empty,
-    );
-    // A caller's W3C `traceparent` makes this request a step of the caller's trace.
-    nestcms_telemetry::adopt_parent(&span, req.headers());
-    span
 }
 
 fn cors(s: &HttpSettings) -> Option<CorsLayer> {

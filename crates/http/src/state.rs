@@ -54,8 +54,8 @@ pub struct App {
     pub breakers: Arc<nestcms_resilience::Registry>,
     /// Health of the background tasks (readiness reports one that keeps failing).
     pub tasks: Arc<nestcms_app::background::TaskHealth>,
-    /// Payment receipts, for each recipient's list of notifications.
-    pub receipts: nestcms_app::notify::Receipts,
+    /// Notifications, for each recipient's list.
+    pub notifications: Arc<dyn nestcms_domain::notify::ports::NotificationStore>,
     /// `GET /metrics`, when the operator configured a token for it.
     pub metrics: Option<Metrics>,
 }

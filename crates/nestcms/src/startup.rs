@@ -31,6 +31,8 @@ pub struct Service {
     pub tasks: Arc<TaskHealth>,
     /// The circuit breakers.
     pub breakers: Arc<nestcms_resilience::Registry>,
+    /// The SMTP mailer, when `mail.smtp_url` is set.
+    pub mailer: Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>,
 }
 
 /// The primary database URL: the configured one, or the SQLite file in the data directory.
@@ -64,7 +66,7 @@ pub async fn connect_store(
 pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let secrets = secrets::resolve(config)?;
     // A mail configuration it cannot use stops the start before anything listens.
-    mailer(&config.mail)?;
+    let mailer = mailer(&config.mail)?;
     let breakers = Arc::new(nestcms_resilience::Registry::default());
     let store = Arc::new(connect_store(config, &breakers).await?);
     if config.database.auto_migrate {
@@ -139,8 +141,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         ),
         breakers: breakers.clone(),
         tasks: tasks.clone(),
-        // Only read through (each user's list): how new receipts are sent does not matter here.
-        receipts: nestcms_app::notify::Receipts::new(store.clone(), store.clone(), false),
+        notifications: store.clone(),
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),
@@ -171,6 +172,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         payments,
         tasks,
         breakers,
+        mailer,
     })
 }
 
@@ -189,7 +191,8 @@ pub async fn run(
         config,
         service.tasks,
         &service.breakers,
-    )?;
+        service.mailer,
+    );
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)
@@ -225,7 +228,8 @@ pub async fn worker(
         guard(gateway, &breakers, config.paytabs.timeout),
     );
     tracing::info!("worker running");
-    let background = spawn_background(&payments, &store, config, Arc::default(), &breakers)?;
+    let mailer = mailer(&config.mail)?;
+    let background = spawn_background(&payments, &store, config, Arc::default(), &breakers, mailer);
     shutdown.await;
     background.shutdown(config.server.shutdown_grace).await;
     store.close().await;
@@ -259,8 +263,8 @@ fn spawn_background(
     config: &Config,
     health: Arc<TaskHealth>,
     breakers: &Arc<nestcms_resilience::Registry>,
-) -> anyhow::Result<Supervisor> {
-    let mailer = mailer(&config.mail)?;
+    mailer: Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>,
+) -> Supervisor {
     let mut supervisor = Supervisor::new(health);
     let (p, s) = (payments.clone(), store.clone());
     let settings = config.paytabs.clone();
@@ -323,7 +327,7 @@ fn spawn_background(
             })
         });
     }
-    Ok(supervisor)
+    supervisor
 }
 
 /// Settles payments whose callback never came, every `paytabs.reconcile_interval`, until

@@ -25,8 +25,8 @@ mod json_line;
 mod log_ids;
 mod sampling;
 
-/// Where the per-request span is opened (`nestcms_http::layers`).
-const REQUEST_SPANS: &str = "nestcms_http::layers";
+/// The per-request span's target.
+const REQUEST_SPANS: &str = nestcms_http::edge::REQUEST_SPANS;
 
 /// Keeps the span pipeline and the log writer alive; [`Telemetry::shutdown`] exports what is
 /// still buffered, and dropping it writes the last log lines.

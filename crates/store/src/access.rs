@@ -15,8 +15,9 @@
 //!   meanwhile are lost. The TTL bounds what a silently failing connection could hide.
 //!
 //! A read that raced a write must not put the old value back after the write forgot it: every
-//! invalidation bumps an epoch, and a value read from the database is kept only if no
-//! invalidation happened while it was being read.
+//! access invalidation bumps an epoch, and a value read from the database is kept only if no
+//! invalidation happened while it was being read (figures use their organization's entry
+//! instead, see [`figures`]).
 
 pub mod fanout;
 pub mod figures;
@@ -205,7 +206,11 @@ impl AccessCache {
 
     /// Forgets what `change` names, before anything else can read it again.
     pub fn forget(&self, change: AccessChange) {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
+        // Figures have their own generation (their organization's entry, see `figures`): a
+        // project written must not stop session and membership reads from being kept.
+        if !matches!(change, AccessChange::Org(_)) {
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+        }
         match change {
             AccessChange::Session(id) => self.sessions.invalidate(&id),
             // Rare (a password change): dropping every session entry is simpler than an index.

@@ -68,7 +68,9 @@ pub async fn my_notifications(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
 ) -> Result<Json<NotificationList>, ApiError> {
-    let list = state.receipts.of(who.user, NEWEST).await?;
+    let list =
+        nestcms_app::notify::notifications_of(state.notifications.as_ref(), who.user, NEWEST)
+            .await?;
     Ok(Json(NotificationList {
         data: list.iter().map(NotificationResponse::from).collect(),
     }))

@@ -208,3 +208,21 @@ async fn writes_elsewhere_during_a_figure_read_do_not_stop_it_being_kept() {
         "kept despite the other writes"
     );
 }
+
+#[tokio::test]
+async fn a_project_written_during_a_session_read_does_not_stop_it_being_kept() {
+    let cache = AccessCache::new(Duration::from_secs(30), true);
+    let loads = AtomicU32::new(0);
+    let (session, user) = (Uuid::now_v7(), Uuid::now_v7());
+    let busy = async {
+        cache.forget(AccessChange::Org(Uuid::now_v7()));
+        counted(&loads, user).await
+    };
+    let _ = cache.session(session, busy).await;
+    let _ = cache.session(session, counted(&loads, user)).await;
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        1,
+        "kept despite the figures change"
+    );
+}
