@@ -10,6 +10,10 @@
 //! Shutdown stops every task within one grace period, in the reverse order of start, and
 //! aborts what outlives it (the current run included).
 
+mod rounds;
+
+pub use rounds::rounds;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;

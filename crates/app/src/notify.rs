@@ -97,51 +97,15 @@ impl Receipts {
 
     /// Runs rounds until `stop` completes: at once when a payment event is recorded on this
     /// instance, and every `every` for those recorded elsewhere (another instance, a worker).
-    /// A failed round is reported and tried again at the next wake-up.
     pub async fn run(
         self,
-        mut events: broadcast::Receiver<PaymentEvent>,
+        events: broadcast::Receiver<PaymentEvent>,
         every: Duration,
         stop: impl Future<Output = ()>,
         report: impl Fn(Result<(), String>),
     ) {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // The first round runs now; the first tick is one period away.
-        tick.reset();
-        tokio::pin!(stop);
-        let mut open = true;
-        loop {
-            // One round reads every event recorded so far: the wake-ups already queued add
-            // nothing.
-            while open {
-                match events.try_recv() {
-                    Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
-                    Err(broadcast::error::TryRecvError::Empty) => break,
-                    Err(broadcast::error::TryRecvError::Closed) => open = false,
-                }
-            }
-            match self.round().await {
-                Ok(0) => report(Ok(())),
-                Ok(n) => {
-                    tracing::info!(notifications.events = n, "receipts recorded");
-                    report(Ok(()));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "receipts round failed; will retry");
-                    report(Err(e.to_string()));
-                }
-            }
-            tokio::select! {
-                () = &mut stop => return,
-                _ = tick.tick() => {}
-                // A lagged receiver only means several events came at once: one round reads
-                // them all. A closed one leaves the ticks.
-                got = events.recv(), if open => {
-                    open = !matches!(got, Err(broadcast::error::RecvError::Closed));
-                }
-            }
-        }
+        crate::background::rounds(RECEIPTS, every, Some(events), stop, report, || self.round())
+            .await;
     }
 }
 
@@ -233,21 +197,7 @@ impl Deliveries {
         stop: impl Future<Output = ()>,
         report: impl Fn(Result<(), String>),
     ) {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                () = &mut stop => return,
-                _ = tick.tick() => {}
-            }
-            match self.round().await {
-                Ok(_) => report(Ok(())),
-                Err(e) => {
-                    tracing::warn!(error = %e, "e-mail round failed; will retry");
-                    report(Err(e.to_string()));
-                }
-            }
-        }
+        let none: Option<broadcast::Receiver<()>> = None;
+        crate::background::rounds("mail", every, none, stop, report, || self.round()).await;
     }
 }

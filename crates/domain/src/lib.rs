@@ -19,6 +19,7 @@ pub mod payments;
 pub mod percent;
 pub mod ports;
 mod text;
+pub mod webhooks;
 
 pub use error::{DomainError, FieldError};
 pub use money::{Currency, Money, MoneyError};

@@ -30,6 +30,7 @@ use crate::error::{FieldProblem, Problem};
         (name = "orgs", description = "Organizations"),
         (name = "members", description = "Who belongs to an organization"),
         (name = "grants", description = "Per-object permissions"),
+        (name = "webhooks", description = "Outgoing webhooks (Standard Webhooks v1)"),
         (name = "audit", description = "Security audit log"),
         (name = "offers", description = "Quotes to clients"),
         (name = "contracts", description = "Agreements and instalment schedules"),

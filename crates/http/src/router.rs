@@ -14,7 +14,7 @@ use crate::openapi::ApiDoc;
 use crate::routes::{
     admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
     health_deps, invitations, members, metrics, notifications, offers, orgs, payments,
-    project_lists, project_parts, projects, schedules, users,
+    project_lists, project_parts, projects, schedules, users, webhooks,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -123,6 +123,17 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
             payments::paytabs_return_post
         ))
         .routes(routes!(payments::payment_result))
+        .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
+        .routes(routes!(
+            webhooks::get_endpoint,
+            webhooks::update_endpoint,
+            webhooks::delete_endpoint
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test_endpoint))
+        .routes(routes!(webhooks::list_messages))
+        .routes(routes!(webhooks::get_message))
+        .routes(routes!(webhooks::redeliver_message))
         .routes(routes!(admin::list_breakers))
         .routes(routes!(admin::reset_breaker));
     // The callback's own bound: a PayTabs IPN is a few kilobytes.

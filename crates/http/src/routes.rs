@@ -24,3 +24,4 @@ pub mod project_parts;
 pub mod projects;
 pub mod schedules;
 pub mod users;
+pub mod webhooks;

@@ -56,6 +56,8 @@ pub struct App {
     pub tasks: Arc<nestcms_app::background::TaskHealth>,
     /// Notifications, for each recipient's list.
     pub notifications: Arc<dyn nestcms_domain::notify::ports::NotificationStore>,
+    /// Outgoing webhooks.
+    pub webhooks: nestcms_app::webhooks::Webhooks,
     /// `GET /metrics`, when the operator configured a token for it.
     pub metrics: Option<Metrics>,
 }

@@ -18,9 +18,11 @@ use serde::{Deserialize, Serialize, Serializer};
 mod mail;
 mod ranges;
 mod telemetry;
+mod webhooks;
 
 pub use mail::MailSettings;
 pub use telemetry::TelemetrySettings;
+pub use webhooks::WebhookSettings;
 
 /// Deployment mode: production refuses to invent secrets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -220,6 +222,8 @@ pub struct Config {
     pub telemetry: TelemetrySettings,
     /// `[mail]`.
     pub mail: MailSettings,
+    /// `[webhooks]`.
+    pub webhooks: WebhookSettings,
 }
 
 /// Values given on the command line, applied over everything else.
@@ -280,6 +284,7 @@ impl Config {
         ranges::check(self)?;
         self.telemetry.check()?;
         self.mail.check(self.env == Environment::Production)?;
+        self.webhooks.check()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError("data_dir: expected a directory path".into()));
         }
@@ -344,6 +349,7 @@ impl Default for Config {
             cache: CacheSettings::default(),
             telemetry: TelemetrySettings::default(),
             mail: MailSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

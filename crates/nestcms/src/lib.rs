@@ -13,3 +13,4 @@ pub mod seed;
 pub mod sim;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

@@ -10,6 +10,7 @@ use nestcms_app::payments::Payments;
 use nestcms_auth::jwt::Signer;
 use nestcms_auth::password::Hasher;
 use nestcms_domain::payments::ports::EventOutbox;
+use nestcms_domain::webhooks::ports::WebhookTransport;
 use nestcms_http::{App, AppState, Application};
 use nestcms_store::{Store, redact_url};
 use secrecy::{ExposeSecret, SecretString};
@@ -33,6 +34,8 @@ pub struct Service {
     pub breakers: Arc<nestcms_resilience::Registry>,
     /// The SMTP mailer, when `mail.smtp_url` is set.
     pub mailer: Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>,
+    /// How webhooks are sent.
+    pub hooks: Arc<dyn WebhookTransport>,
 }
 
 /// The primary database URL: the configured one, or the SQLite file in the data directory.
@@ -67,6 +70,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let secrets = secrets::resolve(config)?;
     // A mail configuration it cannot use stops the start before anything listens.
     let mailer = mailer(&config.mail)?;
+    let hooks = crate::webhooks::transport(&config.webhooks)?;
     let breakers = Arc::new(nestcms_resilience::Registry::default());
     let store = Arc::new(connect_store(config, &breakers).await?);
     if config.database.auto_migrate {
@@ -142,6 +146,11 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         breakers: breakers.clone(),
         tasks: tasks.clone(),
         notifications: store.clone(),
+        webhooks: nestcms_app::webhooks::Webhooks::new(
+            identity.clone(),
+            store.clone(),
+            hooks.clone(),
+        ),
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),
@@ -173,6 +182,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         tasks,
         breakers,
         mailer,
+        hooks,
     })
 }
 
@@ -192,6 +202,7 @@ pub async fn run(
         service.tasks,
         &service.breakers,
         service.mailer,
+        service.hooks,
     );
     service
         .app
@@ -229,7 +240,16 @@ pub async fn worker(
     );
     tracing::info!("worker running");
     let mailer = mailer(&config.mail)?;
-    let background = spawn_background(&payments, &store, config, Arc::default(), &breakers, mailer);
+    let hooks = crate::webhooks::transport(&config.webhooks)?;
+    let background = spawn_background(
+        &payments,
+        &store,
+        config,
+        Arc::default(),
+        &breakers,
+        mailer,
+        hooks,
+    );
     shutdown.await;
     background.shutdown(config.server.shutdown_grace).await;
     store.close().await;
@@ -256,7 +276,7 @@ fn mailer(
 }
 
 /// The reconciler, the receipts consumer, the e-mail deliveries when `mail.smtp_url` is set,
-/// and the broker relay when `bus.url` is set, each under supervision.
+/// the webhook fan-out and sender, and the broker relay when `bus.url` is set, each under supervision.
 fn spawn_background(
     payments: &Payments,
     store: &Arc<Store>,
@@ -264,6 +284,7 @@ fn spawn_background(
     health: Arc<TaskHealth>,
     breakers: &Arc<nestcms_resilience::Registry>,
     mailer: Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>,
+    hooks: Arc<dyn WebhookTransport>,
 ) -> Supervisor {
     let mut supervisor = Supervisor::new(health);
     let (p, s) = (payments.clone(), store.clone());
@@ -298,6 +319,7 @@ fn spawn_background(
             })
         });
     }
+    crate::webhooks::spawn(&mut supervisor, store, payments, hooks, &config.webhooks);
     if let Some(url) = config.bus.url.clone() {
         tracing::info!("relaying payment events to the message broker");
         let (p, outbox) = (payments.clone(), store.clone() as Arc<dyn EventOutbox>);

@@ -5,7 +5,7 @@
 //! row lock, on SQLite it takes the database write lock up front, so neither backend can
 //! interleave two such transactions.
 
-mod audit;
+pub(crate) mod audit;
 mod grants;
 mod invitations;
 mod orgs;

@@ -9,6 +9,7 @@
 
 pub mod access;
 mod construction;
+mod consumers;
 mod content;
 pub mod error;
 pub mod files;
@@ -27,6 +28,7 @@ mod store;
 mod sums;
 mod system;
 pub mod time;
+mod webhooks;
 
 pub use error::StoreError;
 pub use pool::{Backend, Pool};

@@ -10,12 +10,8 @@ use uuid::Uuid;
 
 use crate::error::port_err;
 use crate::identity::unknown;
-use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
 use crate::time::Ts;
 use crate::{Store, with_pool};
-
-/// How far before the newest event handled a consumer looks again.
-const LOOKBACK: chrono::Duration = chrono::Duration::minutes(10);
 
 type Row = (
     Uuid,
@@ -38,33 +34,9 @@ impl NotificationStore for Store {
         consumer: &str,
         limit: u32,
     ) -> Result<Vec<PaymentEvent>, PortError> {
-        // From a while before the newest event handled: an event becomes visible when its
-        // transaction commits, milliseconds (at most a request deadline) after the time it
-        // carries, so one that commits late is still found, and the scan never walks the
-        // whole history.
-        let progress = "SELECT handled_to FROM consumer_progress WHERE consumer = $1";
-        let handled_to: Option<Ts> = with_pool!(self.primary(), |p| sqlx::query_scalar(progress)
-            .bind(consumer)
-            .fetch_optional(p)
-            .await)
-        .map_err(port_err)?;
-        let since = handled_to.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t.0 - LOOKBACK);
         // `->>` reads a JSON member on both backends (SQLite 3.38 and later).
-        let sql = format!(
-            "{SELECT_EVENT} WHERE e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid' AND e.created_at >= $3 \
-             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
-             ORDER BY e.created_at, e.id LIMIT $2"
-        );
-        let rows: Vec<EventRow> = with_pool!(self.primary(), |p| sqlx::query_as(
-            sqlx::AssertSqlSafe(sql.as_str())
-        )
-        .bind(consumer)
-        .bind(i64::from(limit))
-        .bind(Ts(since))
-        .fetch_all(p)
-        .await)
-        .map_err(port_err)?;
-        Ok(rows.into_iter().map(event_from_row).collect())
+        let paid = "e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid'";
+        crate::consumers::unhandled(self, consumer, paid, limit).await
     }
 
     async fn handled(
@@ -75,10 +47,7 @@ impl NotificationStore for Store {
     ) -> Result<(), PortError> {
         let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at, next_attempt_at) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
-        let mark = "INSERT INTO consumer_marks (consumer, event_id, done_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-        let progress = "INSERT INTO consumer_progress (consumer, handled_to) VALUES ($1, $2) \
-                        ON CONFLICT (consumer) DO UPDATE SET handled_to = CASE WHEN excluded.handled_to > consumer_progress.handled_to \
-                        THEN excluded.handled_to ELSE consumer_progress.handled_to END";
+        let (mark, progress) = (crate::consumers::MARK, crate::consumers::PROGRESS);
         let now = Utc::now();
         with_pool!(self.primary(), |p| async {
             let mut tx = p.begin().await?;

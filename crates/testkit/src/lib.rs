@@ -8,6 +8,7 @@
 
 pub mod amqp;
 pub mod smtp;
+pub mod webhooks;
 
 use std::path::Path;
 

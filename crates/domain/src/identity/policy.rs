@@ -43,6 +43,8 @@ pub enum Action {
     ViewAnalytics,
     /// Write and publish articles.
     PublishArticles,
+    /// Register webhook endpoints, see their messages, rotate secrets, redeliver.
+    ManageWebhooks,
 }
 
 impl Action {

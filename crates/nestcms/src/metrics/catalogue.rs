@@ -32,6 +32,10 @@ const COUNTERS: &[(&str, &str)] = &[
         "Connections closed at accept because the connection cap was reached.",
     ),
     (
+        "nestcms_webhook_attempts_total",
+        "Webhook delivery attempts, by outcome (delivered, retry, failed).",
+    ),
+    (
         "nestcms_rate_limited_total",
         "Requests refused with 429, by rate-limit policy.",
     ),

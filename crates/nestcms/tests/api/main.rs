@@ -31,3 +31,4 @@ mod ratelimits;
 mod resilience;
 mod secrets;
 mod story;
+mod webhooks;

@@ -1,0 +1,81 @@
+//! Starting outgoing webhooks: the HTTP transport `[webhooks]` describes, and the two
+//! background tasks (events into messages, messages to receivers).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use nestcms_app::background::Supervisor;
+use nestcms_app::payments::Payments;
+use nestcms_app::webhooks::delivery::{CONSUMER, Fanout, Sender};
+use nestcms_domain::webhooks::ports::WebhookTransport;
+use nestcms_store::Store;
+
+use crate::config::WebhookSettings;
+
+/// How often events recorded on other instances are looked for (those recorded here wake the
+/// fan-out at once).
+const FANOUT_EVERY: Duration = Duration::from_secs(2);
+
+/// How often due messages are looked for.
+const SEND_EVERY: Duration = Duration::from_secs(1);
+
+/// The transport `[webhooks]` describes.
+pub fn transport(s: &WebhookSettings) -> anyhow::Result<Arc<dyn WebhookTransport>> {
+    let t = nestcms_webhooks::HttpTransport::new(s.timeout, s.allow_private_networks)
+        .context("webhooks: building the HTTP client")?;
+    if s.allow_private_networks {
+        tracing::warn!(
+            "webhooks.allow_private_networks is on: endpoints may reach this host and its private network"
+        );
+    }
+    Ok(Arc::new(t))
+}
+
+/// Spawns the fan-out and the sender under `supervisor`.
+pub fn spawn(
+    supervisor: &mut Supervisor,
+    store: &Arc<Store>,
+    payments: &Payments,
+    transport: Arc<dyn WebhookTransport>,
+    s: &WebhookSettings,
+) {
+    let fanout = Fanout::new(store.clone(), store.clone());
+    let p = payments.clone();
+    supervisor.spawn(CONSUMER, move |stop| {
+        let (fanout, events) = (fanout.clone(), p.subscribe());
+        let report = stop.reporter();
+        Box::pin(async move {
+            nestcms_app::background::rounds(
+                CONSUMER,
+                FANOUT_EVERY,
+                Some(events),
+                stop.stopped(),
+                report,
+                || fanout.round(),
+            )
+            .await;
+            Ok(())
+        })
+    });
+    // A claim outlives the longest attempt.
+    let lease = s.timeout + Duration::from_secs(30);
+    let sender = Sender::new(store.clone(), transport, s.schedule(), lease);
+    supervisor.spawn("webhook-sender", move |stop| {
+        let sender = sender.clone();
+        let report = stop.reporter();
+        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
+        Box::pin(async move {
+            nestcms_app::background::rounds(
+                "webhook-sender",
+                SEND_EVERY,
+                none,
+                stop.stopped(),
+                report,
+                || sender.round(),
+            )
+            .await;
+            Ok(())
+        })
+    });
+}

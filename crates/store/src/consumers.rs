@@ -1,0 +1,59 @@
+//! What every event consumer (receipts, webhooks) shares in storage: finding the payment
+//! events it has not handled, and the mark and progress it writes in the same transaction as
+//! its effect.
+
+use chrono::{DateTime, Utc};
+use nestcms_domain::PortError;
+use nestcms_domain::payments::PaymentEvent;
+
+use crate::error::port_err;
+use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
+use crate::time::Ts;
+use crate::{Store, with_pool};
+
+/// How far before the newest event handled a consumer looks again.
+const LOOKBACK: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Marks an event handled by a consumer (`$1` consumer, `$2` event id, `$3` now).
+pub(crate) const MARK: &str = "INSERT INTO consumer_marks (consumer, event_id, done_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// Moves a consumer's progress forward, never back (`$1` consumer, `$2` the event's time).
+pub(crate) const PROGRESS: &str = "INSERT INTO consumer_progress (consumer, handled_to) VALUES ($1, $2) \
+     ON CONFLICT (consumer) DO UPDATE SET handled_to = CASE WHEN excluded.handled_to > consumer_progress.handled_to \
+     THEN excluded.handled_to ELSE consumer_progress.handled_to END";
+
+/// Up to `limit` events matching `filter` (SQL over `e`, written by this crate, never from
+/// input) that `consumer` has not marked, oldest first.
+pub(crate) async fn unhandled(
+    store: &Store,
+    consumer: &str,
+    filter: &str,
+    limit: u32,
+) -> Result<Vec<PaymentEvent>, PortError> {
+    // From a while before the newest event handled: an event becomes visible when its
+    // transaction commits, milliseconds (at most a request deadline) after the time it
+    // carries, so one that commits late is still found, and the scan never walks the
+    // whole history.
+    let progress = "SELECT handled_to FROM consumer_progress WHERE consumer = $1";
+    let handled_to: Option<Ts> = with_pool!(store.primary(), |p| sqlx::query_scalar(progress)
+        .bind(consumer)
+        .fetch_optional(p)
+        .await)
+    .map_err(port_err)?;
+    let since = handled_to.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t.0 - LOOKBACK);
+    let sql = format!(
+        "{SELECT_EVENT} WHERE {filter} AND e.created_at >= $3 \
+         AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
+         ORDER BY e.created_at, e.id LIMIT $2"
+    );
+    let rows: Vec<EventRow> = with_pool!(store.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(consumer)
+    .bind(i64::from(limit))
+    .bind(Ts(since))
+    .fetch_all(p)
+    .await)
+    .map_err(port_err)?;
+    Ok(rows.into_iter().map(event_from_row).collect())
+}
