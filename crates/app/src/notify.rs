@@ -3,16 +3,21 @@
 //! stopped and no event gives a message twice, even when several instances run the same
 //! consumer at once.
 
+mod reminders;
+
+pub use reminders::Reminders;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use nestcms_domain::PortError;
 use nestcms_domain::identity::UserId;
-use nestcms_domain::notify::ports::NotificationStore;
-use nestcms_domain::notify::{Notification, payment_receipt};
+use nestcms_domain::notify::ports::{Courier, CourierError, NotificationStore};
+use nestcms_domain::notify::{Available, Channel, Notification, payment_receipt};
 use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::payments::ports::PaymentRepository;
+use nestcms_domain::retry::RetrySchedule;
+use nestcms_domain::{DomainError, PortError};
 use tokio::sync::broadcast;
 
 /// The receipts consumer's name, as its marks record it.
@@ -26,21 +31,21 @@ const BATCH: u32 = 100;
 pub struct Receipts {
     store: Arc<dyn NotificationStore>,
     payments: Arc<dyn PaymentRepository>,
-    by_email: bool,
+    available: Available,
 }
 
 impl Receipts {
-    /// A consumer over these ports; its receipts are queued for e-mail when `by_email` (a
-    /// mailer is configured), else recorded on the log channel.
+    /// A consumer over these ports; each receipt is queued on every channel its recipient
+    /// asked for that is `available`, else recorded on the log channel.
     pub fn new(
         store: Arc<dyn NotificationStore>,
         payments: Arc<dyn PaymentRepository>,
-        by_email: bool,
+        available: Available,
     ) -> Self {
         Self {
             store,
             payments,
-            by_email,
+            available,
         }
     }
 
@@ -77,14 +82,13 @@ impl Receipts {
     async fn receipt(&self, e: &PaymentEvent) -> Result<(), PortError> {
         let out = match self.payments.payment_by_id(e.payment_id).await? {
             Some(p) => {
-                let language = self.store.language_of(p.client_id).await?;
-                vec![payment_receipt(
-                    &p,
-                    language,
-                    self.by_email,
-                    e.id.0,
-                    Utc::now(),
-                )]
+                let to = self.store.recipient(p.client_id).await?;
+                let now = Utc::now();
+                self.available
+                    .channels_for(&to)
+                    .into_iter()
+                    .map(|c| payment_receipt(&p, to.language, c, e.id.0, now))
+                    .collect()
             }
             None => {
                 // Only a deleted payment (its organization removed) has events left behind.
@@ -109,6 +113,72 @@ impl Receipts {
     }
 }
 
+/// Sets the channels a user is told on (`email`, `sms`; none leaves only the list read
+/// through the API). SMS needs a phone number on their account.
+pub async fn set_channels(
+    store: &dyn NotificationStore,
+    user: UserId,
+    names: &[String],
+) -> Result<Vec<Channel>, DomainError> {
+    let mut channels = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let field = format!("/channels/{i}");
+        let c = match Channel::parse(name) {
+            Some(c @ (Channel::Email | Channel::Sms)) => c,
+            _ => {
+                return Err(DomainError::invalid(
+                    field,
+                    "unknown_channel",
+                    "email or sms",
+                ));
+            }
+        };
+        if channels.contains(&c) {
+            return Err(DomainError::invalid(
+                field,
+                "duplicate",
+                "each channel once",
+            ));
+        }
+        channels.push(c);
+    }
+    if channels.contains(&Channel::Sms)
+        && !store.recipient(user).await.map_err(crate::port)?.has_phone
+    {
+        let i = channels
+            .iter()
+            .position(|c| *c == Channel::Sms)
+            .unwrap_or(0);
+        return Err(DomainError::invalid(
+            format!("/channels/{i}"),
+            "no_phone",
+            "add a phone number to your account to receive SMS",
+        ));
+    }
+    match store
+        .set_channels(user, &channels)
+        .await
+        .map_err(crate::port)?
+    {
+        true => Ok(channels),
+        false => Err(DomainError::NotFound("user")),
+    }
+}
+
+/// The channels a user asked for.
+pub async fn channels_of(
+    store: &dyn NotificationStore,
+    user: UserId,
+) -> Result<Vec<Channel>, DomainError> {
+    let r = store.recipient(user).await.map_err(crate::port)?;
+    let asked = [(r.email, Channel::Email), (r.sms, Channel::Sms)];
+    Ok(asked
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, c)| c)
+        .collect())
+}
+
 /// A user's notifications, newest first (at most `limit`).
 pub async fn notifications_of(
     store: &dyn NotificationStore,
@@ -118,71 +188,70 @@ pub async fn notifications_of(
     store.notifications_of(user, limit).await
 }
 
-/// How many times an e-mail is tried before it is given up, and the waits between tries.
-const RETRIES: [Duration; 5] = [
-    Duration::from_secs(60),
-    Duration::from_secs(5 * 60),
-    Duration::from_secs(30 * 60),
-    Duration::from_secs(2 * 3600),
-    Duration::from_secs(12 * 3600),
-];
-
-/// Sends queued e-mail notifications: each claimed for a lease longer than a send may take,
-/// so two instances never send the same one at once; one that the server refuses for good is
-/// marked failed, one it cannot take now is tried again later (1 min, 5 min, 30 min, 2 h,
-/// 12 h), then marked failed. A crash between the server's acceptance and the mark sends it
-/// again once its lease ends, with the same `Message-ID`, which mail systems recognise.
+/// Sends queued notifications of one channel (e-mail, SMS): each claimed for a lease longer
+/// than a send may take, so two instances never send the same one at once; one that is
+/// refused for good is marked failed, one that cannot be taken now is tried again on the
+/// schedule, then marked failed. A crash between the provider's acceptance and the mark sends
+/// it again once its lease ends, with the same id (the e-mail's `Message-ID`, the SMS
+/// provider's reference), which lets the other side recognise it.
 #[derive(Clone)]
 pub struct Deliveries {
     store: Arc<dyn NotificationStore>,
-    mailer: Arc<dyn nestcms_domain::notify::ports::Mailer>,
+    courier: Arc<dyn Courier>,
+    channel: Channel,
+    schedule: RetrySchedule,
     lease: Duration,
 }
 
 impl Deliveries {
-    /// Deliveries through `mailer`, each claimed for `lease`.
+    /// Deliveries of `channel` through `courier`, retried on `schedule`, each claimed for
+    /// `lease`.
     pub fn new(
         store: Arc<dyn NotificationStore>,
-        mailer: Arc<dyn nestcms_domain::notify::ports::Mailer>,
+        courier: Arc<dyn Courier>,
+        channel: Channel,
+        schedule: RetrySchedule,
         lease: Duration,
     ) -> Self {
         Self {
             store,
-            mailer,
+            courier,
+            channel,
+            schedule,
             lease,
         }
     }
 
     /// Sends what is due; returns how many went out.
     pub async fn round(&self) -> Result<usize, PortError> {
-        use nestcms_domain::notify::ports::MailError;
         let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(5));
         let mut sent = 0;
         // One at a time: each claim's lease covers one send, however many are due.
         for _ in 0..BATCH {
             let now = Utc::now();
-            let Some((mail, attempts)) = self.store.claim_mail(now, now + lease, 1).await?.pop()
-            else {
+            let claimed = self
+                .store
+                .claim_due(self.channel, now, now + lease, 1)
+                .await?;
+            let Some((mail, attempts)) = claimed.into_iter().next() else {
                 break;
             };
-            match self.mailer.send(&mail).await {
+            match self.courier.send(&mail).await {
                 Ok(()) => {
-                    self.store.mail_sent(mail.id, attempts, Utc::now()).await?;
+                    self.store.sent(mail.id, attempts, Utc::now()).await?;
                     sent += 1;
                 }
                 Err(e) => {
                     let wait = match &e {
-                        MailError::Refused(_) => None,
-                        MailError::Unavailable(_) => {
-                            RETRIES.get(attempts.saturating_sub(1) as usize).copied()
-                        }
+                        CourierError::Refused(_) => None,
+                        CourierError::Unavailable(_) => self.schedule.after(attempts, 0.0),
                     };
                     let retry_at = wait
                         .and_then(|w| chrono::Duration::from_std(w).ok())
                         .map(|w| Utc::now() + w);
-                    tracing::warn!(notification.id = %mail.id, attempts, error = %e, retry = retry_at.is_some(), "e-mail not sent");
+                    tracing::warn!(notification.id = %mail.id, channel = self.channel.as_str(), attempts, error = %e, retry = retry_at.is_some(), "notification not sent");
                     self.store
-                        .mail_failed(mail.id, attempts, retry_at, &e.to_string())
+                        .not_sent(mail.id, attempts, retry_at, &e.to_string())
                         .await?;
                 }
             }
@@ -198,6 +267,10 @@ impl Deliveries {
         report: impl Fn(Result<(), String>),
     ) {
         let none: Option<broadcast::Receiver<()>> = None;
-        crate::background::rounds("mail", every, none, stop, report, || self.round()).await;
+        let what = match self.channel {
+            Channel::Sms => "sms",
+            _ => "mail",
+        };
+        crate::background::rounds(what, every, none, stop, report, || self.round()).await;
     }
 }

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod payments;
 pub mod percent;
 pub mod ports;
+pub mod retry;
 mod text;
 pub mod webhooks;
 

@@ -8,6 +8,7 @@
 //! channel: recorded, and readable by its recipient through the API.
 
 pub mod ports;
+pub mod reminders;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -21,6 +22,10 @@ use crate::payments::Payment;
 pub enum Kind {
     /// A payment was received.
     PaymentReceipt,
+    /// An instalment falls due soon.
+    InstalmentDueSoon,
+    /// An instalment is overdue.
+    InstalmentOverdue,
 }
 
 impl Kind {
@@ -28,12 +33,91 @@ impl Kind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::PaymentReceipt => "payment_receipt",
+            Self::InstalmentDueSoon => "instalment_due_soon",
+            Self::InstalmentOverdue => "instalment_overdue",
         }
     }
 
     /// The kind a stored name stands for.
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "payment_receipt").then_some(Self::PaymentReceipt)
+        match s {
+            "payment_receipt" => Some(Self::PaymentReceipt),
+            "instalment_due_soon" => Some(Self::InstalmentDueSoon),
+            "instalment_overdue" => Some(Self::InstalmentOverdue),
+            _ => None,
+        }
+    }
+}
+
+/// How a message reaches its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// Recorded, and read through the API only.
+    Log,
+    /// E-mail.
+    Email,
+    /// A text message to their phone.
+    Sms,
+}
+
+impl Channel {
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Log => "log",
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// The channel a stored name stands for.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "log" => Some(Self::Log),
+            "email" => Some(Self::Email),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
+    }
+}
+
+/// How one person is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recipient {
+    /// Their language.
+    pub language: Language,
+    /// They asked for e-mail.
+    pub email: bool,
+    /// They asked for SMS and have a phone number.
+    pub sms: bool,
+    /// They have a phone number.
+    pub has_phone: bool,
+}
+
+/// Which channels are set up on this installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Available {
+    /// A mailer.
+    pub email: bool,
+    /// An SMS provider.
+    pub sms: bool,
+}
+
+impl Available {
+    /// The channels a message to `r` goes out on: each they asked for that is set up here,
+    /// else the log (so nothing said is ever lost).
+    pub fn channels_for(self, r: &Recipient) -> Vec<Channel> {
+        let mut out = Vec::new();
+        if self.email && r.email {
+            out.push(Channel::Email);
+        }
+        if self.sms && r.sms {
+            out.push(Channel::Sms);
+        }
+        if out.is_empty() {
+            out.push(Channel::Log);
+        }
+        out
     }
 }
 
@@ -48,7 +132,7 @@ pub struct Notification {
     pub org: Option<OrgId>,
     /// What it is about.
     pub kind: Kind,
-    /// `email` when a mailer is configured, else `log` (recorded and read through the API).
+    /// `email`, `sms`, or `log` (recorded and read through the API).
     pub channel: &'static str,
     /// Its language.
     pub language: Language,
@@ -65,11 +149,11 @@ pub struct Notification {
     pub at: DateTime<Utc>,
 }
 
-/// The receipt for a payment received, to its client; by e-mail when `by_email`.
+/// The receipt for a payment received, to its client, on `channel`.
 pub fn payment_receipt(
     p: &Payment,
     language: Language,
-    by_email: bool,
+    channel: Channel,
     source_event: Uuid,
     at: DateTime<Utc>,
 ) -> Notification {
@@ -99,11 +183,15 @@ pub fn payment_receipt(
         user: p.client_id,
         org: Some(p.org_id),
         kind: Kind::PaymentReceipt,
-        channel: if by_email { "email" } else { "log" },
+        channel: channel.as_str(),
         language,
         subject,
         body,
-        status: if by_email { "queued" } else { "recorded" },
+        status: if channel == Channel::Log {
+            "recorded"
+        } else {
+            "queued"
+        },
         source_event,
         at,
     }
@@ -140,6 +228,34 @@ mod tests {
     }
 
     #[test]
+    fn a_message_goes_on_each_channel_asked_for_and_set_up_else_to_the_log() {
+        let both = Recipient {
+            language: Language::Ar,
+            email: true,
+            sms: true,
+            has_phone: true,
+        };
+        let email_only = Available {
+            email: true,
+            sms: false,
+        };
+        assert_eq!(email_only.channels_for(&both), vec![Channel::Email]);
+        let all = Available {
+            email: true,
+            sms: true,
+        };
+        assert_eq!(all.channels_for(&both), vec![Channel::Email, Channel::Sms]);
+        let none = Recipient {
+            language: Language::En,
+            email: false,
+            sms: false,
+            has_phone: true,
+        };
+        assert_eq!(all.channels_for(&none), vec![Channel::Log]);
+        assert_eq!(Available::default().channels_for(&both), vec![Channel::Log]);
+    }
+
+    #[test]
     fn a_language_is_read_from_its_primary_subtag_in_any_case() {
         for (tag, want) in [
             ("en", Some(Language::En)),
@@ -159,7 +275,7 @@ mod tests {
         let p = payment();
         let event = Uuid::now_v7();
         for (language, word) in [(Language::En, "received"), (Language::Ar, "استلمنا")] {
-            let n = payment_receipt(&p, language, false, event, Utc::now());
+            let n = payment_receipt(&p, language, Channel::Log, event, Utc::now());
             assert_eq!(
                 (n.user, n.org, n.source_event),
                 (p.client_id, Some(p.org_id), event)

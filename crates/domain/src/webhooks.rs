@@ -8,7 +8,6 @@
 //! when an endpoint is switched off.
 
 pub mod ports;
-mod schedule;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -17,7 +16,7 @@ use uuid::Uuid;
 use crate::identity::OrgId;
 use crate::payments::{Payment, PaymentEvent};
 
-pub use schedule::RetrySchedule;
+pub use crate::retry::RetrySchedule;
 
 /// An endpoint's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

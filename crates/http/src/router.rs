@@ -45,6 +45,10 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(users::me))
         .routes(routes!(notifications::my_notifications))
         .routes(routes!(notifications::set_language))
+        .routes(routes!(
+            notifications::my_channels,
+            notifications::set_channels
+        ))
         .routes(routes!(users::change_password))
         .routes(routes!(users::mfa_begin))
         .routes(routes!(users::mfa_confirm))

@@ -1,4 +1,4 @@
-//! The domain's [`Mailer`] port over SMTP, with lettre.
+//! The domain's [`Courier`] port over SMTP, with lettre.
 //!
 //! Configured with one URL (`smtp://user:password@host:587?tls=required`, `smtps://…:465`, or
 //! plain `smtp://host:25` on a trusted network), a sender and a timeout. lettre's own timeout
@@ -11,7 +11,7 @@ use std::time::Duration;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use nestcms_domain::notify::ports::{Mail, MailError, Mailer};
+use nestcms_domain::notify::ports::{Courier, CourierError, Outgoing};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Sends through one SMTP server.
@@ -50,13 +50,13 @@ impl SmtpMailer {
 }
 
 #[async_trait::async_trait]
-impl Mailer for SmtpMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+impl Courier for SmtpMailer {
+    async fn send(&self, mail: &Outgoing) -> Result<(), CourierError> {
         let to = Mailbox::new(
             Some(mail.to_name.clone()),
             mail.to
                 .parse()
-                .map_err(|_| MailError::Refused("not an e-mail address".into()))?,
+                .map_err(|_| CourierError::Refused("not an e-mail address".into()))?,
         );
         // Base64 keeps Arabic text intact through any relay.
         let body = SinglePart::builder()
@@ -69,13 +69,13 @@ impl Mailer for SmtpMailer {
             .to(to)
             .subject(mail.subject.clone())
             .singlepart(body)
-            .map_err(|e| MailError::Refused(e.to_string()))?;
+            .map_err(|e| CourierError::Refused(e.to_string()))?;
         match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
-            Err(_) => Err(MailError::Unavailable(
+            Err(_) => Err(CourierError::Unavailable(
                 "the SMTP server did not finish in time".into(),
             )),
-            Ok(Err(e)) if e.is_permanent() => Err(MailError::Refused(e.to_string())),
-            Ok(Err(e)) => Err(MailError::Unavailable(e.to_string())),
+            Ok(Err(e)) if e.is_permanent() => Err(CourierError::Refused(e.to_string())),
+            Ok(Err(e)) => Err(CourierError::Unavailable(e.to_string())),
             Ok(Ok(_)) => Ok(()),
         }
     }

@@ -16,11 +16,15 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod mail;
+mod notifications;
 mod ranges;
+mod sms;
 mod telemetry;
 mod webhooks;
 
 pub use mail::MailSettings;
+pub use notifications::NotificationSettings;
+pub use sms::SmsSettings;
 pub use telemetry::TelemetrySettings;
 pub use webhooks::WebhookSettings;
 
@@ -222,6 +226,10 @@ pub struct Config {
     pub telemetry: TelemetrySettings,
     /// `[mail]`.
     pub mail: MailSettings,
+    /// `[sms]`.
+    pub sms: SmsSettings,
+    /// `[notifications]`.
+    pub notifications: NotificationSettings,
     /// `[webhooks]`.
     pub webhooks: WebhookSettings,
 }
@@ -285,6 +293,8 @@ impl Config {
         self.telemetry.check()?;
         self.mail.check(self.env == Environment::Production)?;
         self.webhooks.check()?;
+        self.sms.check(self.env == Environment::Production)?;
+        self.notifications.check()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError("data_dir: expected a directory path".into()));
         }
@@ -349,6 +359,8 @@ impl Default for Config {
             cache: CacheSettings::default(),
             telemetry: TelemetrySettings::default(),
             mail: MailSettings::default(),
+            sms: SmsSettings::default(),
+            notifications: NotificationSettings::default(),
             webhooks: WebhookSettings::default(),
         }
     }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod fds;
 pub mod gateway;
 pub mod metrics;
+pub mod notifications;
 pub mod secrets;
 pub mod seed;
 pub mod sim;

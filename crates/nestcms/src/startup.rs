@@ -16,6 +16,7 @@ use nestcms_store::{Store, redact_url};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Config;
+use crate::notifications::Couriers;
 use crate::secrets::{self, Secrets};
 
 /// A service ready to run: bound listener plus the resources to release afterwards.
@@ -32,8 +33,8 @@ pub struct Service {
     pub tasks: Arc<TaskHealth>,
     /// The circuit breakers.
     pub breakers: Arc<nestcms_resilience::Registry>,
-    /// The SMTP mailer, when `mail.smtp_url` is set.
-    pub mailer: Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>,
+    /// The e-mail and SMS couriers that are configured.
+    pub couriers: Couriers,
     /// How webhooks are sent.
     pub hooks: Arc<dyn WebhookTransport>,
 }
@@ -69,7 +70,7 @@ pub async fn connect_store(
 pub async fn build(config: &Config) -> anyhow::Result<Service> {
     let secrets = secrets::resolve(config)?;
     // A mail configuration it cannot use stops the start before anything listens.
-    let mailer = mailer(&config.mail)?;
+    let couriers = Couriers::from_config(config)?;
     let hooks = crate::webhooks::transport(&config.webhooks)?;
     let breakers = Arc::new(nestcms_resilience::Registry::default());
     let store = Arc::new(connect_store(config, &breakers).await?);
@@ -181,7 +182,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         payments,
         tasks,
         breakers,
-        mailer,
+        couriers,
         hooks,
     })
 }
@@ -201,7 +202,7 @@ pub async fn run(
         config,
         service.tasks,
         &service.breakers,
-        service.mailer,
+        service.couriers,
         service.hooks,
     );
     service
@@ -239,7 +240,7 @@ pub async fn worker(
         guard(gateway, &breakers, config.paytabs.timeout),
     );
     tracing::info!("worker running");
-    let mailer = mailer(&config.mail)?;
+    let couriers = Couriers::from_config(config)?;
     let hooks = crate::webhooks::transport(&config.webhooks)?;
     let background = spawn_background(
         &payments,
@@ -247,7 +248,7 @@ pub async fn worker(
         config,
         Arc::default(),
         &breakers,
-        mailer,
+        couriers,
         hooks,
     );
     shutdown.await;
@@ -257,33 +258,15 @@ pub async fn worker(
     Ok(())
 }
 
-/// How often the receipts consumer looks for payments paid on other instances (those paid
-/// here wake it at once).
-const RECEIPTS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// How often queued e-mail is looked for.
-const MAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The SMTP mailer `[mail]` describes, if any; a URL or sender it cannot use stops the start.
-fn mailer(
-    m: &crate::config::MailSettings,
-) -> anyhow::Result<Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>> {
-    let Some(url) = &m.smtp_url else {
-        return Ok(None);
-    };
-    let mailer = nestcms_mail::SmtpMailer::new(url, &m.from, m.timeout)?;
-    Ok(Some(Arc::new(mailer)))
-}
-
-/// The reconciler, the receipts consumer, the e-mail deliveries when `mail.smtp_url` is set,
-/// the webhook fan-out and sender, and the broker relay when `bus.url` is set, each under supervision.
+/// The reconciler, the receipts consumer, the e-mail and SMS senders when configured, the
+/// webhook fan-out and sender, and the broker relay when `bus.url` is set, each under supervision.
 fn spawn_background(
     payments: &Payments,
     store: &Arc<Store>,
     config: &Config,
     health: Arc<TaskHealth>,
     breakers: &Arc<nestcms_resilience::Registry>,
-    mailer: Option<Arc<dyn nestcms_domain::notify::ports::Mailer>>,
+    couriers: Couriers,
     hooks: Arc<dyn WebhookTransport>,
 ) -> Supervisor {
     let mut supervisor = Supervisor::new(health);
@@ -292,33 +275,7 @@ fn spawn_background(
     supervisor.spawn("reconciler", move |stop| {
         Box::pin(reconcile_loop(p.clone(), s.clone(), settings.clone(), stop))
     });
-    let receipts =
-        nestcms_app::notify::Receipts::new(store.clone(), store.clone(), mailer.is_some());
-    let p = payments.clone();
-    supervisor.spawn("receipts", move |stop| {
-        let (receipts, events) = (receipts.clone(), p.subscribe());
-        let report = stop.reporter();
-        Box::pin(async move {
-            receipts
-                .run(events, RECEIPTS_EVERY, stop.stopped(), report)
-                .await;
-            Ok(())
-        })
-    });
-    if let Some(mailer) = mailer {
-        tracing::info!("sending notifications by e-mail");
-        // A claim outlives the longest send.
-        let lease = config.mail.timeout + std::time::Duration::from_secs(30);
-        let deliveries = nestcms_app::notify::Deliveries::new(store.clone(), mailer, lease);
-        supervisor.spawn("mail", move |stop| {
-            let deliveries = deliveries.clone();
-            let report = stop.reporter();
-            Box::pin(async move {
-                deliveries.run(MAIL_EVERY, stop.stopped(), report).await;
-                Ok(())
-            })
-        });
-    }
+    crate::notifications::spawn(&mut supervisor, store, payments, couriers, config);
     crate::webhooks::spawn(&mut supervisor, store, payments, hooks, &config.webhooks);
     if let Some(url) = config.bus.url.clone() {
         tracing::info!("relaying payment events to the message broker");

@@ -1,10 +1,14 @@
 //! [`NotificationStore`] for [`Store`]: notifications and the consumers' marks, written together.
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
+use nestcms_domain::Money;
 use nestcms_domain::PortError;
+use nestcms_domain::construction::{ContractId, ContractStatus, Instalment};
 use nestcms_domain::identity::{OrgId, UserId};
-use nestcms_domain::notify::ports::{Mail, NotificationStore};
-use nestcms_domain::notify::{Kind, Language, Notification};
+use nestcms_domain::notify::ports::{NotificationStore, Outgoing};
+use nestcms_domain::notify::reminders::DueInstalment;
+use nestcms_domain::notify::{Channel, Kind, Language, Notification, Recipient};
 use nestcms_domain::payments::PaymentEvent;
 use uuid::Uuid;
 
@@ -27,6 +31,60 @@ type Row = (
     Ts,
 );
 
+impl Store {
+    /// Records notifications, and when a consumer made them its mark on the event, in one
+    /// transaction; returns how many are new.
+    async fn write_notifications(
+        &self,
+        out: &[Notification],
+        handled: Option<(&str, &PaymentEvent)>,
+    ) -> Result<u64, PortError> {
+        let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at, next_attempt_at) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
+        let (mark, progress) = (crate::consumers::MARK, crate::consumers::PROGRESS);
+        let now = Utc::now();
+        with_pool!(self.primary(), |p| async {
+            let mut tx = p.begin().await?;
+            let mut new = 0;
+            for n in out {
+                new += sqlx::query(insert)
+                    .bind(n.id)
+                    .bind(n.user.0)
+                    .bind(n.org.map(|o| o.0))
+                    .bind(n.kind.as_str())
+                    .bind(n.channel)
+                    .bind(n.language.as_str())
+                    .bind(&n.subject)
+                    .bind(&n.body)
+                    .bind(n.status)
+                    .bind(n.source_event)
+                    .bind(Ts(n.at))
+                    // E-mail and SMS are due at once; the log has nothing left to do.
+                    .bind((n.status == "queued").then_some(Ts(n.at)))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            if let Some((consumer, event)) = handled {
+                sqlx::query(mark)
+                    .bind(consumer)
+                    .bind(event.id.0)
+                    .bind(Ts(now))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(progress)
+                    .bind(consumer)
+                    .bind(Ts(event.at))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await.map(|()| new)
+        }
+        .await)
+        .map_err(port_err)
+    }
+}
+
 #[async_trait::async_trait]
 impl NotificationStore for Store {
     async fn paid_unhandled(
@@ -45,68 +103,117 @@ impl NotificationStore for Store {
         event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError> {
-        let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at, next_attempt_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
-        let (mark, progress) = (crate::consumers::MARK, crate::consumers::PROGRESS);
-        let now = Utc::now();
-        with_pool!(self.primary(), |p| async {
-            let mut tx = p.begin().await?;
-            for n in out {
-                sqlx::query(insert)
-                    .bind(n.id)
-                    .bind(n.user.0)
-                    .bind(n.org.map(|o| o.0))
-                    .bind(n.kind.as_str())
-                    .bind(n.channel)
-                    .bind(n.language.as_str())
-                    .bind(&n.subject)
-                    .bind(&n.body)
-                    .bind(n.status)
-                    .bind(n.source_event)
-                    .bind(Ts(n.at))
-                    // E-mail is due at once; other channels have nothing left to do.
-                    .bind((n.status == "queued").then_some(Ts(n.at)))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(mark)
-                .bind(consumer)
-                .bind(event.id.0)
-                .bind(Ts(now))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(progress)
-                .bind(consumer)
-                .bind(Ts(event.at))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        }
-        .await)
+        self.write_notifications(out, Some((consumer, event)))
+            .await
+            .map(|_| ())
+    }
+
+    async fn record(&self, out: &[Notification]) -> Result<u64, PortError> {
+        self.write_notifications(out, None).await
+    }
+
+    async fn instalments_due(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DueInstalment>, PortError> {
+        // Nothing is owed on a contract in review or declined by its client.
+        let sql = "SELECT k.org_id, k.id, k.title, k.status, k.client_id, k.currency, CAST(i.seq AS BIGINT), i.amount_minor, i.due_date \
+                   FROM instalments i JOIN contracts k ON k.id = i.contract_id \
+                   WHERE i.due_date >= $1 AND i.due_date <= $2 AND k.status NOT IN ('review', 'rejected_by_client') \
+                   ORDER BY i.due_date, k.id, i.seq";
+        type Row = (
+            Uuid,
+            Uuid,
+            String,
+            String,
+            Uuid,
+            String,
+            i64,
+            i64,
+            NaiveDate,
+        );
+        let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await)
+        .map_err(port_err)?;
+        rows.into_iter()
+            .map(
+                |(org, contract, title, status, client, currency, seq, minor, due)| {
+                    let currency = currency
+                        .parse()
+                        .map_err(|_| unknown("currency", &currency))?;
+                    Ok(DueInstalment {
+                        org: OrgId(org),
+                        contract: ContractId(contract),
+                        title,
+                        status: ContractStatus::parse(&status)
+                            .ok_or_else(|| unknown("contract status", &status))?,
+                        client: UserId(client),
+                        instalment: Instalment {
+                            seq: u32::try_from(seq)
+                                .map_err(|_| unknown("instalment", &seq.to_string()))?,
+                            amount: Money::from_minor(minor, currency),
+                            due_date: due,
+                        },
+                    })
+                },
+            )
+            .collect()
+    }
+
+    async fn recipient(&self, user: UserId) -> Result<Recipient, PortError> {
+        let sql = "SELECT language, notify_channels, phone IS NOT NULL FROM users WHERE id = $1";
+        let row: Option<(String, String, bool)> =
+            with_pool!(self.primary(), |p| sqlx::query_as(sql)
+                .bind(user.0)
+                .fetch_optional(p)
+                .await)
+            .map_err(port_err)?;
+        let Some((language, channels, phone)) = row else {
+            return Ok(Recipient {
+                language: Language::default(),
+                email: true,
+                sms: false,
+                has_phone: false,
+            });
+        };
+        let asked = |c: Channel| channels.split(',').any(|s| s == c.as_str());
+        Ok(Recipient {
+            language: Language::parse(&language).unwrap_or_default(),
+            email: asked(Channel::Email),
+            sms: phone && asked(Channel::Sms),
+            has_phone: phone,
+        })
+    }
+
+    async fn set_channels(&self, user: UserId, channels: &[Channel]) -> Result<bool, PortError> {
+        let list: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+        let sql = "UPDATE users SET notify_channels = $2 WHERE id = $1";
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(user.0)
+            .bind(list.join(","))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1))
         .map_err(port_err)
     }
 
-    async fn language_of(&self, user: UserId) -> Result<Language, PortError> {
-        let sql = "SELECT language FROM users WHERE id = $1";
-        let tag: Option<String> = with_pool!(self.primary(), |p| sqlx::query_scalar(sql)
-            .bind(user.0)
-            .fetch_optional(p)
-            .await)
-        .map_err(port_err)?;
-        Ok(tag.and_then(|t| Language::parse(&t)).unwrap_or_default())
-    }
-
-    async fn claim_mail(
+    async fn claim_due(
         &self,
+        channel: Channel,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<(Mail, u32)>, PortError> {
-        let due = "SELECT id, CAST(attempts AS BIGINT) FROM notifications WHERE status = 'queued' AND next_attempt_at <= $1 \
-                   ORDER BY next_attempt_at LIMIT $2";
+    ) -> Result<Vec<(Outgoing, u32)>, PortError> {
+        let due = "SELECT id, CAST(attempts AS BIGINT) FROM notifications WHERE status = 'queued' AND channel = $3 \
+                   AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2";
         let candidates: Vec<(Uuid, i64)> = with_pool!(self.primary(), |p| sqlx::query_as(due)
             .bind(Ts(now))
             .bind(i64::from(limit))
+            .bind(channel.as_str())
             .fetch_all(p)
             .await)
         .map_err(port_err)?;
@@ -114,7 +221,9 @@ impl NotificationStore for Store {
         // same one, one wins.
         let claim = "UPDATE notifications SET next_attempt_at = $3, attempts = attempts + 1 \
                      WHERE id = $1 AND status = 'queued' AND attempts = $2";
-        let load = "SELECT n.subject, n.body, n.language, u.email, u.full_name \
+        // The address is read when it is sent: a person who changed theirs since gets it there.
+        let load = "SELECT n.subject, n.body, n.language, \
+                    CASE WHEN n.channel = 'sms' THEN COALESCE(u.phone, '') ELSE u.email END, u.full_name \
                     FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1";
         let mut claimed = Vec::new();
         for (id, attempts) in candidates {
@@ -136,7 +245,7 @@ impl NotificationStore for Store {
                 .await)
             .map_err(port_err)?;
             if let Some((subject, body, language, to, to_name)) = row {
-                let mail = Mail {
+                let mail = Outgoing {
                     id,
                     to,
                     to_name,
@@ -151,7 +260,7 @@ impl NotificationStore for Store {
         Ok(claimed)
     }
 
-    async fn mail_sent(&self, id: Uuid, attempt: u32, at: DateTime<Utc>) -> Result<(), PortError> {
+    async fn sent(&self, id: Uuid, attempt: u32, at: DateTime<Utc>) -> Result<(), PortError> {
         // Only the claim that is still current may settle it (not one whose lease ran out).
         let sql = "UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL \
                    WHERE id = $1 AND status = 'queued' AND attempts = $3";
@@ -165,7 +274,7 @@ impl NotificationStore for Store {
         .map_err(port_err)
     }
 
-    async fn mail_failed(
+    async fn not_sent(
         &self,
         id: Uuid,
         attempt: u32,
@@ -217,7 +326,8 @@ fn notification(r: Row) -> Result<Notification, PortError> {
         user: UserId(user),
         org: org.map(OrgId),
         kind: Kind::parse(&kind).ok_or_else(|| unknown("notification kind", &kind))?,
-        channel: known(&channel, &["log", "email"]).ok_or_else(|| unknown("channel", &channel))?,
+        channel: known(&channel, &["log", "email", "sms"])
+            .ok_or_else(|| unknown("channel", &channel))?,
         language: Language::parse(&language).ok_or_else(|| unknown("language", &language))?,
         subject,
         body,

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use nestcms_domain::identity::Language;
 use nestcms_domain::notify::ports::NotificationStore;
-use nestcms_domain::notify::{Kind, Notification};
+use nestcms_domain::notify::{Channel, Kind, Notification};
 use nestcms_domain::payments::{PaymentEvent, PaymentId};
 use nestcms_testkit::TestDatabase;
 use uuid::Uuid;
@@ -43,29 +43,36 @@ async fn a_claim_that_lost_its_lease_cannot_settle_the_message() -> anyhow::Resu
         .await?;
 
     let lease = Duration::seconds(60);
-    let first = store.claim_mail(now, now + lease, 10).await?;
+    let first = store
+        .claim_due(Channel::Email, now, now + lease, 10)
+        .await?;
     assert_eq!(first.len(), 1);
     assert_eq!((first[0].0.id, first[0].1), (mail.id, 1));
     assert_eq!(first[0].0.to, "payer@claims.example");
     assert!(
-        store.claim_mail(now, now + lease, 10).await?.is_empty(),
+        store
+            .claim_due(Channel::Email, now, now + lease, 10)
+            .await?
+            .is_empty(),
         "claimed: invisible"
     );
 
     // The first sender stalls past its lease; another takes the message over.
     let later = now + Duration::seconds(61);
-    let second = store.claim_mail(later, later + lease, 10).await?;
+    let second = store
+        .claim_due(Channel::Email, later, later + lease, 10)
+        .await?;
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].1, 2);
-    store.mail_failed(mail.id, 1, None, "late failure").await?;
-    store.mail_sent(mail.id, 1, later).await?;
+    store.not_sent(mail.id, 1, None, "late failure").await?;
+    store.sent(mail.id, 1, later).await?;
     let status = |list: Vec<Notification>| list.first().map(|n| n.status);
     assert_eq!(
         status(store.notifications_of(user, 10).await?),
         Some("queued"),
         "the stale claim changed nothing"
     );
-    store.mail_sent(mail.id, 2, later).await?;
+    store.sent(mail.id, 2, later).await?;
     assert_eq!(
         status(store.notifications_of(user, 10).await?),
         Some("sent")
@@ -73,7 +80,7 @@ async fn a_claim_that_lost_its_lease_cannot_settle_the_message() -> anyhow::Resu
     let much_later = later + Duration::hours(1);
     assert!(
         store
-            .claim_mail(much_later, much_later + lease, 10)
+            .claim_due(Channel::Email, much_later, much_later + lease, 10)
             .await?
             .is_empty(),
         "sent: never again"

@@ -1,11 +1,14 @@
 //! Upgrading a database that already has paid payments: the receipts consumer's migration
 //! marks them handled, so the first run after an upgrade sends no receipt for any of them, and
-//! a payment paid afterwards still gets its own.
+//! a payment paid afterwards still gets its own. And the notifications written before channels
+//! existed survive the table's rebuild.
 
 use std::borrow::Cow;
 
 use chrono::Utc;
+use nestcms_domain::identity::{Language, UserId};
 use nestcms_domain::notify::ports::NotificationStore;
+use nestcms_domain::notify::{Kind, Notification};
 use nestcms_store::pool::Pool;
 use nestcms_store::time::Ts;
 use nestcms_store::{DbSettings, Store};
@@ -14,14 +17,14 @@ use secrecy::SecretString;
 use sqlx::migrate::Migrator;
 use uuid::Uuid;
 
-/// The migrations before notifications existed (version 18). sqlx's `Migrator` fields are
-/// public for its own macro; building a partial one is how a test stands at an older version.
-fn before_notifications(full: &Migrator) -> Migrator {
+/// The migrations before `version`. sqlx's `Migrator` fields are public for its own macro;
+/// building a partial one is how a test stands at an older version.
+fn before(full: &Migrator, version: i64) -> Migrator {
     Migrator {
         migrations: Cow::Owned(
             full.migrations
                 .iter()
-                .filter(|m| m.version < 18)
+                .filter(|m| m.version < version)
                 .cloned()
                 .collect(),
         ),
@@ -80,21 +83,71 @@ async fn paid_payment(pool: &Pool, n: u32) -> anyhow::Result<Uuid> {
     Ok(event)
 }
 
-#[tokio::test]
-async fn payments_paid_before_the_upgrade_get_no_receipt_and_later_ones_do() -> anyhow::Result<()> {
-    let db = TestDatabase::create().await?;
-    let store = Store::connect(
-        &SecretString::from(db.url().to_owned()),
-        &DbSettings::default(),
-        &nestcms_resilience::Registry::default(),
-    )
-    .await?;
-    let backend = store.backend();
-    let old = before_notifications(nestcms_store::migrate::migrator(backend));
+async fn at_version(store: &Store, version: i64) -> anyhow::Result<()> {
+    let old = before(nestcms_store::migrate::migrator(store.backend()), version);
     match store.primary() {
         Pool::Sqlite(p) => old.run(p).await?,
         Pool::Postgres(p) => old.run(p).await?,
     }
+    Ok(())
+}
+
+async fn connect(db: &TestDatabase) -> anyhow::Result<Store> {
+    Ok(Store::connect(
+        &SecretString::from(db.url().to_owned()),
+        &DbSettings::default(),
+        &nestcms_resilience::Registry::default(),
+    )
+    .await?)
+}
+
+#[tokio::test]
+async fn notifications_written_before_channels_existed_survive_the_upgrade() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let store = connect(&db).await?;
+    at_version(&store, 21).await?;
+    let event = paid_payment(store.primary(), 0).await?;
+    let e = store.paid_unhandled("receipts", 10).await?;
+    let e = e
+        .iter()
+        .find(|e| e.id.0 == event)
+        .ok_or_else(|| anyhow::anyhow!("no event"))?;
+    let user: Uuid = nestcms_store::with_pool!(store.primary(), |p| sqlx::query_scalar(
+        "SELECT id FROM users WHERE email = 'old0@upgrade.example'"
+    )
+    .fetch_one(p)
+    .await)?;
+    let note = |channel: &'static str| Notification {
+        id: Uuid::now_v7(),
+        user: UserId(user),
+        org: None,
+        kind: Kind::PaymentReceipt,
+        channel,
+        language: Language::Ar,
+        subject: "s".into(),
+        body: "b".into(),
+        status: "recorded",
+        source_event: event,
+        at: Utc::now(),
+    };
+    store.handled("receipts", e, &[note("log")]).await?;
+    store.migrate().await?;
+    let kept = store.notifications_of(UserId(user), 10).await?;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    // The same receipt may now go out on a second channel, once.
+    store
+        .handled("receipts", e, &[note("email"), note("email")])
+        .await?;
+    let now = store.notifications_of(UserId(user), 10).await?;
+    assert_eq!(now.len(), 2, "{now:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn payments_paid_before_the_upgrade_get_no_receipt_and_later_ones_do() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let store = connect(&db).await?;
+    at_version(&store, 18).await?;
     for n in 0..3 {
         paid_payment(store.primary(), n).await?;
     }

@@ -4,7 +4,7 @@ use crate::PortError;
 use crate::identity::UserId;
 use crate::payments::PaymentEvent;
 
-use super::Notification;
+use super::{Channel, Notification, Recipient};
 
 /// Notifications, and the consumers' marks on the events they handled.
 #[async_trait::async_trait]
@@ -24,18 +24,32 @@ pub trait NotificationStore: Send + Sync {
         event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError>;
-    /// The language a user's messages are written in (English for an unknown user).
-    async fn language_of(&self, user: UserId) -> Result<crate::identity::Language, PortError>;
-    /// Up to `limit` e-mails due at `now`, each claimed until `lease_until` (no other
-    /// instance takes it meanwhile), with the number of tries so far, this one included.
-    async fn claim_mail(
+    /// Records messages that answer no event (reminders); one already recorded under the same
+    /// key, recipient, kind and channel is kept as it was. Returns how many are new.
+    async fn record(&self, out: &[Notification]) -> Result<u64, PortError>;
+    /// The instalments due between `from` and `to` (inclusive) of contracts, with their
+    /// contract's title, status and client, in due order.
+    async fn instalments_due(
         &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<super::reminders::DueInstalment>, PortError>;
+    /// How a user is told: their language, and the channels they asked for that they can be
+    /// reached on (English and e-mail for an unknown user).
+    async fn recipient(&self, user: UserId) -> Result<Recipient, PortError>;
+    /// The channels a user asked for (`email`, `sms`); false for an unknown user.
+    async fn set_channels(&self, user: UserId, channels: &[Channel]) -> Result<bool, PortError>;
+    /// Up to `limit` messages of `channel` due at `now`, each claimed until `lease_until` (no other
+    /// instance takes it meanwhile), with the number of tries so far, this one included.
+    async fn claim_due(
+        &self,
+        channel: Channel,
         now: chrono::DateTime<chrono::Utc>,
         lease_until: chrono::DateTime<chrono::Utc>,
         limit: u32,
-    ) -> Result<Vec<(Mail, u32)>, PortError>;
-    /// The e-mail went out (on try `attempt`: a claim that lost its lease changes nothing).
-    async fn mail_sent(
+    ) -> Result<Vec<(Outgoing, u32)>, PortError>;
+    /// The message went out (on try `attempt`: a claim that lost its lease changes nothing).
+    async fn sent(
         &self,
         id: uuid::Uuid,
         attempt: u32,
@@ -43,7 +57,7 @@ pub trait NotificationStore: Send + Sync {
     ) -> Result<(), PortError>;
     /// It did not: tried again at `retry_at`, or never (`None`: failed for good); only the
     /// claim of try `attempt` may say so.
-    async fn mail_failed(
+    async fn not_sent(
         &self,
         id: uuid::Uuid,
         attempt: u32,
@@ -58,17 +72,17 @@ pub trait NotificationStore: Send + Sync {
     ) -> Result<Vec<Notification>, PortError>;
 }
 
-/// An e-mail to send for a notification.
+/// A notification to send on its channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mail {
+pub struct Outgoing {
     /// The notification's id: the message's `Message-ID`, so a message sent again after a
     /// crash is recognisably the same one.
     pub id: uuid::Uuid,
-    /// The recipient's address.
+    /// The recipient's address: an e-mail address, or an E.164 phone number for SMS.
     pub to: String,
     /// The recipient's name.
     pub to_name: String,
-    /// One line.
+    /// One line (e-mail only).
     pub subject: String,
     /// Plain text.
     pub body: String,
@@ -76,20 +90,20 @@ pub struct Mail {
     pub language: crate::identity::Language,
 }
 
-/// Why an e-mail was not sent.
+/// Why a message was not sent.
 #[derive(Debug, thiserror::Error)]
-pub enum MailError {
-    /// The server refused it for good (a 5xx answer, an invalid address): retrying is useless.
+pub enum CourierError {
+    /// Refused for good (an SMTP 5xx, an HTTP 4xx, an invalid address): retrying is useless.
     #[error("refused: {0}")]
     Refused(String),
-    /// The server could not be reached or answered "later" (4xx, a timeout).
+    /// Could not be reached or answered "later" (an SMTP 4xx, HTTP 429 or 5xx, a timeout).
     #[error("unavailable: {0}")]
     Unavailable(String),
 }
 
-/// Sends e-mail (SMTP in production).
+/// Sends messages on one channel: e-mail over SMTP, SMS through a provider's HTTP API.
 #[async_trait::async_trait]
-pub trait Mailer: Send + Sync {
+pub trait Courier: Send + Sync {
     /// Sends one message.
-    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+    async fn send(&self, mail: &Outgoing) -> Result<(), CourierError>;
 }

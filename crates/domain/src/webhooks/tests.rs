@@ -23,7 +23,7 @@ fn payment_events_map_to_the_types_endpoints_hear() {
 
 #[test]
 fn the_default_schedule_retries_for_more_than_three_days() {
-    let s = RetrySchedule::default();
+    let s = RetrySchedule::webhooks();
     assert_eq!(s.attempts(), 10);
     assert!(s.span() > Duration::from_secs(3 * 24 * 3600));
     // Jitter only ever lengthens a wait, by at most a tenth.

@@ -101,3 +101,48 @@ pub async fn set_language(
         language: language.as_str().to_owned(),
     }))
 }
+
+/// The channels the caller is told on.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelsBody {
+    /// `email` and/or `sms` (SMS needs a phone number on the account); empty: messages are
+    /// only listed here. Channels the installation has not set up fall back to the list.
+    channels: Vec<String>,
+}
+
+fn channels_body(list: &[nestcms_domain::notify::Channel]) -> ChannelsBody {
+    ChannelsBody {
+        channels: list.iter().map(|c| c.as_str().to_owned()).collect(),
+    }
+}
+
+/// The channels the caller's messages go out on.
+#[utoipa::path(get, path = "/api/v1/users/me/notification-channels", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, description = "The channels", body = ChannelsBody),
+    (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn my_channels(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+) -> Result<Json<ChannelsBody>, ApiError> {
+    let list = nestcms_app::notify::channels_of(state.notifications.as_ref(), who.user).await?;
+    Ok(Json(channels_body(&list)))
+}
+
+/// Chooses the channels the caller's messages go out on.
+#[utoipa::path(put, path = "/api/v1/users/me/notification-channels", tag = "users", security(("bearer" = [])), request_body = ChannelsBody, responses(
+    (status = 200, description = "Set", body = ChannelsBody),
+    (status = 400, description = "Unknown or repeated channel, or SMS without a phone number", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn set_channels(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiJson(body): ApiJson<ChannelsBody>,
+) -> Result<Json<ChannelsBody>, ApiError> {
+    let list =
+        nestcms_app::notify::set_channels(state.notifications.as_ref(), who.user, &body.channels)
+            .await?;
+    Ok(Json(channels_body(&list)))
+}

@@ -42,7 +42,8 @@ pub struct EndpointRequest {
     /// `https://…`; names that resolve to loopback, private or link-local addresses are
     /// refused unless the operator allows them.
     url: Option<String>,
-    /// A note for people.
+    /// A note for people (at most 500 characters).
+    #[serde(default, deserialize_with = "crate::limits::opt_max::<500, _>")]
     description: Option<String>,
     /// The types it hears (`payment.paid`, `payment.failed`, `payment.cancelled`,
     /// `payment.held`, `refund.succeeded`, `refund.failed`); empty or absent for all.

@@ -7,6 +7,7 @@ use nestcms_domain::webhooks::RetrySchedule;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::notifications::{Waits, check_waits, schedule_or};
 
 /// `[webhooks]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -21,7 +22,7 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// The waits between attempts, e.g. `["5s", "5m", "30m"]`; absent for the default
     /// (5 s up to 24 h, ten attempts over about 75 hours).
-    pub retry_schedule: Option<Vec<humantime_serde::Serde<Duration>>>,
+    pub retry_schedule: Waits,
 }
 
 impl Default for WebhookSettings {
@@ -42,20 +43,11 @@ impl WebhookSettings {
                 "webhooks.timeout: must be between 1s and 60s".to_owned(),
             ));
         }
-        if self.retry_schedule.as_ref().is_some_and(Vec::is_empty) {
-            return Err(ConfigError(
-                "webhooks.retry_schedule: give at least one wait, or leave it out for the default"
-                    .to_owned(),
-            ));
-        }
-        Ok(())
+        check_waits(&self.retry_schedule, "webhooks.retry_schedule")
     }
 
     /// The schedule in force.
     pub fn schedule(&self) -> RetrySchedule {
-        self.retry_schedule
-            .as_ref()
-            .and_then(|w| RetrySchedule::new(w.iter().map(|d| **d).collect()))
-            .unwrap_or_default()
+        schedule_or(&self.retry_schedule, RetrySchedule::webhooks)
     }
 }

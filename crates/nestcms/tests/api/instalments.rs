@@ -10,6 +10,16 @@ use crate::payments::{Shop, ok, press, shop, wait_for};
 /// A contract of three KWD instalments (the first due yesterday), approved by the client;
 /// returns its path and id.
 async fn approved_contract(app: &TestApp, s: &Shop) -> anyhow::Result<(String, String)> {
+    approved_contract_due(app, s, [-1, 30, 60]).await
+}
+
+/// A contract of three KWD instalments of 150.000, due that many days from today, approved
+/// by the client; returns its path and id.
+pub(crate) async fn approved_contract_due(
+    app: &TestApp,
+    s: &Shop,
+    days: [i64; 3],
+) -> anyhow::Result<(String, String)> {
     let base = format!("/api/v1/orgs/{}", s.org);
     let today = chrono::Utc::now().date_naive();
     let valid = (today + chrono::Duration::days(10)).to_string();
@@ -29,9 +39,9 @@ async fn approved_contract(app: &TestApp, s: &Shop) -> anyhow::Result<(String, S
     let k = format!("{base}/contracts/{id}");
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
     let three = json!([
-        { "amount": "150.000", "due_date": day(-1) },
-        { "amount": "150.000", "due_date": day(30) },
-        { "amount": "150.000", "due_date": day(60) },
+        { "amount": "150.000", "due_date": day(days[0]) },
+        { "amount": "150.000", "due_date": day(days[1]) },
+        { "amount": "150.000", "due_date": day(days[2]) },
     ]);
     let res = app
         .client
@@ -72,7 +82,7 @@ async fn standing(app: &TestApp, s: &Shop, k: &str) -> anyhow::Result<Vec<(Strin
 }
 
 /// A payment for instalment `seq` of the contract, created by the owner; returns its path.
-async fn pay_instalment(
+pub(crate) async fn pay_instalment(
     app: &TestApp,
     s: &Shop,
     contract: &str,

@@ -1,6 +1,7 @@
-//! How long a message is retried: the waits between attempts, with jitter, so a receiver that
-//! is down for a weekend still gets every message, and thousands of messages failed at once
-//! do not all come back in the same second.
+//! How long something sent to another system (a webhook, an e-mail, a text) is retried: the
+//! waits between attempts, with jitter, so a receiver that is down for a weekend still gets
+//! every message, and thousands of messages failed at once do not all come back in the same
+//! second.
 
 use std::time::Duration;
 
@@ -8,10 +9,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule(Vec<Duration>);
 
-impl Default for RetrySchedule {
-    /// Standard Webhooks' example schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h,
-    /// 24 h — ten attempts over about 75 hours, more than three days even before jitter.
-    fn default() -> Self {
+impl RetrySchedule {
+    /// For webhooks, Standard Webhooks' example schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+    /// 14 h, 20 h, 24 h — ten attempts over about 75 hours, more than three days even before
+    /// jitter.
+    pub fn webhooks() -> Self {
         let m = |n: u64| Duration::from_secs(n * 60);
         Self(vec![
             Duration::from_secs(5),
@@ -25,9 +27,14 @@ impl Default for RetrySchedule {
             m(1440),
         ])
     }
-}
 
-impl RetrySchedule {
+    /// For e-mail and SMS: 1 min, 5 min, 30 min, 2 h, 12 h — six tries over about 15 hours
+    /// (a message a day late is worth less than one that says it failed).
+    pub fn notifications() -> Self {
+        let m = |n: u64| Duration::from_secs(n * 60);
+        Self(vec![m(1), m(5), m(30), m(120), m(720)])
+    }
+
     /// A schedule of these waits (at least one).
     pub fn new(waits: Vec<Duration>) -> Option<Self> {
         (!waits.is_empty()).then_some(Self(waits))

@@ -1,0 +1,133 @@
+//! Starting notifications: the couriers `[mail]` and `[sms]` describe, and the background
+//! tasks (receipts and instalment reminders into messages, messages out on each channel).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use nestcms_app::background::Supervisor;
+use nestcms_app::notify::{Deliveries, Receipts, Reminders};
+use nestcms_app::payments::Payments;
+use nestcms_domain::notify::ports::Courier;
+use nestcms_domain::notify::reminders::ReminderPolicy;
+use nestcms_domain::notify::{Available, Channel};
+use nestcms_store::Store;
+
+use crate::config::Config;
+
+/// How often the receipts consumer looks for payments paid on other instances (those paid
+/// here wake it at once).
+const RECEIPTS_EVERY: Duration = Duration::from_secs(2);
+
+/// How often reminders are looked for (each is sent once whatever the round).
+const REMINDERS_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// How often queued e-mail and SMS are looked for.
+const SEND_EVERY: Duration = Duration::from_secs(1);
+
+/// The couriers this installation has.
+#[derive(Clone, Default)]
+pub struct Couriers {
+    /// SMTP, when `mail.smtp_url` is set.
+    pub mail: Option<Arc<dyn Courier>>,
+    /// The SMS provider, when `sms.url` is set.
+    pub sms: Option<Arc<dyn Courier>>,
+}
+
+impl Couriers {
+    /// The couriers the configuration describes; a URL or sender they cannot use stops the
+    /// start.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let mail: Option<Arc<dyn Courier>> = match &config.mail.smtp_url {
+            Some(url) => Some(Arc::new(nestcms_mail::SmtpMailer::new(
+                url,
+                &config.mail.from,
+                config.mail.timeout,
+            )?)),
+            None => None,
+        };
+        let s = &config.sms;
+        let sms: Option<Arc<dyn Courier>> = match &s.url {
+            Some(url) => Some(Arc::new(
+                nestcms_sms::HttpSms::new(url, s.token.clone(), &s.from, s.timeout)
+                    .map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        };
+        Ok(Self { mail, sms })
+    }
+
+    fn available(&self) -> Available {
+        Available {
+            email: self.mail.is_some(),
+            sms: self.sms.is_some(),
+        }
+    }
+}
+
+/// Spawns the receipts consumer and a sender per configured channel under `supervisor`.
+pub fn spawn(
+    supervisor: &mut Supervisor,
+    store: &Arc<Store>,
+    payments: &Payments,
+    couriers: Couriers,
+    config: &Config,
+) {
+    let receipts = Receipts::new(store.clone(), store.clone(), couriers.available());
+    let p = payments.clone();
+    supervisor.spawn("receipts", move |stop| {
+        let (receipts, events) = (receipts.clone(), p.subscribe());
+        let report = stop.reporter();
+        Box::pin(async move {
+            receipts
+                .run(events, RECEIPTS_EVERY, stop.stopped(), report)
+                .await;
+            Ok(())
+        })
+    });
+    let n = &config.notifications;
+    let policy = ReminderPolicy {
+        due_soon_days: n.due_soon_days,
+        overdue_days: n.overdue_days.clone(),
+    };
+    let reminders = Reminders::new(store.clone(), store.clone(), policy, couriers.available());
+    supervisor.spawn("reminders", move |stop| {
+        let reminders = reminders.clone();
+        let report = stop.reporter();
+        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
+        Box::pin(async move {
+            nestcms_app::background::rounds(
+                "reminders",
+                REMINDERS_EVERY,
+                none,
+                stop.stopped(),
+                report,
+                || reminders.round(Utc::now().date_naive()),
+            )
+            .await;
+            Ok(())
+        })
+    });
+    let schedule = config.notifications.schedule();
+    let channels = [
+        (couriers.mail, Channel::Email, "mail", config.mail.timeout),
+        (couriers.sms, Channel::Sms, "sms", config.sms.timeout),
+    ];
+    for (courier, channel, task, timeout) in channels {
+        let Some(courier) = courier else {
+            continue;
+        };
+        tracing::info!(channel = channel.as_str(), "sending notifications");
+        // A claim outlives the longest send.
+        let lease = timeout + Duration::from_secs(30);
+        let deliveries = Deliveries::new(store.clone(), courier, channel, schedule.clone(), lease);
+        supervisor.spawn(task, move |stop| {
+            let deliveries = deliveries.clone();
+            let report = stop.reporter();
+            Box::pin(async move {
+                deliveries.run(SEND_EVERY, stop.stopped(), report).await;
+                Ok(())
+            })
+        });
+    }
+}
