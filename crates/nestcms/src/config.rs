@@ -232,6 +232,23 @@ pub struct Config {
     pub notifications: NotificationSettings,
     /// `[webhooks]`.
     pub webhooks: WebhookSettings,
+    /// `[background]`.
+    pub background: BackgroundSettings,
+}
+
+/// `[background]`: where the background work (reconciler, consumers, senders, relay) runs.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackgroundSettings {
+    /// Whether `serve` runs it too (the default). Set false on web instances when
+    /// `nestcms worker` runs it instead; every instance may run it at once safely.
+    pub in_serve: bool,
+}
+
+impl Default for BackgroundSettings {
+    fn default() -> Self {
+        Self { in_serve: true }
+    }
 }
 
 /// Values given on the command line, applied over everything else.
@@ -362,6 +379,7 @@ impl Default for Config {
             sms: SmsSettings::default(),
             notifications: NotificationSettings::default(),
             webhooks: WebhookSettings::default(),
+            background: BackgroundSettings::default(),
         }
     }
 }

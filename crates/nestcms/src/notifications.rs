@@ -15,6 +15,10 @@ use nestcms_store::Store;
 
 use crate::config::Config;
 
+/// How much longer than the longest attempt (at most twice as long) a claim of a message
+/// lasts; after a crash, another instance takes the message over once it ends.
+pub(crate) const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
 /// How often the receipts consumer looks for payments paid on other instances (those paid
 /// here wake it at once).
 const RECEIPTS_EVERY: Duration = Duration::from_secs(2);
@@ -119,7 +123,7 @@ pub fn spawn(
         };
         tracing::info!(channel = channel.as_str(), "sending notifications");
         // A claim outlives the longest send.
-        let lease = timeout + Duration::from_secs(30);
+        let lease = timeout + LEASE_MARGIN.min(timeout);
         let deliveries = Deliveries::new(store.clone(), courier, channel, schedule.clone(), lease);
         supervisor.spawn(task, move |stop| {
             let deliveries = deliveries.clone();

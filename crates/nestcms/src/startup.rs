@@ -196,15 +196,20 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
-    let background = spawn_background(
-        &service.payments,
-        &service.store,
-        config,
-        service.tasks,
-        &service.breakers,
-        service.couriers,
-        service.hooks,
-    );
+    let background = if config.background.in_serve {
+        spawn_background(
+            &service.payments,
+            &service.store,
+            config,
+            service.tasks,
+            &service.breakers,
+            service.couriers,
+            service.hooks,
+        )
+    } else {
+        tracing::info!("background work left to `nestcms worker` (background.in_serve = false)");
+        Supervisor::new(service.tasks)
+    };
     service
         .app
         .run_until_stopped(shutdown, config.server.shutdown_grace)

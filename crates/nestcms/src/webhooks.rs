@@ -12,6 +12,7 @@ use nestcms_domain::webhooks::ports::WebhookTransport;
 use nestcms_store::Store;
 
 use crate::config::WebhookSettings;
+use crate::notifications::LEASE_MARGIN;
 
 /// How often events recorded on other instances are looked for (those recorded here wake the
 /// fan-out at once).
@@ -59,7 +60,7 @@ pub fn spawn(
         })
     });
     // A claim outlives the longest attempt.
-    let lease = s.timeout + Duration::from_secs(30);
+    let lease = s.timeout + LEASE_MARGIN.min(s.timeout);
     let sender = Sender::new(store.clone(), transport, s.schedule(), lease);
     supervisor.spawn("webhook-sender", move |stop| {
         let sender = sender.clone();

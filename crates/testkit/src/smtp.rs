@@ -3,7 +3,7 @@
 //! a test can count and read what was sent. `fail_next(n)` answers the next `n` messages with
 //! a temporary failure (451) instead.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -15,6 +15,7 @@ pub struct SmtpSink {
     pub url: String,
     messages: Arc<Mutex<Vec<String>>>,
     failing: Arc<AtomicU32>,
+    slow_ms: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -25,12 +26,17 @@ impl SmtpSink {
         let url = format!("smtp://{}", listener.local_addr()?);
         let messages = Arc::new(Mutex::new(Vec::new()));
         let failing = Arc::new(AtomicU32::new(0));
-        let (m, f) = (Arc::clone(&messages), Arc::clone(&failing));
+        let slow_ms = Arc::new(AtomicU64::new(0));
+        let (m, f, w) = (
+            Arc::clone(&messages),
+            Arc::clone(&failing),
+            Arc::clone(&slow_ms),
+        );
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (m, f) = (Arc::clone(&m), Arc::clone(&f));
+                let (m, f, w) = (Arc::clone(&m), Arc::clone(&f), Arc::clone(&w));
                 tokio::spawn(async move {
-                    let _ = session(socket, &m, &f).await;
+                    let _ = session(socket, &m, &f, &w).await;
                 });
             }
         });
@@ -38,6 +44,7 @@ impl SmtpSink {
             url,
             messages,
             failing,
+            slow_ms,
             task,
         })
     }
@@ -48,6 +55,13 @@ impl SmtpSink {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Keeps each accepted message, then waits this long before saying so (a slow server: a
+    /// sender that dies meanwhile never learns it was accepted).
+    pub fn answer_after(&self, wait: std::time::Duration) {
+        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        self.slow_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Answers the next `n` messages "451 try again later".
@@ -66,6 +80,7 @@ async fn session(
     socket: tokio::net::TcpStream,
     messages: &Mutex<Vec<String>>,
     failing: &AtomicU32,
+    slow_ms: &AtomicU64,
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -103,6 +118,8 @@ async fn session(
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .push(raw);
+                    let wait = slow_ms.load(Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                     b"250 queued\r\n"
                 }
             }

@@ -30,6 +30,7 @@ pub struct Received {
 struct Script {
     next: VecDeque<u16>,
     otherwise: Option<u16>,
+    slow: std::time::Duration,
     received: Vec<Received>,
 }
 
@@ -68,6 +69,12 @@ impl Receiver {
         self.lock().otherwise = Some(status);
     }
 
+    /// Keeps each request, then waits this long before answering (a slow receiver: a sender
+    /// that dies meanwhile never learns the answer).
+    pub fn answer_after(&self, wait: std::time::Duration) {
+        self.lock().slow = wait;
+    }
+
     /// Every request so far.
     pub fn received(&self) -> Vec<Received> {
         self.lock().received.clone()
@@ -100,15 +107,19 @@ async fn receive(State(script): State<Shared>, headers: HeaderMap, body: Bytes) 
             .unwrap_or_default()
             .to_owned()
     };
-    let mut s = script.lock().unwrap_or_else(PoisonError::into_inner);
-    let status = s.next.pop_front().or(s.otherwise).unwrap_or(204);
-    s.received.push(Received {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        headers: headers.clone(),
-        body,
-        status,
-    });
+    let (status, wait) = {
+        let mut s = script.lock().unwrap_or_else(PoisonError::into_inner);
+        let status = s.next.pop_front().or(s.otherwise).unwrap_or(204);
+        s.received.push(Received {
+            id: header("webhook-id"),
+            timestamp: header("webhook-timestamp"),
+            signature: header("webhook-signature"),
+            headers: headers.clone(),
+            body,
+            status,
+        });
+        (status, s.slow)
+    };
+    tokio::time::sleep(wait).await;
     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }

@@ -1,6 +1,8 @@
 //! Running `nestcms` as an operator would: a clean environment, a server on a free port.
 
 use std::io::{BufRead, BufReader};
+
+use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -105,5 +107,64 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The API of a running server, as a client calls it.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub server: Server,
+}
+
+impl Api {
+    /// POSTs `body` (with a bearer token and a `traceparent` when given); the answer's JSON,
+    /// or an error naming the path and status.
+    pub async fn call(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: &Value,
+        traceparent: Option<&str>,
+    ) -> anyhow::Result<Value> {
+        let mut req = self.http.post(self.server.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(tp) = traceparent {
+            req = req.header("traceparent", tp);
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        anyhow::ensure!(status.is_success(), "{path}: {status} {body}");
+        Ok(body)
+    }
+
+    /// Registers and signs in; returns (user id, access token).
+    pub async fn user(&self, email: &str) -> anyhow::Result<(String, String)> {
+        let password = "correct horse battery staple";
+        let user = self
+            .call(
+                None,
+                "/api/v1/auth/register",
+                &json!({ "email": email, "password": password, "full_name": "Trace Person" }),
+                None,
+            )
+            .await?;
+        let tokens = self
+            .call(
+                None,
+                "/api/v1/auth/login",
+                &json!({ "email": email, "password": password }),
+                None,
+            )
+            .await?;
+        Ok((
+            user["id"].as_str().unwrap_or_default().to_owned(),
+            tokens["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        ))
     }
 }

@@ -11,9 +11,9 @@ use futures::StreamExt;
 use lapin::types::AMQPValue;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{Server, nestcms};
+use crate::support::{Api, Server, nestcms};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
@@ -67,61 +67,6 @@ async fn receiver() -> anyhow::Result<(String, Arc<Mutex<Vec<Exported>>>)> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-struct Api {
-    http: reqwest::Client,
-    server: Server,
-}
-
-impl Api {
-    async fn call(
-        &self,
-        token: Option<&str>,
-        path: &str,
-        body: &Value,
-        traceparent: Option<&str>,
-    ) -> anyhow::Result<Value> {
-        let mut req = self.http.post(self.server.url(path)).json(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(tp) = traceparent {
-            req = req.header("traceparent", tp);
-        }
-        let res = req.send().await?;
-        let status = res.status();
-        let body: Value = res.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "{path}: {status} {body}");
-        Ok(body)
-    }
-
-    async fn user(&self, email: &str) -> anyhow::Result<(String, String)> {
-        let password = "correct horse battery staple";
-        let user = self
-            .call(
-                None,
-                "/api/v1/auth/register",
-                &json!({ "email": email, "password": password, "full_name": "Trace Person" }),
-                None,
-            )
-            .await?;
-        let tokens = self
-            .call(
-                None,
-                "/api/v1/auth/login",
-                &json!({ "email": email, "password": password }),
-                None,
-            )
-            .await?;
-        Ok((
-            user["id"].as_str().unwrap_or_default().to_owned(),
-            tokens["access_token"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ))
-    }
 }
 
 #[tokio::test]
