@@ -12,6 +12,7 @@ pub mod identity;
 pub mod notify;
 mod paging;
 pub mod payments;
+pub mod sagas;
 pub mod webhooks;
 
 pub use caller::{Caller, caller};

@@ -19,6 +19,7 @@ pub mod payments;
 pub mod percent;
 pub mod ports;
 pub mod retry;
+pub mod sagas;
 mod text;
 pub mod webhooks;
 

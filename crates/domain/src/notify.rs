@@ -8,6 +8,7 @@
 //! channel: recorded, and readable by its recipient through the API.
 
 pub mod ports;
+pub mod refunds;
 pub mod reminders;
 
 use chrono::{DateTime, Utc};
@@ -26,6 +27,10 @@ pub enum Kind {
     InstalmentDueSoon,
     /// An instalment is overdue.
     InstalmentOverdue,
+    /// A refund was issued.
+    RefundIssued,
+    /// The gateway refused a refund (to the firm's staff).
+    RefundFailed,
 }
 
 impl Kind {
@@ -35,6 +40,8 @@ impl Kind {
             Self::PaymentReceipt => "payment_receipt",
             Self::InstalmentDueSoon => "instalment_due_soon",
             Self::InstalmentOverdue => "instalment_overdue",
+            Self::RefundIssued => "refund_issued",
+            Self::RefundFailed => "refund_failed",
         }
     }
 
@@ -44,6 +51,8 @@ impl Kind {
             "payment_receipt" => Some(Self::PaymentReceipt),
             "instalment_due_soon" => Some(Self::InstalmentDueSoon),
             "instalment_overdue" => Some(Self::InstalmentOverdue),
+            "refund_issued" => Some(Self::RefundIssued),
+            "refund_failed" => Some(Self::RefundFailed),
             _ => None,
         }
     }
@@ -149,6 +158,36 @@ pub struct Notification {
     pub at: DateTime<Utc>,
 }
 
+impl Notification {
+    /// A message to `(user, org)`, queued on `channel` (recorded at once on the log), made
+    /// from `source` (an event, or a reminder's key) at its time.
+    pub fn compose(
+        (user, org): (UserId, Option<OrgId>),
+        kind: Kind,
+        (subject, body): (String, String),
+        (language, channel): (Language, Channel),
+        (source_event, at): (Uuid, DateTime<Utc>),
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            user,
+            org,
+            kind,
+            channel: channel.as_str(),
+            language,
+            subject,
+            body,
+            status: if channel == Channel::Log {
+                "recorded"
+            } else {
+                "queued"
+            },
+            source_event,
+            at,
+        }
+    }
+}
+
 /// The receipt for a payment received, to its client, on `channel`.
 pub fn payment_receipt(
     p: &Payment,
@@ -178,23 +217,14 @@ pub fn payment_receipt(
             ),
         ),
     };
-    Notification {
-        id: Uuid::now_v7(),
-        user: p.client_id,
-        org: Some(p.org_id),
-        kind: Kind::PaymentReceipt,
-        channel: channel.as_str(),
-        language,
-        subject,
-        body,
-        status: if channel == Channel::Log {
-            "recorded"
-        } else {
-            "queued"
-        },
-        source_event,
-        at,
-    }
+    let to = (p.client_id, Some(p.org_id));
+    Notification::compose(
+        to,
+        Kind::PaymentReceipt,
+        (subject, body),
+        (language, channel),
+        (source_event, at),
+    )
 }
 
 #[cfg(test)]

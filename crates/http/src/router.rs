@@ -14,7 +14,7 @@ use crate::openapi::ApiDoc;
 use crate::routes::{
     admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
     health_deps, invitations, members, metrics, notifications, offers, orgs, payments,
-    project_lists, project_parts, projects, schedules, users, webhooks,
+    project_lists, project_parts, projects, sagas, schedules, users, webhooks,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -122,6 +122,7 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::get_payment))
         .routes(routes!(payments::checkout))
         .routes(routes!(payments::create_refund))
+        .routes(routes!(sagas::payment_sagas))
         .routes(routes!(
             payments::paytabs_return_get,
             payments::paytabs_return_post

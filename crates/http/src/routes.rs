@@ -22,6 +22,7 @@ pub mod payments;
 pub mod project_lists;
 pub mod project_parts;
 pub mod projects;
+pub mod sagas;
 pub mod schedules;
 pub mod users;
 pub mod webhooks;

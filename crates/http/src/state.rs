@@ -56,6 +56,8 @@ pub struct App {
     pub tasks: Arc<nestcms_app::background::TaskHealth>,
     /// Notifications, for each recipient's list.
     pub notifications: Arc<dyn nestcms_domain::notify::ports::NotificationStore>,
+    /// Saga state, for the payment's saga list.
+    pub sagas: Arc<dyn nestcms_domain::sagas::ports::SagaStore>,
     /// Outgoing webhooks.
     pub webhooks: nestcms_app::webhooks::Webhooks,
     /// `GET /metrics`, when the operator configured a token for it.

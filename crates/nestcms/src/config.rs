@@ -234,6 +234,24 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// `[background]`.
     pub background: BackgroundSettings,
+    /// `[sagas]`.
+    pub sagas: SagaSettings,
+}
+
+/// `[sagas]`: what a payment sets in motion.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SagaSettings {
+    /// Whether paying a contract's first instalment activates its planned projects.
+    pub activate_project_on_first_payment: bool,
+}
+
+impl Default for SagaSettings {
+    fn default() -> Self {
+        Self {
+            activate_project_on_first_payment: true,
+        }
+    }
 }
 
 /// `[background]`: where the background work (reconciler, consumers, senders, relay) runs.
@@ -380,6 +398,7 @@ impl Default for Config {
             notifications: NotificationSettings::default(),
             webhooks: WebhookSettings::default(),
             background: BackgroundSettings::default(),
+            sagas: SagaSettings::default(),
         }
     }
 }

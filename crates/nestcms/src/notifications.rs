@@ -8,6 +8,7 @@ use chrono::Utc;
 use nestcms_app::background::Supervisor;
 use nestcms_app::notify::{Deliveries, Receipts, Reminders};
 use nestcms_app::payments::Payments;
+use nestcms_app::sagas::{CONSUMER as SAGAS, Runner, SagaPorts, Starter};
 use nestcms_domain::notify::ports::Courier;
 use nestcms_domain::notify::reminders::ReminderPolicy;
 use nestcms_domain::notify::{Available, Channel};
@@ -112,6 +113,7 @@ pub fn spawn(
             Ok(())
         })
     });
+    spawn_sagas(supervisor, store, payments, couriers.available(), config);
     let schedule = config.notifications.schedule();
     let channels = [
         (couriers.mail, Channel::Email, "mail", config.mail.timeout),
@@ -134,4 +136,61 @@ pub fn spawn(
             })
         });
     }
+}
+
+/// How often sagas started elsewhere, or waiting on a step, are looked at (those started here
+/// wake the starter at once).
+const SAGAS_EVERY: Duration = Duration::from_secs(1);
+
+/// The saga starter and runner.
+fn spawn_sagas(
+    supervisor: &mut Supervisor,
+    store: &Arc<Store>,
+    payments: &Payments,
+    available: Available,
+    config: &Config,
+) {
+    let ports = SagaPorts {
+        sagas: store.clone(),
+        payments: store.clone(),
+        projects: store.clone(),
+        notify: store.clone(),
+    };
+    let starter = Starter::new(ports.clone());
+    let p = payments.clone();
+    supervisor.spawn(SAGAS, move |stop| {
+        let (starter, events) = (starter.clone(), p.subscribe());
+        let report = stop.reporter();
+        Box::pin(async move {
+            nestcms_app::background::rounds(
+                SAGAS,
+                SAGAS_EVERY,
+                Some(events),
+                stop.stopped(),
+                report,
+                || starter.round(),
+            )
+            .await;
+            Ok(())
+        })
+    });
+    let activate = config.sagas.activate_project_on_first_payment;
+    let runner = Runner::new(ports, activate, available);
+    supervisor.spawn("saga-runner", move |stop| {
+        let runner = runner.clone();
+        let report = stop.reporter();
+        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
+        Box::pin(async move {
+            nestcms_app::background::rounds(
+                "saga-runner",
+                SAGAS_EVERY,
+                none,
+                stop.stopped(),
+                report,
+                || runner.round(),
+            )
+            .await;
+            Ok(())
+        })
+    });
 }

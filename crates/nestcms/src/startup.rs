@@ -147,6 +147,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         breakers: breakers.clone(),
         tasks: tasks.clone(),
         notifications: store.clone(),
+        sagas: store.clone(),
         webhooks: nestcms_app::webhooks::Webhooks::new(
             identity.clone(),
             store.clone(),

@@ -57,3 +57,41 @@ pub(crate) async fn unhandled(
     .map_err(port_err)?;
     Ok(rows.into_iter().map(event_from_row).collect())
 }
+
+/// Claims up to `limit` rows of work (e-mail, webhook messages, sagas) one by one: `due`
+/// (written by this crate; `$1` now, `$2` limit) selects candidate ids with their attempt
+/// counts, and `claim` (`$1` id, `$2` the count seen, `$3` the lease's end) moves each to the
+/// lease with a compare-and-set on the count, so of two instances one wins each row. Returns
+/// the rows won, with the number of this attempt.
+pub(crate) async fn claim(
+    store: &Store,
+    due: &str,
+    claim: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<(uuid::Uuid, u32)>, PortError> {
+    let candidates: Vec<(uuid::Uuid, i64)> = with_pool!(store.primary(), |p| sqlx::query_as(
+        sqlx::AssertSqlSafe(due)
+    )
+    .bind(Ts(now))
+    .bind(i64::from(limit))
+    .fetch_all(p)
+    .await)
+    .map_err(port_err)?;
+    let mut won = Vec::new();
+    for (id, attempts) in candidates {
+        let mine = with_pool!(store.primary(), |p| sqlx::query(sqlx::AssertSqlSafe(claim))
+            .bind(id)
+            .bind(attempts)
+            .bind(Ts(lease_until))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1))
+        .map_err(port_err)?;
+        if mine {
+            won.push((id, u32::try_from(attempts + 1).unwrap_or(u32::MAX)));
+        }
+    }
+    Ok(won)
+}

@@ -22,6 +22,7 @@ mod outbox;
 mod payments;
 pub mod pool;
 pub mod replicas;
+mod sagas;
 pub mod seed;
 pub mod settings;
 mod store;

@@ -208,36 +208,21 @@ impl NotificationStore for Store {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(Outgoing, u32)>, PortError> {
-        let due = "SELECT id, CAST(attempts AS BIGINT) FROM notifications WHERE status = 'queued' AND channel = $3 \
-                   AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2";
-        let candidates: Vec<(Uuid, i64)> = with_pool!(self.primary(), |p| sqlx::query_as(due)
-            .bind(Ts(now))
-            .bind(i64::from(limit))
-            .bind(channel.as_str())
-            .fetch_all(p)
-            .await)
-        .map_err(port_err)?;
-        // Compare and set on the number of tries, per message: of two instances claiming the
-        // same one, one wins.
+        // The channel is one of the enum's own names, never input.
+        let due = format!(
+            "SELECT id, CAST(attempts AS BIGINT) FROM notifications WHERE status = 'queued' AND channel = '{}' \
+             AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
+            channel.as_str()
+        );
         let claim = "UPDATE notifications SET next_attempt_at = $3, attempts = attempts + 1 \
                      WHERE id = $1 AND status = 'queued' AND attempts = $2";
         // The address is read when it is sent: a person who changed theirs since gets it there.
         let load = "SELECT n.subject, n.body, n.language, \
                     CASE WHEN n.channel = 'sms' THEN COALESCE(u.phone, '') ELSE u.email END, u.full_name \
                     FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1";
+        let won = crate::consumers::claim(self, &due, claim, now, lease_until, limit).await?;
         let mut claimed = Vec::new();
-        for (id, attempts) in candidates {
-            let won = with_pool!(self.primary(), |p| sqlx::query(claim)
-                .bind(id)
-                .bind(attempts)
-                .bind(Ts(lease_until))
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected() == 1))
-            .map_err(port_err)?;
-            if !won {
-                continue;
-            }
+        for (id, tries) in won {
             type MailRow = (String, String, String, String, String);
             let row: Option<MailRow> = with_pool!(self.primary(), |p| sqlx::query_as(load)
                 .bind(id)
@@ -253,7 +238,6 @@ impl NotificationStore for Store {
                     body,
                     language: Language::parse(&language).unwrap_or_default(),
                 };
-                let tries = u32::try_from(attempts + 1).unwrap_or(u32::MAX);
                 claimed.push((mail, tries));
             }
         }

@@ -285,30 +285,12 @@ impl WebhookStore for Store {
                    JOIN webhook_endpoints e ON e.id = m.endpoint_id \
                    WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND e.status = 'enabled' \
                    ORDER BY m.next_attempt_at LIMIT $2";
-        let candidates: Vec<(Uuid, i64)> = with_pool!(self.primary(), |p| sqlx::query_as(due)
-            .bind(Ts(now))
-            .bind(i64::from(limit))
-            .fetch_all(p)
-            .await)
-        .map_err(port_err)?;
-        // Compare and set on the number of attempts: of two instances claiming the same
-        // message, one wins.
         let claim = "UPDATE webhook_messages SET next_attempt_at = $3, attempts = attempts + 1 \
                      WHERE id = $1 AND status = 'pending' AND attempts = $2";
+        let won = crate::consumers::claim(self, due, claim, now, lease_until, limit).await?;
         let load = format!("{SELECT_MESSAGE} WHERE id = $1");
         let mut claimed = Vec::new();
-        for (id, attempts) in candidates {
-            let won = with_pool!(self.primary(), |p| sqlx::query(claim)
-                .bind(id)
-                .bind(attempts)
-                .bind(Ts(lease_until))
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected() == 1))
-            .map_err(port_err)?;
-            if !won {
-                continue;
-            }
+        for (id, _) in won {
             let row: Option<MessageRow> = with_pool!(self.primary(), |p| sqlx::query_as(
                 sqlx::AssertSqlSafe(load.as_str())
             )

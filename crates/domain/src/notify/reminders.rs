@@ -132,23 +132,15 @@ pub fn instalment_reminder(
             ),
         ),
     };
-    Notification {
-        id: Uuid::now_v7(),
-        user: d.client,
-        org: Some(d.org),
+    let key = reminder_key(d.contract, i.seq, r);
+    let text = (subject, body);
+    Notification::compose(
+        (d.client, Some(d.org)),
         kind,
-        channel: channel.as_str(),
-        language,
-        subject,
-        body,
-        status: if channel == Channel::Log {
-            "recorded"
-        } else {
-            "queued"
-        },
-        source_event: reminder_key(d.contract, i.seq, r),
-        at,
-    }
+        text,
+        (language, channel),
+        (key, at),
+    )
 }
 
 fn money(m: Money) -> String {

@@ -26,8 +26,8 @@ use crate::state::AppState;
 /// Path of one payment.
 #[derive(Deserialize)]
 pub struct PaymentPath {
-    org_id: uuid::Uuid,
-    payment_id: uuid::Uuid,
+    pub(crate) org_id: uuid::Uuid,
+    pub(crate) payment_id: uuid::Uuid,
 }
 
 /// A payment to create: an instalment (`contract_id` + `instalment`) or an ad-hoc charge

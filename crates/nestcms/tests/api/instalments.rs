@@ -158,3 +158,27 @@ async fn the_contract_shows_an_instalment_paid_then_owed_again_after_a_full_refu
     );
     Ok(())
 }
+
+/// Pays instalment `seq`; returns the payment's path.
+pub(crate) async fn paid_instalment(
+    app: &TestApp,
+    s: &Shop,
+    contract: &str,
+    seq: u32,
+) -> anyhow::Result<String> {
+    let p = ok(pay_instalment(app, s, contract, seq).await?, 201).await?;
+    let path = format!(
+        "/api/v1/orgs/{}/payments/{}",
+        s.org,
+        p["id"].as_str().unwrap_or_default()
+    );
+    let co = ok(
+        app.post(Some(&s.client), &format!("{path}/checkout"), &json!({}))
+            .await?,
+        200,
+    )
+    .await?;
+    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    wait_for(app, s, &path, "paid").await?;
+    Ok(path)
+}

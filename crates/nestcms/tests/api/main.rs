@@ -30,6 +30,7 @@ mod payments;
 mod ratelimits;
 mod reminders;
 mod resilience;
+mod sagas;
 mod secrets;
 mod sms;
 mod story;

@@ -12,8 +12,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app_with_sim, start_sim};
-use crate::instalments::{approved_contract_due, pay_instalment};
-use crate::payments::{Shop, ok, press, shop, wait_for};
+use crate::instalments::{approved_contract_due, paid_instalment as pay};
+use crate::payments::{Shop, ok, shop};
 
 async fn reminders(app: &TestApp) -> anyhow::Result<Reminders> {
     let store = std::sync::Arc::new(
@@ -62,24 +62,6 @@ async fn told(app: &TestApp, s: &Shop) -> anyhow::Result<Vec<(String, String)>> 
         .collect();
     out.reverse();
     Ok(out)
-}
-
-async fn pay(app: &TestApp, s: &Shop, contract: &str, seq: u32) -> anyhow::Result<()> {
-    let p = ok(pay_instalment(app, s, contract, seq).await?, 201).await?;
-    let path = format!(
-        "/api/v1/orgs/{}/payments/{}",
-        s.org,
-        p["id"].as_str().unwrap_or_default()
-    );
-    let co = ok(
-        app.post(Some(&s.client), &format!("{path}/checkout"), &json!({}))
-            .await?,
-        200,
-    )
-    .await?;
-    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
-    wait_for(app, s, &path, "paid").await?;
-    Ok(())
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! `kill -9` of `nestcms worker` in the middle of sending receipts and webhooks, then a
-//! restart: every receipt reaches the SMTP server and every webhook the receiver, each once.
+//! `kill -9` of `nestcms worker` in the middle of its consumers and sagas (receipts, refund
+//! notices sent by the refund saga, webhooks), then a restart: every message reaches the SMTP
+//! server and every webhook the receiver, each once.
 //!
 //! `serve` takes the payments and leaves the background work to the worker
 //! (`background.in_serve = false`). The SMTP server and the receiver answer slowly, so the
@@ -99,7 +100,7 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()>
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_killed_mid_send_and_restarted_has_each_receipt_and_webhook_take_effect_once()
+async fn a_worker_killed_mid_send_and_restarted_has_each_message_webhook_and_saga_take_effect_once()
 -> anyhow::Result<()> {
     let db = TestDatabase::create().await?;
     let sink = SmtpSink::start().await?;
@@ -192,6 +193,13 @@ async fn a_worker_killed_mid_send_and_restarted_has_each_receipt_and_webhook_tak
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    // Each refunded in full: a refund saga per payment, whose notice to the client is
+    // e-mail too.
+    for path in &paths {
+        let refund = json!({ "amount": "10.00", "reason": "Survey cancelled" });
+        api.call(Some(&owner), &format!("{path}/refunds"), &refund, None)
+            .await?;
+    }
     assert!(
         sink.messages().is_empty() && receiver.received().is_empty(),
         "serve sent nothing"
@@ -209,30 +217,32 @@ async fn a_worker_killed_mid_send_and_restarted_has_each_receipt_and_webhook_tak
     first.0.wait()?;
     let (mails, hooks) = (sink.messages().len(), receiver.received().len());
     assert!(
-        mails < N && hooks < N,
+        mails < 2 * N && hooks < 2 * N,
         "killed mid-way: {mails} e-mails, {hooks} webhooks"
     );
 
     let _second = worker(dir.path(), &env)?;
     let distinct = |v: Vec<String>| v.into_iter().collect::<HashSet<_>>().len();
-    until("every receipt and webhook", || {
-        distinct(message_ids(&sink)) >= N
-            && distinct(receiver.received().into_iter().map(|r| r.id).collect()) >= N
+    // A receipt and a refund notice per payment; a payment.paid and a refund.succeeded
+    // webhook per payment.
+    until("every receipt, refund notice and webhook", || {
+        distinct(message_ids(&sink)) >= 2 * N
+            && distinct(receiver.received().into_iter().map(|r| r.id).collect()) >= 2 * N
     })
     .await?;
     // Whatever was still to come has come.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let ids = message_ids(&sink);
-    assert_eq!(distinct(ids.clone()), N, "{ids:?}");
+    assert_eq!(distinct(ids.clone()), 2 * N, "{ids:?}");
     assert!(
-        ids.len() <= N + 1,
+        ids.len() <= 2 * N + 1,
         "at most the message on the wire resent: {ids:?}"
     );
     let got = receiver.received();
     let hook_ids: Vec<String> = got.iter().map(|r| r.id.clone()).collect();
-    assert_eq!(distinct(hook_ids.clone()), N, "{hook_ids:?}");
+    assert_eq!(distinct(hook_ids.clone()), 2 * N, "{hook_ids:?}");
     assert!(
-        hook_ids.len() <= N + 1,
+        hook_ids.len() <= 2 * N + 1,
         "at most the webhook on the wire resent: {hook_ids:?}"
     );
     let payments: HashSet<String> = got
@@ -245,7 +255,24 @@ async fn a_worker_killed_mid_send_and_restarted_has_each_receipt_and_webhook_tak
                 .to_owned()
         })
         .collect();
-    assert_eq!(payments.len(), N, "one webhook per payment");
+    assert_eq!(payments.len(), N, "webhooks for every payment");
+    // Each payment's two sagas (paid, refunded) ran to the end, once.
+    for path in &paths {
+        let res = api
+            .http
+            .get(api.server.url(&format!("{path}/sagas")))
+            .bearer_auth(&owner)
+            .send()
+            .await?;
+        let sagas: Value = res.json().await?;
+        let states: Vec<&str> = sagas["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["state"].as_str())
+            .collect();
+        assert_eq!(states, ["completed", "completed"], "{sagas}");
+    }
     Ok(())
 }
 

@@ -1,0 +1,127 @@
+//! Sagas end to end: paying a contract's first instalment marks it paid, records the receipt
+//! and activates the contract's planned project, each step visible on the payment; a later
+//! instalment does not touch the project; a full refund reopens the instalment and tells the
+//! client.
+
+use std::time::Duration;
+
+use nestcms_paytabs_sim::Faults;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_with_sim, start_sim};
+use crate::instalments::{approved_contract_due, paid_instalment as pay};
+use crate::payments::{ok, shop};
+
+/// Waits until the payment's saga of `kind` is over; returns it.
+async fn finished(app: &TestApp, token: &str, path: &str, kind: &str) -> anyhow::Result<Value> {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        last = ok(app.get_as(token, &format!("{path}/sagas")).await?, 200).await?;
+        let done = last["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["kind"] == kind && s["state"] != "running");
+        if let Some(s) = done {
+            return Ok(s.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("no finished {kind} saga: {last}")
+}
+
+fn steps(saga: &Value) -> Vec<(String, String)> {
+    saga["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or_default().to_owned(),
+                s["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pair(a: &str, b: &str) -> (String, String) {
+    (a.to_owned(), b.to_owned())
+}
+
+#[tokio::test]
+async fn the_first_instalment_paid_activates_the_project_and_a_full_refund_reopens_it()
+-> anyhow::Result<()> {
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let (_, contract) = approved_contract_due(&app, &s, [5, 30, 60]).await?;
+    let me = ok(app.get_as(&s.owner, "/api/v1/users/me").await?, 200).await?;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let body = json!({ "title": "Villa works", "contract_id": contract, "manager_id": me["user"]["id"], "start_date": today });
+    let projects = format!("/api/v1/orgs/{}/projects", s.org);
+    let project = ok(app.post(Some(&s.owner), &projects, &body).await?, 201).await?;
+    assert_eq!(project["status"], "planned");
+    let project = format!("{projects}/{}", project["id"].as_str().unwrap_or_default());
+
+    let first = pay(&app, &s, &contract, 1).await?;
+    let saga = finished(&app, &s.client, &first, "payment").await?;
+    assert_eq!(saga["state"], "completed", "{saga}");
+    assert_eq!(
+        steps(&saga),
+        [
+            pair("instalment_paid", "done"),
+            pair("receipt_sent", "done"),
+            pair("project_activated", "done")
+        ],
+        "{saga}"
+    );
+    assert_eq!(
+        ok(app.get_as(&s.owner, &project).await?, 200).await?["status"],
+        "active"
+    );
+
+    // A later instalment leaves the project as it is.
+    let second = pay(&app, &s, &contract, 2).await?;
+    let saga = finished(&app, &s.owner, &second, "payment").await?;
+    assert_eq!(
+        steps(&saga)[2],
+        pair("project_activated", "skipped"),
+        "{saga}"
+    );
+
+    // A full refund of the second: its instalment is owed again and the client is told.
+    let refund = json!({ "amount": "150.000", "reason": "Works postponed" });
+    ok(
+        app.post(Some(&s.owner), &format!("{second}/refunds"), &refund)
+            .await?,
+        201,
+    )
+    .await?;
+    let saga = finished(&app, &s.owner, &second, "refund").await?;
+    assert_eq!(saga["state"], "completed", "{saga}");
+    assert_eq!(
+        steps(&saga),
+        [
+            pair("instalment_reopened", "done"),
+            pair("client_notified", "done")
+        ]
+    );
+    let told = ok(
+        app.get_as(&s.client, "/api/v1/users/me/notifications")
+            .await?,
+        200,
+    )
+    .await?;
+    let kinds: Vec<&str> = told["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "refund_issued").count(),
+        1,
+        "{kinds:?}"
+    );
+    Ok(())
+}
