@@ -3,8 +3,10 @@
 //! stopped and no event gives a message twice, even when several instances run the same
 //! consumer at once.
 
+mod prompts;
 mod reminders;
 
+pub use prompts::{PROMPTS, Prompts};
 pub use reminders::Reminders;
 
 use std::sync::Arc;

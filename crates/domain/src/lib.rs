@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod construction;
 pub mod content;
 pub mod error;
+pub mod events;
 pub mod id;
 pub mod identity;
 pub mod limits;

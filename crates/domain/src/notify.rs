@@ -8,6 +8,7 @@
 //! channel: recorded, and readable by its recipient through the API.
 
 pub mod ports;
+pub mod prompts;
 pub mod refunds;
 pub mod reminders;
 
@@ -31,6 +32,10 @@ pub enum Kind {
     RefundIssued,
     /// The gateway refused a refund (to the firm's staff).
     RefundFailed,
+    /// An offer waits for the client's answer.
+    OfferToReview,
+    /// A contract waits for the client's approval.
+    ContractToApprove,
 }
 
 impl Kind {
@@ -42,6 +47,8 @@ impl Kind {
             Self::InstalmentOverdue => "instalment_overdue",
             Self::RefundIssued => "refund_issued",
             Self::RefundFailed => "refund_failed",
+            Self::OfferToReview => "offer_to_review",
+            Self::ContractToApprove => "contract_to_approve",
         }
     }
 
@@ -53,6 +60,8 @@ impl Kind {
             "instalment_overdue" => Some(Self::InstalmentOverdue),
             "refund_issued" => Some(Self::RefundIssued),
             "refund_failed" => Some(Self::RefundFailed),
+            "offer_to_review" => Some(Self::OfferToReview),
+            "contract_to_approve" => Some(Self::ContractToApprove),
             _ => None,
         }
     }

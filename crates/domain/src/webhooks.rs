@@ -99,11 +99,15 @@ impl Endpoint {
 /// Checks a subscription list: known types, each once.
 pub fn check_event_types(types: &[String]) -> Result<(), crate::DomainError> {
     for (i, t) in types.iter().enumerate() {
-        if !EVENT_TYPES.contains(&t.as_str()) {
+        if !EVENT_TYPES.contains(&t.as_str()) && !crate::events::TYPES.contains(&t.as_str()) {
             return Err(crate::DomainError::invalid(
                 format!("/event_types/{i}"),
                 "unknown_event_type",
-                format!("one of: {}", EVENT_TYPES.join(", ")),
+                format!(
+                    "one of: {}, {}",
+                    EVENT_TYPES.join(", "),
+                    crate::events::TYPES.join(", ")
+                ),
             ));
         }
         if types[..i].contains(t) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use nestcms_app::background::Supervisor;
-use nestcms_app::notify::{Deliveries, Receipts, Reminders};
+use nestcms_app::notify::{Deliveries, PROMPTS, Prompts, Receipts, Reminders};
 use nestcms_app::payments::Payments;
 use nestcms_app::sagas::{CONSUMER as SAGAS, Runner, SagaPorts, Starter};
 use nestcms_domain::notify::ports::Courier;
@@ -87,6 +87,24 @@ pub fn spawn(
             receipts
                 .run(events, RECEIPTS_EVERY, stop.stopped(), report)
                 .await;
+            Ok(())
+        })
+    });
+    let prompts = Prompts::new(store.clone(), couriers.available());
+    supervisor.spawn(PROMPTS, move |stop| {
+        let prompts = prompts.clone();
+        let report = stop.reporter();
+        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
+        Box::pin(async move {
+            nestcms_app::background::rounds(
+                PROMPTS,
+                RECEIPTS_EVERY,
+                none,
+                stop.stopped(),
+                report,
+                || prompts.round(),
+            )
+            .await;
             Ok(())
         })
     });

@@ -22,6 +22,20 @@ pub(crate) const PROGRESS: &str = "INSERT INTO consumer_progress (consumer, hand
      ON CONFLICT (consumer) DO UPDATE SET handled_to = CASE WHEN excluded.handled_to > consumer_progress.handled_to \
      THEN excluded.handled_to ELSE consumer_progress.handled_to END";
 
+/// Where `consumer` looks for unmarked events from: a while before the newest it handled.
+/// An event becomes visible when its transaction commits, milliseconds (at most a request
+/// deadline) after the time it carries, so one that commits late is still found, and the scan
+/// never walks the whole history.
+pub(crate) async fn since(store: &Store, consumer: &str) -> Result<DateTime<Utc>, PortError> {
+    let progress = "SELECT handled_to FROM consumer_progress WHERE consumer = $1";
+    let handled_to: Option<Ts> = with_pool!(store.primary(), |p| sqlx::query_scalar(progress)
+        .bind(consumer)
+        .fetch_optional(p)
+        .await)
+    .map_err(port_err)?;
+    Ok(handled_to.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t.0 - LOOKBACK))
+}
+
 /// Up to `limit` events matching `filter` (SQL over `e`, written by this crate, never from
 /// input) that `consumer` has not marked, oldest first.
 pub(crate) async fn unhandled(
@@ -30,17 +44,7 @@ pub(crate) async fn unhandled(
     filter: &str,
     limit: u32,
 ) -> Result<Vec<PaymentEvent>, PortError> {
-    // From a while before the newest event handled: an event becomes visible when its
-    // transaction commits, milliseconds (at most a request deadline) after the time it
-    // carries, so one that commits late is still found, and the scan never walks the
-    // whole history.
-    let progress = "SELECT handled_to FROM consumer_progress WHERE consumer = $1";
-    let handled_to: Option<Ts> = with_pool!(store.primary(), |p| sqlx::query_scalar(progress)
-        .bind(consumer)
-        .fetch_optional(p)
-        .await)
-    .map_err(port_err)?;
-    let since = handled_to.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t.0 - LOOKBACK);
+    let since = since(store, consumer).await?;
     let sql = format!(
         "{SELECT_EVENT} WHERE {filter} AND e.created_at >= $3 \
          AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \

@@ -12,6 +12,7 @@ mod construction;
 mod consumers;
 mod content;
 pub mod error;
+mod events;
 pub mod files;
 mod idempotency;
 mod identity;

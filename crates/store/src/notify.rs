@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use nestcms_domain::Money;
 use nestcms_domain::PortError;
 use nestcms_domain::construction::{ContractId, ContractStatus, Instalment};
+use nestcms_domain::events::DomainEvent;
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::notify::ports::{NotificationStore, Outgoing};
 use nestcms_domain::notify::reminders::DueInstalment;
@@ -37,7 +38,7 @@ impl Store {
     async fn write_notifications(
         &self,
         out: &[Notification],
-        handled: Option<(&str, &PaymentEvent)>,
+        handled: Option<(&str, Uuid, DateTime<Utc>)>,
     ) -> Result<u64, PortError> {
         let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at, next_attempt_at) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
@@ -65,16 +66,16 @@ impl Store {
                     .await?
                     .rows_affected();
             }
-            if let Some((consumer, event)) = handled {
+            if let Some((consumer, event, at)) = handled {
                 sqlx::query(mark)
                     .bind(consumer)
-                    .bind(event.id.0)
+                    .bind(event)
                     .bind(Ts(now))
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(progress)
                     .bind(consumer)
-                    .bind(Ts(event.at))
+                    .bind(Ts(at))
                     .execute(&mut *tx)
                     .await?;
             }
@@ -103,7 +104,26 @@ impl NotificationStore for Store {
         event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError> {
-        self.write_notifications(out, Some((consumer, event)))
+        self.write_notifications(out, Some((consumer, event.id.0, event.at)))
+            .await
+            .map(|_| ())
+    }
+
+    async fn domain_events_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<DomainEvent>, PortError> {
+        Store::domain_events_unhandled(self, consumer, limit).await
+    }
+
+    async fn handled_domain(
+        &self,
+        consumer: &str,
+        event: &DomainEvent,
+        out: &[Notification],
+    ) -> Result<(), PortError> {
+        self.write_notifications(out, Some((consumer, event.id, event.at)))
             .await
             .map(|_| ())
     }

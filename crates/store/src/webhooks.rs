@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
+use nestcms_domain::events::DomainEvent;
 use nestcms_domain::identity::{OrgId, SecurityEvent};
 use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::webhooks::ports::{Outcome, WebhookStore};
@@ -153,7 +154,7 @@ impl Store {
     async fn insert_messages(
         &self,
         messages: &[Message],
-        handled: Option<(&str, &PaymentEvent)>,
+        handled: Option<(&str, Uuid, DateTime<Utc>)>,
     ) -> Result<(), PortError> {
         let (mark, progress) = (crate::consumers::MARK, crate::consumers::PROGRESS);
         with_pool!(self.primary(), |p| async {
@@ -172,16 +173,16 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            if let Some((consumer, event)) = handled {
+            if let Some((consumer, event, at)) = handled {
                 sqlx::query(mark)
                     .bind(consumer)
-                    .bind(event.id.0)
+                    .bind(event)
                     .bind(Ts(Utc::now()))
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(progress)
                     .bind(consumer)
-                    .bind(Ts(event.at))
+                    .bind(Ts(at))
                     .execute(&mut *tx)
                     .await?;
             }
@@ -267,7 +268,25 @@ impl WebhookStore for Store {
         event: &PaymentEvent,
         messages: &[Message],
     ) -> Result<(), PortError> {
-        self.insert_messages(messages, Some((consumer, event)))
+        self.insert_messages(messages, Some((consumer, event.id.0, event.at)))
+            .await
+    }
+
+    async fn domain_events_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<DomainEvent>, PortError> {
+        Store::domain_events_unhandled(self, consumer, limit).await
+    }
+
+    async fn fan_out_domain(
+        &self,
+        consumer: &str,
+        event: &DomainEvent,
+        messages: &[Message],
+    ) -> Result<(), PortError> {
+        self.insert_messages(messages, Some((consumer, event.id, event.at)))
             .await
     }
 

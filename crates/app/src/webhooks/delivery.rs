@@ -22,6 +22,9 @@ use nestcms_domain::webhooks::{Attempt, Endpoint, Message, RetrySchedule, paymen
 /// The fan-out consumer's name, as its marks record it.
 pub const CONSUMER: &str = "webhooks";
 
+/// Its name for domain events (a progress of its own).
+pub const DOMAIN_CONSUMER: &str = "webhooks.domain";
+
 /// How many events or messages one round reads at a time.
 const BATCH: u32 = 50;
 
@@ -61,6 +64,31 @@ impl Fanout {
                 }
             }
             if events.len() < BATCH as usize || !progress {
+                break;
+            }
+        }
+        loop {
+            let events = self
+                .store
+                .domain_events_unhandled(DOMAIN_CONSUMER, BATCH)
+                .await?;
+            for e in &events {
+                let mut data = e.data.clone();
+                data["event_id"] = serde_json::json!(e.id);
+                data["org_id"] = serde_json::json!(e.org.0);
+                let now = Utc::now();
+                let out: Vec<Message> = self
+                    .store
+                    .endpoints_of(e.org)
+                    .await?
+                    .iter()
+                    .filter(|endpoint| endpoint.enabled && endpoint.hears(&e.kind))
+                    .map(|endpoint| Message::new(endpoint, e.id, &e.kind, &data, now))
+                    .collect();
+                self.store.fan_out_domain(DOMAIN_CONSUMER, e, &out).await?;
+                handled += 1;
+            }
+            if events.len() < BATCH as usize {
                 return failed.map_or(Ok(handled), Err);
             }
         }

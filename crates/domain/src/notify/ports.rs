@@ -24,6 +24,21 @@ pub trait NotificationStore: Send + Sync {
         event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError>;
+    /// Up to `limit` domain events (offers, contracts, projects) `consumer` has not handled,
+    /// oldest first.
+    async fn domain_events_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::events::DomainEvent>, PortError>;
+    /// Records what a domain event gave and marks it handled by `consumer`, in one
+    /// transaction; doing it again changes nothing.
+    async fn handled_domain(
+        &self,
+        consumer: &str,
+        event: &crate::events::DomainEvent,
+        out: &[Notification],
+    ) -> Result<(), PortError>;
     /// Records messages that answer no event (reminders); one already recorded under the same
     /// key, recipient, kind and channel is kept as it was. Returns how many are new.
     async fn record(&self, out: &[Notification]) -> Result<u64, PortError>;

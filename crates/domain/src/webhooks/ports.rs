@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{Attempt, Endpoint, EndpointId, Message};
 use crate::PortError;
+use crate::events::DomainEvent;
 use crate::identity::{OrgId, SecurityEvent};
 use crate::payments::PaymentEvent;
 
@@ -53,6 +54,20 @@ pub trait WebhookStore: Send + Sync {
         &self,
         consumer: &str,
         event: &PaymentEvent,
+        messages: &[Message],
+    ) -> Result<(), PortError>;
+    /// Up to `limit` domain events (offers, contracts, projects) `consumer` has not handled,
+    /// oldest first.
+    async fn domain_events_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<DomainEvent>, PortError>;
+    /// As [`WebhookStore::fan_out`], for a domain event.
+    async fn fan_out_domain(
+        &self,
+        consumer: &str,
+        event: &DomainEvent,
         messages: &[Message],
     ) -> Result<(), PortError>;
     /// Records one message due at once (a test send).

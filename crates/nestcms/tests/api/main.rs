@@ -27,6 +27,7 @@ mod notifications;
 mod openapi;
 mod own_services;
 mod payments;
+mod prompts;
 mod ratelimits;
 mod reminders;
 mod resilience;

@@ -5,6 +5,7 @@ use nestcms_domain::PortError;
 use nestcms_domain::construction::ports::{ContractRepository, Page, Scope};
 use nestcms_domain::construction::standing::InstalmentPayment;
 use nestcms_domain::construction::{Contract, ContractId, ContractStatus, Instalment, OfferId};
+use nestcms_domain::events::DomainEvent;
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::payments::{PaymentId, PaymentState};
 use uuid::Uuid;
@@ -281,17 +282,13 @@ impl ContractRepository for Store {
         from: ContractStatus,
         to: ContractStatus,
     ) -> Result<bool, PortError> {
-        let sql = "UPDATE contracts SET status = $4 WHERE org_id = $1 AND id = $2 AND status = $3";
-        let write = async {
-            with_pool!(self.primary(), |p| sqlx::query(sql)
-                .bind(org.0)
-                .bind(id.0)
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected() == 1))
-        };
+        let event = DomainEvent::contract_moved(org, id.0, to);
+        let write = self.move_status(
+            "contracts",
+            (org, id.0),
+            (from.as_str(), to.as_str()),
+            Some(&event),
+        );
         self.changing_figures(org.0, write).await.map_err(port_err)
     }
 }

@@ -4,12 +4,15 @@ use chrono::NaiveDate;
 use nestcms_domain::PortError;
 use nestcms_domain::construction::ports::{OfferRepository, Page, Scope};
 use nestcms_domain::construction::{Contract, ContractId, Offer, OfferId, OfferStatus};
+use nestcms_domain::events::DomainEvent;
 use nestcms_domain::identity::{OrgId, UserId};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::contracts::insert_contract_rows;
 use super::{money, paged_sql, state};
 use crate::error::port_err;
+use crate::events::insert_domain_event;
 use crate::time::Ts;
 use crate::{Store, with_pool};
 
@@ -57,28 +60,37 @@ macro_rules! offer_select {
     };
 }
 
-const MOVE: &str = "UPDATE offers SET status = $4 WHERE org_id = $1 AND id = $2 AND status = $3";
-
 #[async_trait::async_trait]
 impl OfferRepository for Store {
     async fn insert_offer(&self, o: &Offer) -> Result<(), PortError> {
         let sql = "INSERT INTO offers (id, org_id, client_id, author_id, title, scope, price_minor, currency, valid_until, status, created_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(o.id.0)
-            .bind(o.org_id.0)
-            .bind(o.client_id.0)
-            .bind(o.author_id.0)
-            .bind(&o.title)
-            .bind(&o.scope)
-            .bind(o.price.minor())
-            .bind(o.price.currency().code())
-            .bind(o.valid_until)
-            .bind(o.status.as_str())
-            .bind(Ts(o.created_at))
-            .execute(p)
-            .await
-            .map(|_| ()))
+        let sent = DomainEvent::offer_moved(o.org_id, o.id.0, o.status).map(|mut e| {
+            e.data = json!({ "offer_id": o.id.0, "client_id": o.client_id.0, "title": o.title, "price": { "minor": o.price.minor(), "currency": o.price.currency().code() }, "valid_until": o.valid_until });
+            e
+        });
+        with_pool!(self.primary(), |p| async {
+            let mut tx = p.begin().await?;
+            sqlx::query(sql)
+                .bind(o.id.0)
+                .bind(o.org_id.0)
+                .bind(o.client_id.0)
+                .bind(o.author_id.0)
+                .bind(&o.title)
+                .bind(&o.scope)
+                .bind(o.price.minor())
+                .bind(o.price.currency().code())
+                .bind(o.valid_until)
+                .bind(o.status.as_str())
+                .bind(Ts(o.created_at))
+                .execute(&mut *tx)
+                .await?;
+            if let Some(e) = &sent {
+                insert_domain_event!(tx, e)?;
+            }
+            tx.commit().await
+        }
+        .await)
         .map_err(port_err)
     }
 
@@ -126,14 +138,14 @@ impl OfferRepository for Store {
         from: OfferStatus,
         to: OfferStatus,
     ) -> Result<bool, PortError> {
-        with_pool!(self.primary(), |p| sqlx::query(MOVE)
-            .bind(org.0)
-            .bind(id.0)
-            .bind(from.as_str())
-            .bind(to.as_str())
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected() == 1))
+        let event = DomainEvent::offer_moved(org, id.0, to);
+        self.move_status(
+            "offers",
+            (org, id.0),
+            (from.as_str(), to.as_str()),
+            event.as_ref(),
+        )
+        .await
         .map_err(port_err)
     }
 
@@ -161,6 +173,7 @@ impl OfferRepository for Store {
                     return Ok(false);
                 }
                 insert_contract_rows!(tx, c);
+                insert_domain_event!(tx, &contract_created(c))?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(true)
             }
@@ -171,4 +184,11 @@ impl OfferRepository for Store {
             .await
             .map_err(port_err)
     }
+}
+
+/// The event of a contract written from an offer: waiting for its client, with its terms.
+fn contract_created(c: &Contract) -> DomainEvent {
+    let mut e = DomainEvent::contract_moved(c.org_id, c.id.0, c.status);
+    e.data = json!({ "contract_id": c.id.0, "client_id": c.client_id.0, "title": c.title, "total": { "minor": c.total.minor(), "currency": c.total.currency().code() }, "status": c.status.as_str() });
+    e
 }

@@ -6,6 +6,7 @@ use nestcms_domain::construction::ports::{Page, Scope};
 use nestcms_domain::construction::{
     ContractId, Project, ProjectId, ProjectStatus, Step, StepId, StepStatus,
 };
+use nestcms_domain::events::DomainEvent;
 use nestcms_domain::identity::{OrgId, UserId};
 use uuid::Uuid;
 
@@ -165,17 +166,13 @@ impl Store {
         from: ProjectStatus,
         to: ProjectStatus,
     ) -> Result<bool, PortError> {
-        let sql = "UPDATE projects SET status = $4 WHERE org_id = $1 AND id = $2 AND status = $3";
-        let write = async {
-            with_pool!(self.primary(), |p| sqlx::query(sql)
-                .bind(org.0)
-                .bind(id.0)
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected() == 1))
-        };
+        let event = DomainEvent::project_moved(org, id.0, to);
+        let write = self.move_status(
+            "projects",
+            (org, id.0),
+            (from.as_str(), to.as_str()),
+            Some(&event),
+        );
         self.changing_figures(org.0, write).await.map_err(port_err)
     }
 
@@ -236,15 +233,37 @@ impl Store {
     ) -> Result<bool, PortError> {
         let completed = (to == StepStatus::Completed).then_some(Ts(at));
         let sql = "UPDATE project_steps SET status = $4, completed_at = $5 WHERE project_id = $1 AND id = $2 AND status = $3";
-        with_pool!(self.primary(), |p| sqlx::query(sql)
-            .bind(project.0)
-            .bind(step.0)
-            .bind(from.as_str())
-            .bind(to.as_str())
-            .bind(completed)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected() == 1))
+        // The organization comes from the project, inside the same transaction.
+        let done = "INSERT INTO domain_events (id, kind, org_id, subject_id, data, created_at, traceparent, tracestate) \
+                    SELECT $1, 'project.step_done', org_id, id, $2, $3, $4, $5 FROM projects WHERE id = $6";
+        let trace = nestcms_telemetry::current();
+        let data = serde_json::json!({ "project_id": project.0, "step_id": step.0 });
+        with_pool!(self.primary(), |p| async {
+            let mut tx = p.begin().await?;
+            let moved = sqlx::query(sql)
+                .bind(project.0)
+                .bind(step.0)
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(completed)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if moved && to == StepStatus::Completed {
+                sqlx::query(done)
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(sqlx::types::Json(&data))
+                    .bind(Ts(at))
+                    .bind(trace.as_ref().map(|t| t.traceparent.as_str()))
+                    .bind(trace.as_ref().and_then(|t| t.tracestate.as_deref()))
+                    .bind(project.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await.map(|()| moved)
+        }
+        .await)
         .map_err(port_err)
     }
 }

@@ -1,0 +1,131 @@
+//! Domain events beyond payments: what happened to offers, contracts and projects, in one
+//! envelope (id, type, organization, time, subject, data, trace context). The storage adapter
+//! writes each in the same transaction as the change it reports, so an event exists exactly
+//! when its change committed; consumers (notifications, webhooks) read them like payment
+//! events, keyed by id, each keeping its own marks.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::construction::{ContractStatus, OfferStatus, ProjectStatus};
+use crate::identity::OrgId;
+use crate::payments::model::TraceContext;
+
+/// One event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainEvent {
+    /// Id (time-ordered).
+    pub id: Uuid,
+    /// `offer.sent`, `contract.approved`, `project.step_done`, …
+    pub kind: String,
+    /// Organization.
+    pub org: OrgId,
+    /// The offer, contract or project it is about.
+    pub subject: Uuid,
+    /// Facts of the event (ids, amounts, titles); never secrets.
+    pub data: Value,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The W3C trace context of the work that recorded it; filled in by the storage adapter.
+    pub trace_context: Option<TraceContext>,
+}
+
+/// The types endpoints may subscribe to, besides payments'.
+pub const TYPES: &[&str] = &[
+    "offer.sent",
+    "offer.approved",
+    "offer.rejected",
+    "offer.closed",
+    "contract.awaiting_client",
+    "contract.approved",
+    "contract.rejected",
+    "contract.activated",
+    "contract.closed",
+    "project.activated",
+    "project.on_hold",
+    "project.completed",
+    "project.cancelled",
+    "project.step_done",
+];
+
+impl DomainEvent {
+    /// An event stamped now.
+    pub fn new(kind: &str, org: OrgId, subject: Uuid, data: Value) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            kind: kind.to_owned(),
+            org,
+            subject,
+            data,
+            at: Utc::now(),
+            trace_context: None,
+        }
+    }
+
+    /// An offer moved to `to`; `None` for a move nobody outside hears of (its conversion,
+    /// which the contract's own event reports).
+    pub fn offer_moved(org: OrgId, offer: Uuid, to: OfferStatus) -> Option<Self> {
+        let kind = match to {
+            OfferStatus::Review => "offer.sent",
+            OfferStatus::ApprovedByClient => "offer.approved",
+            OfferStatus::RejectedByClient => "offer.rejected",
+            OfferStatus::Closed => "offer.closed",
+            OfferStatus::ConvertedToContract => return None,
+        };
+        let data = json!({ "offer_id": offer, "status": to.as_str() });
+        Some(Self::new(kind, org, offer, data))
+    }
+
+    /// A contract moved to `to` (`contract.awaiting_client` when it is new or back in review).
+    pub fn contract_moved(org: OrgId, contract: Uuid, to: ContractStatus) -> Self {
+        let kind = match to {
+            ContractStatus::Review => "contract.awaiting_client",
+            ContractStatus::ApprovedByClient => "contract.approved",
+            ContractStatus::RejectedByClient => "contract.rejected",
+            ContractStatus::Active => "contract.activated",
+            ContractStatus::Closed => "contract.closed",
+        };
+        let data = json!({ "contract_id": contract, "status": to.as_str() });
+        Self::new(kind, org, contract, data)
+    }
+
+    /// A project moved to `to`.
+    pub fn project_moved(org: OrgId, project: Uuid, to: ProjectStatus) -> Self {
+        let kind = match to {
+            ProjectStatus::Planned => "project.planned",
+            ProjectStatus::Active => "project.activated",
+            ProjectStatus::OnHold => "project.on_hold",
+            ProjectStatus::Completed => "project.completed",
+            ProjectStatus::Cancelled => "project.cancelled",
+        };
+        let data = json!({ "project_id": project, "status": to.as_str() });
+        Self::new(kind, org, project, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_move_has_a_type_endpoints_can_subscribe_to() {
+        let (org, id) = (OrgId(Uuid::now_v7()), Uuid::now_v7());
+        for s in ContractStatus::ALL {
+            let e = DomainEvent::contract_moved(org, id, *s);
+            assert!(TYPES.contains(&e.kind.as_str()), "{}", e.kind);
+        }
+        for s in ProjectStatus::ALL
+            .iter()
+            .filter(|s| **s != ProjectStatus::Planned)
+        {
+            let e = DomainEvent::project_moved(org, id, *s);
+            assert!(TYPES.contains(&e.kind.as_str()), "{}", e.kind);
+        }
+        for s in OfferStatus::ALL {
+            if let Some(e) = DomainEvent::offer_moved(org, id, *s) {
+                assert!(TYPES.contains(&e.kind.as_str()), "{}", e.kind);
+            }
+        }
+    }
+}

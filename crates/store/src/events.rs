@@ -1,0 +1,127 @@
+//! Domain events in storage: written inside the transaction of the change they report
+//! ([`insert_domain_event!`], [`Store::move_status`]), read by consumers like payment events.
+
+use nestcms_domain::PortError;
+use nestcms_domain::events::DomainEvent;
+use nestcms_domain::identity::OrgId;
+use nestcms_domain::payments::model::TraceContext;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::error::port_err;
+use crate::time::Ts;
+use crate::{Store, with_pool};
+
+pub(crate) const INSERT_DOMAIN_EVENT: &str = "INSERT INTO domain_events (id, kind, org_id, subject_id, data, created_at, traceparent, tracestate) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Appends a domain event inside an open transaction `$tx`, with the trace context of the
+/// work recording it.
+macro_rules! insert_domain_event {
+    ($tx:ident, $e:expr) => {{
+        let e: &nestcms_domain::events::DomainEvent = $e;
+        let trace = nestcms_telemetry::current();
+        sqlx::query($crate::events::INSERT_DOMAIN_EVENT)
+            .bind(e.id)
+            .bind(&e.kind)
+            .bind(e.org.0)
+            .bind(e.subject)
+            .bind(sqlx::types::Json(&e.data))
+            .bind($crate::time::Ts(e.at))
+            .bind(trace.as_ref().map(|t| t.traceparent.as_str()))
+            .bind(trace.as_ref().and_then(|t| t.tracestate.as_deref()))
+            .execute(&mut *$tx)
+            .await
+    }};
+}
+pub(crate) use insert_domain_event;
+
+type Row = (
+    Uuid,
+    String,
+    Uuid,
+    Uuid,
+    Json<serde_json::Value>,
+    Ts,
+    Option<String>,
+    Option<String>,
+);
+
+const SELECT: &str = "SELECT e.id, e.kind, e.org_id, e.subject_id, e.data, e.created_at, e.traceparent, e.tracestate FROM domain_events e";
+
+fn event(r: Row) -> DomainEvent {
+    let (id, kind, org, subject, data, at, traceparent, tracestate) = r;
+    DomainEvent {
+        id,
+        kind,
+        org: OrgId(org),
+        subject,
+        data: data.0,
+        at: at.0,
+        trace_context: traceparent.map(|traceparent| TraceContext {
+            traceparent,
+            tracestate,
+        }),
+    }
+}
+
+impl Store {
+    /// Moves a row of `table` (offers, contracts, projects: `org_id`, `id`, `status`) from
+    /// `from` to `to` and, when it moved, records `event`, in one transaction.
+    pub(crate) async fn move_status(
+        &self,
+        table: &'static str,
+        (org, id): (OrgId, Uuid),
+        (from, to): (&str, &str),
+        event: Option<&DomainEvent>,
+    ) -> Result<bool, sqlx::Error> {
+        let sql =
+            format!("UPDATE {table} SET status = $4 WHERE org_id = $1 AND id = $2 AND status = $3");
+        with_pool!(self.primary(), |p| async {
+            let mut tx = p.begin().await?;
+            let moved = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(org.0)
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !moved {
+                return Ok(false);
+            }
+            if let Some(e) = event {
+                insert_domain_event!(tx, e)?;
+            }
+            tx.commit().await.map(|()| true)
+        }
+        .await)
+    }
+
+    /// Up to `limit` domain events `consumer` has not marked, oldest first, from a while
+    /// before the newest it handled. (A consumer of both logs uses a name per log: progress
+    /// through one says nothing of the other.)
+    pub(crate) async fn domain_events_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<DomainEvent>, PortError> {
+        let since = crate::consumers::since(self, consumer).await?;
+        let sql = format!(
+            "{SELECT} WHERE e.created_at >= $3 \
+             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
+             ORDER BY e.created_at, e.id LIMIT $2"
+        );
+        let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(consumer)
+        .bind(i64::from(limit))
+        .bind(Ts(since))
+        .fetch_all(p)
+        .await)
+        .map_err(port_err)?;
+        Ok(rows.into_iter().map(event).collect())
+    }
+}
