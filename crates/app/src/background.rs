@@ -14,6 +14,34 @@ mod rounds;
 
 pub use rounds::rounds;
 
+/// Every consumer of events, by the name its marks carry.
+pub const CONSUMERS: &[&str] = &[
+    crate::notify::RECEIPTS,
+    crate::notify::PROMPTS,
+    crate::webhooks::delivery::CONSUMER,
+    crate::webhooks::delivery::DOMAIN_CONSUMER,
+    crate::sagas::CONSUMER,
+];
+
+/// `nestcms events replay`: makes `consumer` handle again every event from `since` on;
+/// returns how many it will look at again.
+pub async fn replay(
+    log: &dyn nestcms_domain::events::ConsumerLog,
+    consumer: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, nestcms_domain::DomainError> {
+    if !CONSUMERS.contains(&consumer) {
+        return Err(nestcms_domain::DomainError::invalid(
+            "consumer",
+            "unknown_consumer",
+            format!("one of: {}", CONSUMERS.join(", ")),
+        ));
+    }
+    let n = log.replay(consumer, since).await.map_err(crate::port)?;
+    tracing::warn!(consumer, since = %since, events = n, "consumer replay requested");
+    Ok(n)
+}
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;

@@ -104,6 +104,17 @@ impl DomainEvent {
     }
 }
 
+/// The consumers' bookkeeping, for operators.
+#[async_trait::async_trait]
+pub trait ConsumerLog: Send + Sync {
+    /// Makes `consumer` handle again every event recorded from `since` on (payment and
+    /// domain events): its marks on them are removed and its progress moved back, in one
+    /// transaction. Effects already there are kept (each is unique per event), so only the
+    /// missing ones are made: a webhook endpoint added later gets the events it missed.
+    /// Returns how many marks were removed.
+    async fn replay(&self, consumer: &str, since: DateTime<Utc>) -> Result<u64, crate::PortError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! The command line: `nestcms serve | worker | migrate | seed | admin | print-config | openapi |
-//! paytabs-sim`.
+//! The command line: `nestcms serve | worker | migrate | seed | admin | events | print-config |
+//! openapi | paytabs-sim`.
 
 use std::path::PathBuf;
 
@@ -48,6 +48,31 @@ pub enum Command {
     /// Grant or withdraw the platform-operator flag of an account (audited).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Operate the event consumers.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// `nestcms events …`.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Make a consumer handle again every event from a time on (only missing effects are
+    /// made: each is unique per event), e.g. to backfill a webhook endpoint added later.
+    Replay(ReplayArgs),
+}
+
+/// Flags of `events replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The consumer: receipts, prompts, webhooks, webhooks.domain or sagas.
+    #[arg(long, value_name = "NAME")]
+    pub consumer: String,
+    /// From when, RFC 3339 (e.g. 2026-11-30T00:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// The data directory.
+    #[command(flatten)]
+    pub data: DataDirArg,
 }
 
 /// `nestcms admin …`.
@@ -226,6 +251,29 @@ impl Cli {
                     "{} is {} a platform operator (user {user})",
                     args.email,
                     if grant { "now" } else { "no longer" }
+                );
+                Ok(())
+            }
+            Command::Events(EventsCommand::Replay(args)) => {
+                let config =
+                    Config::load(self.config.as_deref(), &overrides(None, args.data.data_dir))?;
+                let _telemetry = telemetry::init(&config.log, &config.telemetry);
+                let store = migrated_store(&config).await?;
+                let result = nestcms_app::background::replay(&store, &args.consumer, args.since)
+                    .await
+                    .map_err(|e| match e {
+                        nestcms_domain::DomainError::Validation(f) => anyhow::anyhow!(
+                            "--consumer {}: {}",
+                            args.consumer,
+                            f.first().map_or("", |f| f.message.as_str())
+                        ),
+                        other => anyhow::anyhow!("{other}"),
+                    });
+                store.close().await;
+                let n = result?;
+                println!(
+                    "{}: {n} events will be handled again from {}",
+                    args.consumer, args.since
                 );
                 Ok(())
             }

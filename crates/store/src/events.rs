@@ -125,3 +125,35 @@ impl Store {
         Ok(rows.into_iter().map(event).collect())
     }
 }
+
+#[async_trait::async_trait]
+impl nestcms_domain::events::ConsumerLog for Store {
+    async fn replay(
+        &self,
+        consumer: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, PortError> {
+        let unmark = "DELETE FROM consumer_marks WHERE consumer = $1 AND event_id IN \
+                      (SELECT id FROM payment_events WHERE created_at >= $2 \
+                       UNION SELECT id FROM domain_events WHERE created_at >= $2)";
+        let back =
+            "UPDATE consumer_progress SET handled_to = $2 WHERE consumer = $1 AND handled_to > $2";
+        with_pool!(self.primary(), |p| async {
+            let mut tx = p.begin().await?;
+            let removed = sqlx::query(unmark)
+                .bind(consumer)
+                .bind(Ts(since))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(back)
+                .bind(consumer)
+                .bind(Ts(since))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map(|()| removed)
+        }
+        .await)
+        .map_err(port_err)
+    }
+}

@@ -313,3 +313,40 @@ async fn endpoints_on_loopback_or_private_addresses_are_refused_unless_the_opera
     endpoint(&allowed, &s, json!({ "url": receiver.url })).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_endpoint_added_later_gets_the_events_it_missed_once_the_consumer_is_replayed()
+-> anyhow::Result<()> {
+    let receiver = Receiver::start().await?;
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim_and(&sim, quick).await?;
+    let s = shop(&app).await?;
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (path, co) = checked_out(&app, &s, "80.00", "AED").await?;
+    press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    wait_for(&app, &s, &path, "paid").await?;
+    // The fan-out has seen the event (no endpoint yet) by the time the receipt is out.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    endpoint(&app, &s, json!({ "url": receiver.url })).await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "nothing is sent for the past by itself"
+    );
+
+    let store = nestcms_store::Store::connect(
+        &secrecy::SecretString::from(app.db.url().to_owned()),
+        &nestcms_store::DbSettings::default(),
+        &nestcms_resilience::Registry::default(),
+    )
+    .await?;
+    assert!(nestcms_app::background::replay(&store, "webhooks", before).await? >= 1);
+    let got = arrived(&receiver, 1).await?;
+    let body: Value = serde_json::from_slice(&got[0].body)?;
+    assert_eq!(body["type"], "payment.paid");
+    // Replayed again, nothing new: the message exists.
+    nestcms_app::background::replay(&store, "webhooks", before).await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(receiver.received().len(), 1);
+    Ok(())
+}

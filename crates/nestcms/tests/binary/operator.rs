@@ -299,3 +299,40 @@ async fn seed_demo_is_repeatable_and_scale_loads_volume() -> anyhow::Result<()> 
     assert_eq!(server.terminate()?, Some(0));
     Ok(())
 }
+
+#[tokio::test]
+async fn events_replay_names_the_consumers_it_knows_and_counts_what_it_reopens()
+-> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let mut cmd = nestcms(db.dir());
+    cmd.env("NESTCMS__DATABASE__URL", db.url()).args([
+        "events",
+        "replay",
+        "--consumer",
+        "postman",
+        "--since",
+        "2026-11-01T00:00:00Z",
+    ]);
+    let out = run(&mut cmd)?;
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("--consumer postman") && err.contains("webhooks"),
+        "{err}"
+    );
+
+    let mut cmd = nestcms(db.dir());
+    cmd.env("NESTCMS__DATABASE__URL", db.url()).args([
+        "events",
+        "replay",
+        "--consumer",
+        "webhooks",
+        "--since",
+        "2026-11-01T00:00:00Z",
+    ]);
+    let out = run(&mut cmd)?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("webhooks: 0 events"), "{said}");
+    Ok(())
+}
