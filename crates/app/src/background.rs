@@ -18,6 +18,7 @@ pub use rounds::rounds;
 pub const CONSUMERS: &[&str] = &[
     crate::notify::RECEIPTS,
     crate::notify::PROMPTS,
+    crate::notify::SECURITY_NOTICES,
     crate::webhooks::delivery::CONSUMER,
     crate::webhooks::delivery::DOMAIN_CONSUMER,
     crate::sagas::CONSUMER,

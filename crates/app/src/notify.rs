@@ -5,9 +5,11 @@
 
 mod prompts;
 mod reminders;
+mod security;
 
 pub use prompts::{PROMPTS, Prompts};
 pub use reminders::Reminders;
+pub use security::{SECURITY_NOTICES, SecurityNotices};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,6 +11,7 @@ pub mod ports;
 pub mod prompts;
 pub mod refunds;
 pub mod reminders;
+pub mod security;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -36,6 +37,8 @@ pub enum Kind {
     OfferToReview,
     /// A contract waits for the client's approval.
     ContractToApprove,
+    /// The password or second factor of the account changed.
+    SecurityNotice,
 }
 
 impl Kind {
@@ -49,6 +52,7 @@ impl Kind {
             Self::RefundFailed => "refund_failed",
             Self::OfferToReview => "offer_to_review",
             Self::ContractToApprove => "contract_to_approve",
+            Self::SecurityNotice => "security_notice",
         }
     }
 
@@ -62,6 +66,7 @@ impl Kind {
             "refund_failed" => Some(Self::RefundFailed),
             "offer_to_review" => Some(Self::OfferToReview),
             "contract_to_approve" => Some(Self::ContractToApprove),
+            "security_notice" => Some(Self::SecurityNotice),
             _ => None,
         }
     }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use nestcms_app::background::Supervisor;
-use nestcms_app::notify::{Deliveries, PROMPTS, Prompts, Receipts, Reminders};
+use nestcms_app::notify::{
+    Deliveries, PROMPTS, Prompts, Receipts, Reminders, SECURITY_NOTICES, SecurityNotices,
+};
 use nestcms_app::payments::Payments;
 use nestcms_app::sagas::{CONSUMER as SAGAS, Runner, SagaPorts, Starter};
 use nestcms_domain::notify::ports::Courier;
@@ -103,6 +105,24 @@ pub fn spawn(
                 stop.stopped(),
                 report,
                 || prompts.round(),
+            )
+            .await;
+            Ok(())
+        })
+    });
+    let notices = SecurityNotices::new(store.clone(), couriers.available());
+    supervisor.spawn(SECURITY_NOTICES, move |stop| {
+        let notices = notices.clone();
+        let report = stop.reporter();
+        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
+        Box::pin(async move {
+            nestcms_app::background::rounds(
+                SECURITY_NOTICES,
+                RECEIPTS_EVERY,
+                none,
+                stop.stopped(),
+                report,
+                || notices.round(),
             )
             .await;
             Ok(())

@@ -9,6 +9,7 @@ use nestcms_domain::events::DomainEvent;
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::notify::ports::{NotificationStore, Outgoing};
 use nestcms_domain::notify::reminders::DueInstalment;
+use nestcms_domain::notify::security::{AccountChange, NOTICED};
 use nestcms_domain::notify::{Channel, Kind, Language, Notification, Recipient};
 use nestcms_domain::payments::PaymentEvent;
 use uuid::Uuid;
@@ -124,6 +125,57 @@ impl NotificationStore for Store {
         out: &[Notification],
     ) -> Result<(), PortError> {
         self.write_notifications(out, Some((consumer, event.id, event.at)))
+            .await
+            .map(|_| ())
+    }
+
+    async fn account_changes_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<AccountChange>, PortError> {
+        let since = crate::consumers::since(self, consumer).await?;
+        let kinds = NOTICED
+            .iter()
+            .map(|k| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // The kinds are the domain's own constants, never input.
+        let sql = format!(
+            "SELECT s.id, s.subject_id, s.kind, s.ip, s.created_at FROM security_events s \
+             WHERE s.kind IN ({kinds}) AND s.subject_id IS NOT NULL AND s.created_at >= $3 \
+             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = s.id) \
+             ORDER BY s.created_at, s.id LIMIT $2"
+        );
+        let rows: Vec<(Uuid, Uuid, String, Option<String>, Ts)> =
+            with_pool!(self.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
+                sql.as_str()
+            ))
+            .bind(consumer)
+            .bind(i64::from(limit))
+            .bind(Ts(since))
+            .fetch_all(p)
+            .await)
+            .map_err(port_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, user, kind, ip, at)| AccountChange {
+                id,
+                user: UserId(user),
+                kind,
+                ip,
+                at: at.0,
+            })
+            .collect())
+    }
+
+    async fn handled_change(
+        &self,
+        consumer: &str,
+        change: &AccountChange,
+        out: &[Notification],
+    ) -> Result<(), PortError> {
+        self.write_notifications(out, Some((consumer, change.id, change.at)))
             .await
             .map(|_| ())
     }

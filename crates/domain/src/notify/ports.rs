@@ -39,6 +39,20 @@ pub trait NotificationStore: Send + Sync {
         event: &crate::events::DomainEvent,
         out: &[Notification],
     ) -> Result<(), PortError>;
+    /// Up to `limit` account changes people are told about (password, second factor) that
+    /// `consumer` has not handled, oldest first.
+    async fn account_changes_unhandled(
+        &self,
+        consumer: &str,
+        limit: u32,
+    ) -> Result<Vec<super::security::AccountChange>, PortError>;
+    /// Records the notices of an account change and marks it handled, in one transaction.
+    async fn handled_change(
+        &self,
+        consumer: &str,
+        change: &super::security::AccountChange,
+        out: &[Notification],
+    ) -> Result<(), PortError>;
     /// Records messages that answer no event (reminders); one already recorded under the same
     /// key, recipient, kind and channel is kept as it was. Returns how many are new.
     async fn record(&self, out: &[Notification]) -> Result<u64, PortError>;

@@ -110,3 +110,58 @@ async fn a_language_is_chosen_at_registration_or_later_and_only_among_those_writ
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_password_change_is_announced_to_its_owner_once() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, token) = app.user("watchful@notice.example").await?;
+    let change = json!({ "current_password": crate::helpers::PASSWORD, "new_password": "an entirely new passphrase" });
+    ok(
+        app.post(Some(&token), "/api/v1/users/me/password", &change)
+            .await?,
+        200,
+    )
+    .await?;
+    let mut notices = Vec::new();
+    for _ in 0..200 {
+        let list = ok(
+            app.get_as(&token, "/api/v1/users/me/notifications").await?,
+            200,
+        )
+        .await?;
+        notices = list["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|n| n["kind"] == "security_notice")
+            .cloned()
+            .collect::<Vec<Value>>();
+        if !notices.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["subject"], "Your password was changed");
+    assert!(
+        notices[0]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("127.0.0.1"),
+        "{notices:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let list = ok(
+        app.get_as(&token, "/api/v1/users/me/notifications").await?,
+        200,
+    )
+    .await?;
+    let again = list["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["kind"] == "security_notice")
+        .count();
+    assert_eq!(again, 1);
+    Ok(())
+}

@@ -1,0 +1,7 @@
+-- Security notices (issue 12): password and second-factor changes made before notices existed
+-- are not announced after an upgrade.
+INSERT INTO consumer_marks (consumer, event_id, done_at)
+    SELECT 'security-notices', id, strftime('%Y-%m-%dT%H:%M:%S', 'now') || '.000000Z' FROM security_events
+    WHERE kind IN ('password_changed', 'mfa_enabled', 'mfa_disabled');
+INSERT INTO consumer_progress (consumer, handled_to)
+    SELECT 'security-notices', MAX(created_at) FROM security_events HAVING COUNT(*) > 0;
