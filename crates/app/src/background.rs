@@ -173,6 +173,31 @@ impl Supervisor {
         }
     }
 
+    /// Starts a task that runs `round` by [`rounds`]: now, every `every`, and whenever the
+    /// receiver `wake` gives (a fresh one for every restart) says something was recorded on
+    /// this instance. `round` makes each round's future (cloning what it needs into it).
+    pub fn spawn_rounds<W, S, R, Fut>(
+        &mut self,
+        name: &'static str,
+        every: Duration,
+        wake: S,
+        round: R,
+    ) where
+        W: Clone + Send + 'static,
+        S: Fn() -> Option<tokio::sync::broadcast::Receiver<W>> + Send + Sync + 'static,
+        R: Fn() -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<usize, nestcms_domain::PortError>> + Send + 'static,
+    {
+        self.spawn(name, move |stop| {
+            let (round, wake) = (round.clone(), wake());
+            let report = stop.reporter();
+            Box::pin(async move {
+                rounds(name, every, wake, stop.stopped(), report, round).await;
+                Ok(())
+            })
+        });
+    }
+
     /// Starts `body` under supervision; `body` is called again for every restart.
     pub fn spawn<F>(&mut self, name: &'static str, body: F)
     where

@@ -22,7 +22,6 @@ use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::payments::ports::PaymentRepository;
 use nestcms_domain::retry::RetrySchedule;
 use nestcms_domain::{DomainError, PortError};
-use tokio::sync::broadcast;
 
 /// The receipts consumer's name, as its marks record it.
 pub const RECEIPTS: &str = "receipts";
@@ -101,19 +100,6 @@ impl Receipts {
             }
         };
         self.store.handled(RECEIPTS, e, &out).await
-    }
-
-    /// Runs rounds until `stop` completes: at once when a payment event is recorded on this
-    /// instance, and every `every` for those recorded elsewhere (another instance, a worker).
-    pub async fn run(
-        self,
-        events: broadcast::Receiver<PaymentEvent>,
-        every: Duration,
-        stop: impl Future<Output = ()>,
-        report: impl Fn(Result<(), String>),
-    ) {
-        crate::background::rounds(RECEIPTS, every, Some(events), stop, report, || self.round())
-            .await;
     }
 }
 
@@ -261,20 +247,5 @@ impl Deliveries {
             }
         }
         Ok(sent)
-    }
-
-    /// Runs rounds every `every` until `stop` completes.
-    pub async fn run(
-        self,
-        every: Duration,
-        stop: impl Future<Output = ()>,
-        report: impl Fn(Result<(), String>),
-    ) {
-        let none: Option<broadcast::Receiver<()>> = None;
-        let what = match self.channel {
-            Channel::Sms => "sms",
-            _ => "mail",
-        };
-        crate::background::rounds(what, every, none, stop, report, || self.round()).await;
     }
 }

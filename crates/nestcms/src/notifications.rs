@@ -80,78 +80,39 @@ pub fn spawn(
     couriers: Couriers,
     config: &Config,
 ) {
-    let receipts = Receipts::new(store.clone(), store.clone(), couriers.available());
+    let available = couriers.available();
+    let receipts = Receipts::new(store.clone(), store.clone(), available);
     let p = payments.clone();
-    supervisor.spawn("receipts", move |stop| {
-        let (receipts, events) = (receipts.clone(), p.subscribe());
-        let report = stop.reporter();
-        Box::pin(async move {
-            receipts
-                .run(events, RECEIPTS_EVERY, stop.stopped(), report)
-                .await;
-            Ok(())
-        })
+    supervisor.spawn_rounds(
+        "receipts",
+        RECEIPTS_EVERY,
+        move || Some(p.subscribe()),
+        move || {
+            let r = receipts.clone();
+            async move { r.round().await }
+        },
+    );
+    let prompts = Prompts::new(store.clone(), available);
+    supervisor.spawn_rounds(PROMPTS, RECEIPTS_EVERY, no_wake, move || {
+        let r = prompts.clone();
+        async move { r.round().await }
     });
-    let prompts = Prompts::new(store.clone(), couriers.available());
-    supervisor.spawn(PROMPTS, move |stop| {
-        let prompts = prompts.clone();
-        let report = stop.reporter();
-        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
-        Box::pin(async move {
-            nestcms_app::background::rounds(
-                PROMPTS,
-                RECEIPTS_EVERY,
-                none,
-                stop.stopped(),
-                report,
-                || prompts.round(),
-            )
-            .await;
-            Ok(())
-        })
-    });
-    let notices = SecurityNotices::new(store.clone(), couriers.available());
-    supervisor.spawn(SECURITY_NOTICES, move |stop| {
-        let notices = notices.clone();
-        let report = stop.reporter();
-        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
-        Box::pin(async move {
-            nestcms_app::background::rounds(
-                SECURITY_NOTICES,
-                RECEIPTS_EVERY,
-                none,
-                stop.stopped(),
-                report,
-                || notices.round(),
-            )
-            .await;
-            Ok(())
-        })
+    let notices = SecurityNotices::new(store.clone(), available);
+    supervisor.spawn_rounds(SECURITY_NOTICES, RECEIPTS_EVERY, no_wake, move || {
+        let r = notices.clone();
+        async move { r.round().await }
     });
     let n = &config.notifications;
     let policy = ReminderPolicy {
         due_soon_days: n.due_soon_days,
         overdue_days: n.overdue_days.clone(),
     };
-    let reminders = Reminders::new(store.clone(), store.clone(), policy, couriers.available());
-    supervisor.spawn("reminders", move |stop| {
-        let reminders = reminders.clone();
-        let report = stop.reporter();
-        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
-        Box::pin(async move {
-            nestcms_app::background::rounds(
-                "reminders",
-                REMINDERS_EVERY,
-                none,
-                stop.stopped(),
-                report,
-                || reminders.round(Utc::now().date_naive()),
-            )
-            .await;
-            Ok(())
-        })
+    let reminders = Reminders::new(store.clone(), store.clone(), policy, available);
+    supervisor.spawn_rounds("reminders", REMINDERS_EVERY, no_wake, move || {
+        let r = reminders.clone();
+        async move { r.round(Utc::now().date_naive()).await }
     });
-    spawn_sagas(supervisor, store, payments, couriers.available(), config);
+    spawn_sagas(supervisor, store, payments, available, config);
     let schedule = config.notifications.schedule();
     let channels = [
         (couriers.mail, Channel::Email, "mail", config.mail.timeout),
@@ -165,15 +126,16 @@ pub fn spawn(
         // A claim outlives the longest send.
         let lease = timeout + LEASE_MARGIN.min(timeout);
         let deliveries = Deliveries::new(store.clone(), courier, channel, schedule.clone(), lease);
-        supervisor.spawn(task, move |stop| {
-            let deliveries = deliveries.clone();
-            let report = stop.reporter();
-            Box::pin(async move {
-                deliveries.run(SEND_EVERY, stop.stopped(), report).await;
-                Ok(())
-            })
+        supervisor.spawn_rounds(task, SEND_EVERY, no_wake, move || {
+            let d = deliveries.clone();
+            async move { d.round().await }
         });
     }
+}
+
+/// For tasks that only poll: nothing on this instance wakes them.
+pub(crate) fn no_wake() -> Option<tokio::sync::broadcast::Receiver<()>> {
+    None
 }
 
 /// How often sagas started elsewhere, or waiting on a step, are looked at (those started here
@@ -196,39 +158,19 @@ fn spawn_sagas(
     };
     let starter = Starter::new(ports.clone());
     let p = payments.clone();
-    supervisor.spawn(SAGAS, move |stop| {
-        let (starter, events) = (starter.clone(), p.subscribe());
-        let report = stop.reporter();
-        Box::pin(async move {
-            nestcms_app::background::rounds(
-                SAGAS,
-                SAGAS_EVERY,
-                Some(events),
-                stop.stopped(),
-                report,
-                || starter.round(),
-            )
-            .await;
-            Ok(())
-        })
-    });
+    supervisor.spawn_rounds(
+        SAGAS,
+        SAGAS_EVERY,
+        move || Some(p.subscribe()),
+        move || {
+            let s = starter.clone();
+            async move { s.round().await }
+        },
+    );
     let activate = config.sagas.activate_project_on_first_payment;
     let runner = Runner::new(ports, activate, available);
-    supervisor.spawn("saga-runner", move |stop| {
-        let runner = runner.clone();
-        let report = stop.reporter();
-        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
-        Box::pin(async move {
-            nestcms_app::background::rounds(
-                "saga-runner",
-                SAGAS_EVERY,
-                none,
-                stop.stopped(),
-                report,
-                || runner.round(),
-            )
-            .await;
-            Ok(())
-        })
+    supervisor.spawn_rounds("saga-runner", SAGAS_EVERY, no_wake, move || {
+        let r = runner.clone();
+        async move { r.round().await }
     });
 }

@@ -12,7 +12,7 @@ use nestcms_domain::webhooks::ports::WebhookTransport;
 use nestcms_store::Store;
 
 use crate::config::WebhookSettings;
-use crate::notifications::LEASE_MARGIN;
+use crate::notifications::{LEASE_MARGIN, no_wake};
 
 /// How often events recorded on other instances are looked for (those recorded here wake the
 /// fan-out at once).
@@ -43,40 +43,20 @@ pub fn spawn(
 ) {
     let fanout = Fanout::new(store.clone(), store.clone());
     let p = payments.clone();
-    supervisor.spawn(CONSUMER, move |stop| {
-        let (fanout, events) = (fanout.clone(), p.subscribe());
-        let report = stop.reporter();
-        Box::pin(async move {
-            nestcms_app::background::rounds(
-                CONSUMER,
-                FANOUT_EVERY,
-                Some(events),
-                stop.stopped(),
-                report,
-                || fanout.round(),
-            )
-            .await;
-            Ok(())
-        })
-    });
+    supervisor.spawn_rounds(
+        CONSUMER,
+        FANOUT_EVERY,
+        move || Some(p.subscribe()),
+        move || {
+            let f = fanout.clone();
+            async move { f.round().await }
+        },
+    );
     // A claim outlives the longest attempt.
     let lease = s.timeout + LEASE_MARGIN.min(s.timeout);
     let sender = Sender::new(store.clone(), transport, s.schedule(), lease);
-    supervisor.spawn("webhook-sender", move |stop| {
-        let sender = sender.clone();
-        let report = stop.reporter();
-        let none: Option<tokio::sync::broadcast::Receiver<()>> = None;
-        Box::pin(async move {
-            nestcms_app::background::rounds(
-                "webhook-sender",
-                SEND_EVERY,
-                none,
-                stop.stopped(),
-                report,
-                || sender.round(),
-            )
-            .await;
-            Ok(())
-        })
+    supervisor.spawn_rounds("webhook-sender", SEND_EVERY, no_wake, move || {
+        let s = sender.clone();
+        async move { s.round().await }
     });
 }
