@@ -136,6 +136,9 @@ pub struct SimArgs {
     /// Fault: share of API calls left unanswered until the caller times out (0.0 to 1.0).
     #[arg(long, default_value_t = 0.0, value_name = "RATE")]
     pub timeout_rate: f64,
+    /// Fault: decline every refund.
+    #[arg(long)]
+    pub decline_refunds: bool,
 }
 
 /// Flags of `seed`.

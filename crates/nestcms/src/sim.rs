@@ -37,6 +37,7 @@ pub async fn run(a: SimArgs) -> anyhow::Result<()> {
             drop_ipns: a.drop_ipns,
             burst_5xx: a.burst_5xx,
             timeout_rate: a.timeout_rate,
+            decline_refunds: a.decline_refunds,
         },
     }));
     tracing::warn!(listen = %addr, "PayTabs SANDBOX simulator on {public_url}: no real payment is made");

@@ -284,7 +284,10 @@ fn follow_up(sim: &Arc<Simulator>, b: &Value, c: Cart) -> Response {
     if parent.followed_up + c.amount.minor > total {
         return bad("Amount exceeds the remaining transaction amount");
     }
-    parent.followed_up += c.amount.minor;
+    let declined = c.tran_type == "refund" && sim.config.faults.decline_refunds;
+    if !declined {
+        parent.followed_up += c.amount.minor;
+    }
     let amount = c.amount.to_decimal();
     let tran = Transaction {
         tran_ref: sim.next_ref(),
@@ -298,7 +301,7 @@ fn follow_up(sim: &Arc<Simulator>, b: &Value, c: Cart) -> Response {
         tran_total: amount,
         tran_type: capitalised(&c.tran_type),
         tran_class: "ECom".into(),
-        payment_result: Some(result("A")),
+        payment_result: Some(result(if declined { "D" } else { "A" })),
         ipn_trace: None,
         trace: Some(sim.trace("PMNT")),
     };

@@ -21,6 +21,8 @@ pub struct Faults {
     /// Share of API calls never answered in time (0.0–1.0): they hang for [`HANG`], so the
     /// caller's own timeout fires.
     pub timeout_rate: f64,
+    /// Decline every refund (a `D` result), as a bank that refuses one does.
+    pub decline_refunds: bool,
 }
 
 /// How long a call picked by [`Faults::timeout_rate`] hangs before a late 504.

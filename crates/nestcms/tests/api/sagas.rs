@@ -125,3 +125,51 @@ async fn the_first_instalment_paid_activates_the_project_and_a_full_refund_reope
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_refund_the_gateway_declines_is_compensated_and_the_owner_alerted() -> anyhow::Result<()>
+{
+    let sim = start_sim(Faults {
+        decline_refunds: true,
+        ..Faults::default()
+    })
+    .await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let (path, co) = crate::payments::checked_out(&app, &s, "90.00", "SAR").await?;
+    crate::payments::press(co["redirect_url"].as_str().unwrap_or_default(), "A").await?;
+    crate::payments::wait_for(&app, &s, &path, "paid").await?;
+    let refund = json!({ "amount": "90.00", "reason": "Cancelled survey" });
+    app.post(Some(&s.owner), &format!("{path}/refunds"), &refund)
+        .await?;
+    let saga = finished(&app, &s.owner, &path, "refund").await?;
+    assert_eq!(saga["state"], "compensated", "{saga}");
+    assert_eq!(
+        steps(&saga),
+        [
+            pair("amount_released", "done"),
+            pair("staff_alerted", "done")
+        ]
+    );
+    // The amount is free again: the payment stays paid, and the owner was told.
+    let p = ok(app.get_as(&s.owner, &path).await?, 200).await?;
+    assert_eq!(
+        (p["state"].as_str(), p["refunds"][0]["state"].as_str()),
+        (Some("paid"), Some("failed")),
+        "{p}"
+    );
+    let told = ok(
+        app.get_as(&s.owner, "/api/v1/users/me/notifications")
+            .await?,
+        200,
+    )
+    .await?;
+    let alerts = told["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["kind"] == "refund_failed")
+        .count();
+    assert_eq!(alerts, 1, "{told}");
+    Ok(())
+}
