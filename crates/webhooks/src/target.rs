@@ -26,7 +26,9 @@ pub fn forbidden(ip: IpAddr) -> bool {
                 || (a == 100 && (64..128).contains(&b))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) forms are judged
+            // as the IPv4 address they carry.
+            if let Some(v4) = v6.to_ipv4() {
                 return forbidden(IpAddr::V4(v4));
             }
             let first = v6.segments()[0];
@@ -143,6 +145,8 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "::ffff:10.0.0.1",
         ] {
             assert!(forbidden(ip.parse().unwrap()), "{ip}");
         }
