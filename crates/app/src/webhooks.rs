@@ -327,7 +327,12 @@ impl Webhooks {
         if !self.found(org, m.endpoint).await?.enabled {
             return Err(disabled());
         }
-        self.store.redeliver(org, id, now).await.map_err(port)?;
+        if !self.store.redeliver(org, id, now).await.map_err(port)? {
+            return Err(DomainError::Conflict {
+                code: "already_pending",
+                message: "the message is still being retried on its schedule".to_owned(),
+            });
+        }
         self.found_message(org, id).await
     }
 

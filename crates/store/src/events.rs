@@ -135,7 +135,8 @@ impl nestcms_domain::events::ConsumerLog for Store {
     ) -> Result<u64, PortError> {
         let unmark = "DELETE FROM consumer_marks WHERE consumer = $1 AND event_id IN \
                       (SELECT id FROM payment_events WHERE created_at >= $2 \
-                       UNION SELECT id FROM domain_events WHERE created_at >= $2)";
+                       UNION SELECT id FROM domain_events WHERE created_at >= $2 \
+                       UNION SELECT id FROM security_events WHERE created_at >= $2)";
         let back =
             "UPDATE consumer_progress SET handled_to = $2 WHERE consumer = $1 AND handled_to > $2";
         with_pool!(self.primary(), |p| async {

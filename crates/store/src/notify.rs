@@ -345,7 +345,7 @@ impl NotificationStore for Store {
         let sql = "UPDATE notifications SET status = $2, next_attempt_at = $3, last_error = $4 \
                    WHERE id = $1 AND status = 'queued' AND attempts = $5";
         // The error is the server's answer, cut short: it names no secret.
-        let error: String = error.chars().take(500).collect();
+        let error: String = error.chars().filter(|c| *c != '\0').take(500).collect();
         with_pool!(self.primary(), |p| sqlx::query(sql)
             .bind(id)
             .bind(status)

@@ -340,6 +340,9 @@ impl WebhookStore for Store {
             Outcome::GaveUp { disable } => (MessageStatus::Failed, None, None, disable),
         };
         let duration = i64::try_from(a.duration_ms).unwrap_or(i64::MAX);
+        // A receiver's answer may hold NUL bytes, which PostgreSQL text refuses: the attempt
+        // must be logged whatever it answered.
+        let excerpt = a.excerpt.replace('\0', "\u{FFFD}");
         with_pool!(self.primary(), |p| async {
             let mut tx = p.begin().await?;
             let current = sqlx::query(settle)
@@ -361,7 +364,7 @@ impl WebhookStore for Store {
                 .bind(i64::from(a.number))
                 .bind(Ts(a.at))
                 .bind(a.status_code.map(i32::from))
-                .bind(&a.excerpt)
+                .bind(&excerpt)
                 .bind(duration)
                 .bind(&a.trigger)
                 .execute(&mut *tx)
@@ -435,8 +438,9 @@ impl WebhookStore for Store {
     }
 
     async fn redeliver(&self, org: OrgId, id: Uuid, now: DateTime<Utc>) -> Result<bool, PortError> {
+        // A message still being retried keeps its schedule (and may be on the wire now).
         let sql = "UPDATE webhook_messages SET status = 'pending', next_attempt_at = $3, next_trigger = 'manual' \
-                   WHERE org_id = $1 AND id = $2";
+                   WHERE org_id = $1 AND id = $2 AND status <> 'pending'";
         with_pool!(self.primary(), |p| sqlx::query(sql)
             .bind(org.0)
             .bind(id)

@@ -78,9 +78,10 @@ pub struct SagaList {
     data: Vec<SagaResponse>,
 }
 
-/// The sagas a payment started (whoever may see the payment).
+/// The sagas a payment started (staff).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments/{payment_id}/sagas", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("payment_id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "Oldest first", body = SagaList),
+    (status = 403, description = "Clients do not see sagas", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn payment_sagas(
@@ -88,6 +89,8 @@ pub async fn payment_sagas(
     InOrg(c): InOrg,
     ApiPath(p): ApiPath<PaymentPath>,
 ) -> Result<Json<SagaList>, ApiError> {
+    // Staff only: a saga's notes and errors are the firm's, not the client's.
+    c.require(nestcms_domain::identity::policy::Action::ViewAllRecords)?;
     let pay = state.payments.get(&c, PaymentId(p.payment_id)).await?;
     let all = nestcms_app::sagas::sagas_of(state.sagas.as_ref(), &pay)
         .await

@@ -366,7 +366,7 @@ pub async fn get_message(
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/webhook-messages/{message_id}/redeliver", tag = "webhooks", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("message_id" = uuid::Uuid, Path)), responses(
     (status = 202, description = "Queued", body = MessageResponse),
     (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "The endpoint is switched off", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The endpoint is switched off, or the message is still being retried", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn redeliver_message(
     State(state): State<AppState>,

@@ -46,8 +46,7 @@ async fn an_offer_asks_its_client_to_review_and_its_contract_to_approve_and_both
     let s = shop(&app).await?;
     crate::notifications::speaks(&app, &s.client, "ar").await?;
     let hooks = format!("/api/v1/orgs/{}/webhooks", s.org);
-    let sub =
-        json!({ "url": receiver.url, "event_types": ["offer.sent", "contract.awaiting_client"] });
+    let sub = json!({ "url": receiver.url, "event_types": ["offer.sent", "offer.approved", "contract.awaiting_client"] });
     let endpoint = ok(app.post(Some(&s.owner), &hooks, &sub).await?, 201).await?;
 
     let base = format!("/api/v1/orgs/{}", s.org);
@@ -91,7 +90,7 @@ async fn an_offer_asks_its_client_to_review_and_its_contract_to_approve_and_both
 
     // The receiver got both events, verifiable with the endpoint's secret.
     for _ in 0..200 {
-        if receiver.received().len() >= 2 {
+        if receiver.received().len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -102,7 +101,10 @@ async fn an_offer_asks_its_client_to_review_and_its_contract_to_approve_and_both
         .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
         .map(|b| b["type"].as_str().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(kinds, ["offer.sent", "contract.awaiting_client"]);
+    assert_eq!(
+        kinds,
+        ["offer.sent", "offer.approved", "contract.awaiting_client"]
+    );
     let v = standardwebhooks::Webhook::new(endpoint["secret"].as_str().unwrap_or_default())?;
     for r in &got {
         v.verify(&r.body, &r.headers)?;
@@ -110,6 +112,6 @@ async fn an_offer_asks_its_client_to_review_and_its_contract_to_approve_and_both
     // Nothing is told twice.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(told(&app, &s, "offer_to_review").await?.len(), 1);
-    assert_eq!(receiver.received().len(), 2);
+    assert_eq!(receiver.received().len(), 3);
     Ok(())
 }

@@ -64,7 +64,9 @@ async fn the_first_instalment_paid_activates_the_project_and_a_full_refund_reope
     let project = format!("{projects}/{}", project["id"].as_str().unwrap_or_default());
 
     let first = pay(&app, &s, &contract, 1).await?;
-    let saga = finished(&app, &s.client, &first, "payment").await?;
+    let saga = finished(&app, &s.owner, &first, "payment").await?;
+    let hidden = app.get_as(&s.client, &format!("{first}/sagas")).await?;
+    assert_eq!(hidden.status(), 403, "a client does not see sagas");
     assert_eq!(saga["state"], "completed", "{saga}");
     assert_eq!(
         steps(&saga),

@@ -173,6 +173,10 @@ impl OfferRepository for Store {
                     return Ok(false);
                 }
                 insert_contract_rows!(tx, c);
+                // The client's approval, then the contract it made.
+                if let Some(approved) = DomainEvent::offer_moved(c.org_id, offer.0, OfferStatus::ApprovedByClient) {
+                    insert_domain_event!(tx, &approved)?;
+                }
                 insert_domain_event!(tx, &contract_created(c))?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(true)
