@@ -79,8 +79,10 @@ pub struct Runner {
     /// Whether paying a contract's first instalment activates its planned project.
     activate_projects: bool,
     available: Available,
-    lease: Duration,
 }
+
+/// How long one run of a saga holds it (its steps are a few storage calls).
+const LEASE: Duration = Duration::from_secs(60);
 
 impl Runner {
     /// A runner over these ports; notifications go out on the channels `available`.
@@ -89,13 +91,12 @@ impl Runner {
             ports,
             activate_projects,
             available,
-            lease: Duration::from_secs(60),
         }
     }
 
     /// Runs every saga due; returns how many it ran.
     pub async fn round(&self) -> Result<usize, PortError> {
-        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(1));
+        let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(1));
         let mut ran = 0;
         for _ in 0..BATCH {
             let now = Utc::now();

@@ -22,6 +22,12 @@ pub(crate) const PROGRESS: &str = "INSERT INTO consumer_progress (consumer, hand
      ON CONFLICT (consumer) DO UPDATE SET handled_to = CASE WHEN excluded.handled_to > consumer_progress.handled_to \
      THEN excluded.handled_to ELSE consumer_progress.handled_to END";
 
+/// The events of a log `e` from `$3` on that consumer `$1` has not marked, oldest first,
+/// at most `$2`: the tail of every consumer's scan.
+pub(crate) const UNMARKED: &str = "e.created_at >= $3 \
+     AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
+     ORDER BY e.created_at, e.id LIMIT $2";
+
 /// Where `consumer` looks for unmarked events from: a while before the newest it handled.
 /// An event becomes visible when its transaction commits, milliseconds (at most a request
 /// deadline) after the time it carries, so one that commits late is still found, and the scan
@@ -45,11 +51,7 @@ pub(crate) async fn unhandled(
     limit: u32,
 ) -> Result<Vec<PaymentEvent>, PortError> {
     let since = since(store, consumer).await?;
-    let sql = format!(
-        "{SELECT_EVENT} WHERE {filter} AND e.created_at >= $3 \
-         AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
-         ORDER BY e.created_at, e.id LIMIT $2"
-    );
+    let sql = format!("{SELECT_EVENT} WHERE {filter} AND {UNMARKED}");
     let rows: Vec<EventRow> = with_pool!(store.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()
     ))

@@ -108,11 +108,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<DomainEvent>, PortError> {
         let since = crate::consumers::since(self, consumer).await?;
-        let sql = format!(
-            "{SELECT} WHERE e.created_at >= $3 \
-             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
-             ORDER BY e.created_at, e.id LIMIT $2"
-        );
+        let sql = format!("{SELECT} WHERE {}", crate::consumers::UNMARKED);
         let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
             sql.as_str()
         ))

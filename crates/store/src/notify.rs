@@ -142,10 +142,9 @@ impl NotificationStore for Store {
             .join(", ");
         // The kinds are the domain's own constants, never input.
         let sql = format!(
-            "SELECT s.id, s.subject_id, s.kind, s.ip, s.created_at FROM security_events s \
-             WHERE s.kind IN ({kinds}) AND s.subject_id IS NOT NULL AND s.created_at >= $3 \
-             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = s.id) \
-             ORDER BY s.created_at, s.id LIMIT $2"
+            "SELECT e.id, e.subject_id, e.kind, e.ip, e.created_at FROM security_events e \
+             WHERE e.kind IN ({kinds}) AND e.subject_id IS NOT NULL AND {}",
+            crate::consumers::UNMARKED
         );
         let rows: Vec<(Uuid, Uuid, String, Option<String>, Ts)> =
             with_pool!(self.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
