@@ -10,19 +10,38 @@
 //! Shutdown stops every task within one grace period, in the reverse order of start, and
 //! aborts what outlives it (the current run included).
 
+mod consumer;
 mod rounds;
 
+pub(crate) use consumer::Tally;
+pub use consumer::{Consumer, PAYMENT_TOPICS, SECURITY_TOPICS, domain_topics};
 pub use rounds::rounds;
 
 /// Every consumer of events, by the name its marks carry.
 pub const CONSUMERS: &[&str] = &[
     crate::notify::RECEIPTS,
+    crate::notify::PAYMENT_LINKS,
     crate::notify::PROMPTS,
     crate::notify::SECURITY_NOTICES,
     crate::webhooks::delivery::CONSUMER,
     crate::webhooks::delivery::DOMAIN_CONSUMER,
     crate::sagas::CONSUMER,
 ];
+
+/// Every consumer the broker feeds at scale (one queue each), with the routing keys it reads.
+pub fn subscriptions() -> Vec<(&'static str, Vec<String>)> {
+    let topics = |t: &[&str]| t.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+    let mut webhooks = topics(PAYMENT_TOPICS);
+    webhooks.extend(domain_topics());
+    vec![
+        (crate::notify::RECEIPTS, topics(PAYMENT_TOPICS)),
+        (crate::notify::PAYMENT_LINKS, topics(PAYMENT_TOPICS)),
+        (crate::notify::PROMPTS, domain_topics()),
+        (crate::notify::SECURITY_NOTICES, topics(SECURITY_TOPICS)),
+        (crate::webhooks::delivery::CONSUMER, webhooks),
+        (crate::sagas::CONSUMER, topics(PAYMENT_TOPICS)),
+    ]
+}
 
 /// `nestcms events replay`: makes `consumer` handle again every event from `since` on;
 /// returns how many it will look at again.

@@ -3,10 +3,12 @@
 //! stopped and no event gives a message twice, even when several instances run the same
 //! consumer at once.
 
+mod links;
 mod prompts;
 mod reminders;
 mod security;
 
+pub use links::{LinkMaker, PAYMENT_LINKS, PaymentLinks};
 pub use prompts::{PROMPTS, Prompts};
 pub use reminders::Reminders;
 pub use security::{SECURITY_NOTICES, SecurityNotices};
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use nestcms_domain::events::Scan;
 use nestcms_domain::identity::UserId;
 use nestcms_domain::notify::ports::{Courier, CourierError, NotificationStore};
 use nestcms_domain::notify::{Available, Channel, Notification, payment_receipt};
@@ -22,6 +25,8 @@ use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::payments::ports::PaymentRepository;
 use nestcms_domain::retry::RetrySchedule;
 use nestcms_domain::{DomainError, PortError};
+
+use crate::background::{Consumer, Tally};
 
 /// The receipts consumer's name, as its marks record it.
 pub const RECEIPTS: &str = "receipts";
@@ -53,33 +58,9 @@ impl Receipts {
     }
 
     /// Handles every payment that became paid and has no receipt yet; returns how many events
-    /// it handled. An event that fails is left for the next round and the others go on (one
-    /// event that cannot be handled must not hold back every receipt after it); the round then
-    /// reports the first failure.
+    /// it handled.
     pub async fn round(&self) -> Result<usize, PortError> {
-        let mut handled = 0;
-        let mut failed = None;
-        loop {
-            let events = self.store.paid_unhandled(RECEIPTS, BATCH).await?;
-            let mut progress = false;
-            for e in &events {
-                match self.receipt(e).await {
-                    Ok(()) => {
-                        handled += 1;
-                        progress = true;
-                    }
-                    Err(err) => {
-                        tracing::warn!(event.id = %e.id.0, error = %err, "receipt not recorded; will retry");
-                        failed.get_or_insert(err);
-                    }
-                }
-            }
-            // A short batch is the end; a full one that made no progress is all failures,
-            // which the next round tries again.
-            if events.len() < BATCH as usize || !progress {
-                return failed.map_or(Ok(handled), Err);
-            }
-        }
+        self.pass(Scan::Oldest(BATCH)).await
     }
 
     async fn receipt(&self, e: &PaymentEvent) -> Result<(), PortError> {
@@ -100,6 +81,26 @@ impl Receipts {
             }
         };
         self.store.handled(RECEIPTS, e, &out).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Consumer for Receipts {
+    fn name(&self) -> &'static str {
+        RECEIPTS
+    }
+
+    async fn pass(&self, scan: Scan) -> Result<usize, PortError> {
+        let mut tally = Tally::new(RECEIPTS);
+        loop {
+            let events = self.store.paid_unhandled(RECEIPTS, scan).await?;
+            for e in &events {
+                tally.record(e.id.0, self.receipt(e).await);
+            }
+            if let Some(done) = tally.done(scan, events.len()) {
+                return done;
+            }
+        }
     }
 }
 

@@ -11,19 +11,25 @@ use chrono::Utc;
 use nestcms_domain::PortError;
 use nestcms_domain::construction::ProjectStatus;
 use nestcms_domain::construction::ports::ProjectRepository;
+use nestcms_domain::events::Scan;
 use nestcms_domain::notify::Available;
 use nestcms_domain::notify::ports::NotificationStore;
 use nestcms_domain::notify::refunds::{refund_failed, refund_issued};
 use nestcms_domain::payments::ports::PaymentRepository;
-use nestcms_domain::payments::{Payment, PaymentState};
+use nestcms_domain::payments::{Payment, PaymentEvent, PaymentState};
 use nestcms_domain::sagas::ports::SagaStore;
 use nestcms_domain::sagas::{Saga, start};
+
+use crate::background::{Consumer, Tally};
 
 /// The starter's name, as its marks record it.
 pub const CONSUMER: &str = "sagas";
 
 /// How many events or sagas one round reads.
 const BATCH: u32 = 50;
+
+/// How long the payment saga waits for the receipt before it goes on without it.
+const RECEIPT_PATIENCE: chrono::Duration = chrono::Duration::hours(24);
 
 /// The most a step waiting on another consumer (the receipt) waits between looks.
 const MAX_WAIT: Duration = Duration::from_secs(300);
@@ -53,22 +59,38 @@ impl Starter {
 
     /// Starts the sagas of every event not handled yet; returns how many events it handled.
     pub async fn round(&self) -> Result<usize, PortError> {
-        let p = &self.0;
-        let mut handled = 0;
+        self.pass(Scan::Oldest(BATCH)).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Consumer for Starter {
+    fn name(&self) -> &'static str {
+        CONSUMER
+    }
+
+    async fn pass(&self, scan: Scan) -> Result<usize, PortError> {
+        let mut tally = Tally::new(CONSUMER);
         loop {
-            let events = p.sagas.saga_events_unhandled(CONSUMER, BATCH).await?;
+            let events = self.0.sagas.saga_events_unhandled(CONSUMER, scan).await?;
             for e in &events {
-                let saga = match p.payments.payment_by_id(e.payment_id).await? {
-                    Some(pay) => start(e, pay.org_id, Utc::now()),
-                    None => None,
-                };
-                p.sagas.begin(CONSUMER, e, saga.as_ref()).await?;
-                handled += 1;
+                tally.record(e.id.0, self.begin(e).await);
             }
-            if events.len() < BATCH as usize {
-                return Ok(handled);
+            if let Some(done) = tally.done(scan, events.len()) {
+                return done;
             }
         }
+    }
+}
+
+impl Starter {
+    async fn begin(&self, e: &PaymentEvent) -> Result<(), PortError> {
+        let p = &self.0;
+        let saga = match p.payments.payment_by_id(e.payment_id).await? {
+            Some(pay) => start(e, pay.org_id, Utc::now()),
+            None => None,
+        };
+        p.sagas.begin(CONSUMER, e, saga.as_ref()).await
     }
 }
 
@@ -170,10 +192,21 @@ impl Runner {
                 _ => ("skipped", "not a contract instalment".to_owned()),
             },
             "receipt_sent" => {
-                if !p.sagas.receipt_recorded(s.event_id).await? {
+                if p.sagas.receipt_recorded(s.event_id).await? {
+                    ("done", "the receipts consumer recorded it".to_owned())
+                } else if Utc::now() - s.created_at < RECEIPT_PATIENCE {
                     return Ok(None);
+                } else {
+                    // The receipts consumer gave up on this payment (its dead letters, or
+                    // its log, say why): the saga goes on without it rather than hold the
+                    // project back for ever.
+                    tracing::error!(saga.id = %s.id, payment.id = %pay.id.0, "no receipt recorded within a day; the saga goes on without it");
+                    (
+                        "failed",
+                        "no receipt recorded within 24 hours; see the receipts consumer's failures"
+                            .to_owned(),
+                    )
                 }
-                ("done", "the receipts consumer recorded it".to_owned())
             }
             "project_activated" => self.activate(pay).await?,
             "instalment_reopened" => match (pay.contract_id, pay.state) {

@@ -4,13 +4,15 @@
 //!   can neither stall the async workers nor take every core from other requests;
 //! - [`jwt`]: short-lived HS256 access tokens naming the user and their session;
 //! - [`opaque`]: refresh tokens and recovery codes, random and stored only as SHA-256 hashes;
-//! - [`totp`]: RFC 6238 one-time codes (via `totp-rs`).
+//! - [`totp`]: RFC 6238 one-time codes (via `totp-rs`);
+//! - [`paylink`]: signed links that open one payment's checkout without a session.
 //!
 //! No I/O here beyond the clock and the random number generator.
 
 pub mod jwt;
 pub mod opaque;
 pub mod password;
+pub mod paylink;
 pub mod totp;
 
 /// Why a credential operation failed.

@@ -1,28 +1,39 @@
-//! RabbitMQ adapter for running several instances: the payment event log (`payment_events`,
-//! append-only) is the outbox, and [`relay`] hands every event to the durable topic exchange
-//! [`EXCHANGE`] with publisher confirms, recording each confirmed delivery. Delivery is
-//! at-least-once (a crash between the broker's confirm and the record, or two relays racing,
-//! can repeat an event); consumers deduplicate on the AMQP `message_id`, the event id.
+//! RabbitMQ adapter for running several instances. The event logs (payment events, domain
+//! events, the security events people are told of; append-only) are the outbox, and [`relay`]
+//! hands every event to the durable topic exchange `<namespace>.events` with publisher
+//! confirms, recording each confirmed delivery. Delivery is at-least-once (a crash between the
+//! broker's confirm and the record, or two relays racing, can repeat an event); consumers
+//! deduplicate on the AMQP `message_id`, the event id.
 //!
-//! The relay also publishes every circuit breaker state change of its process
-//! (`breaker.<name>`), kept in memory while the broker is away.
+//! [`consume`] feeds one consumer from its own queue ([`Topology`]), acknowledging what it
+//! handled and dead-lettering what failed too often. The relay also publishes every circuit
+//! breaker state change of its process (`breaker.<name>`), kept in memory while the broker is
+//! away.
 //!
-//! In the embedded mode there is no broker: events are only published in-process.
+//! In the embedded mode there is no broker: consumers poll the logs.
 
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
-use nestcms_domain::payments::PaymentEvent;
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use nestcms_domain::events::Relayed;
 use nestcms_resilience::Transition;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use tracing::Instrument;
 
+mod consume;
 mod relay;
+mod topology;
 
+pub use consume::{CONSUMED, consume};
 pub use relay::{RELAY_LAG, breaker_config, relay};
+pub use topology::{Subscription, Topology, declare_exchange};
 
-/// The topic exchange events go to; routing key `payment.<kind>` for payment events and
+/// The namespace of a deployment that sets none: exchange `nestcms.events`.
+pub const DEFAULT_NAMESPACE: &str = "nestcms";
+
+/// The default namespace's exchange; routing key `payment.<kind>` for payment events, the
+/// type for domain events (`offer.sent`, …), `security.<kind>` for account changes and
 /// `breaker.<name>` for circuit breaker state changes.
 pub const EXCHANGE: &str = "nestcms.events";
 
@@ -38,6 +49,9 @@ pub enum BusError {
     /// The broker refused (nacked) a message.
     #[error("message broker refused event {0}")]
     Nacked(String),
+    /// The broker ended a consumer's deliveries.
+    #[error("message broker closed the consumer")]
+    Closed,
 }
 
 impl BusError {
@@ -50,41 +64,28 @@ impl BusError {
     }
 }
 
-/// Declares [`EXCHANGE`] (durable topic); idempotent, so publishers and consumers both may.
-pub async fn declare_exchange(channel: &Channel) -> Result<(), BusError> {
-    channel
-        .exchange_declare(
-            EXCHANGE.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    Ok(())
-}
-
 /// A channel in confirm mode on a declared exchange.
 pub struct Broker {
     channel: Channel,
     connection: Connection,
+    exchange: String,
 }
 
 impl Broker {
-    /// Connects, declares [`EXCHANGE`] (durable topic) and turns on publisher confirms.
-    pub async fn connect(url: &SecretString) -> Result<Self, BusError> {
+    /// Connects, declares the [`Topology`] (so no event is published before the consumers'
+    /// queues exist to keep it) and turns on publisher confirms.
+    pub async fn connect(url: &SecretString, topology: &Topology) -> Result<Self, BusError> {
         let connection =
             Connection::connect(url.expose_secret(), ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
-        declare_exchange(&channel).await?;
+        topology.declare(&channel).await?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
         Ok(Self {
             channel,
             connection,
+            exchange: topology.exchange(),
         })
     }
 
@@ -102,7 +103,7 @@ impl Broker {
     }
 
     /// Publishes events in order, each confirmed before the next.
-    pub async fn publish_all(&self, events: &[PaymentEvent]) -> Result<(), BusError> {
+    pub async fn publish_all(&self, events: &[Relayed]) -> Result<(), BusError> {
         for e in events {
             self.publish(e).await?;
         }
@@ -122,13 +123,13 @@ impl Broker {
 
     /// Publishes one event as persistent JSON and waits for the broker's confirm, in a
     /// producer span of the trace the event was recorded in.
-    pub async fn publish(&self, e: &PaymentEvent) -> Result<(), BusError> {
+    pub async fn publish(&self, e: &Relayed) -> Result<(), BusError> {
         let span = tracing::info_span!(
             "publish",
-            otel.name = format!("publish payment.{}", e.kind),
+            otel.name = format!("publish {}", e.routing_key),
             otel.kind = "producer",
             messaging.system = "rabbitmq",
-            messaging.message.id = %e.id.0,
+            messaging.message.id = %e.id,
         );
         if let Some(t) = &e.trace_context {
             nestcms_telemetry::adopt_parent_from(&span, t);
@@ -136,20 +137,10 @@ impl Broker {
         self.publish_traced(e).instrument(span).await
     }
 
-    async fn publish_traced(&self, e: &PaymentEvent) -> Result<(), BusError> {
-        let body = json!({
-            "id": e.id.0,
-            "payment_id": e.payment_id.0,
-            "kind": e.kind,
-            "actor_id": e.actor.map(|a| a.0),
-            "source": e.source,
-            "gateway_trace": e.gateway_trace,
-            "detail": e.detail,
-            "at": e.at,
-        });
+    async fn publish_traced(&self, e: &Relayed) -> Result<(), BusError> {
         let mut props = BasicProperties::default()
             .with_delivery_mode(2)
-            .with_message_id(e.id.0.to_string().into());
+            .with_message_id(e.id.to_string().into());
         // The trace of the request that recorded the event, as W3C headers (this publish span
         // as the parent when spans are on), so a consumer's work joins it.
         let trace = nestcms_telemetry::current().or_else(|| e.trace_context.clone());
@@ -164,9 +155,9 @@ impl Broker {
             }
             props = props.with_headers(headers);
         }
-        self.publish_json(&format!("payment.{}", e.kind), &body, props)
+        self.publish_json(&e.routing_key, &e.body, props)
             .await
-            .map_err(|err| err.naming(&e.id.0.to_string()))
+            .map_err(|err| err.naming(&e.id.to_string()))
     }
 
     /// Publishes `body` as JSON with `props` and waits for the broker's confirm.
@@ -180,7 +171,7 @@ impl Broker {
         let confirm = self
             .channel
             .basic_publish(
-                EXCHANGE.into(),
+                self.exchange.as_str().into(),
                 routing_key.into(),
                 BasicPublishOptions::default(),
                 &payload,

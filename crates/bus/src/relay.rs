@@ -6,13 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::payments::ports::EventOutbox;
 use nestcms_resilience::{Breaker, BreakerConfig, CallError, RetryPolicy, Transition, full_jitter};
 use secrecy::SecretString;
 use tokio::sync::broadcast;
 
-use crate::{BATCH, Broker, BusError};
+use crate::{BATCH, Broker, BusError, Topology};
 
 /// Breaker state changes kept while the broker cannot take them; older ones are dropped first
 /// (they are also in the log and the metrics).
@@ -51,11 +50,13 @@ pub fn breaker_config() -> BreakerConfig {
 /// again); after a failed round the relay waits a jittered, growing pause and reconnects.
 /// `report` hears how each round went (events wait in the outbox while rounds fail). State
 /// changes heard on `changes` are published too (`breaker.<name>`).
-pub async fn relay(
+#[allow(clippy::too_many_arguments)]
+pub async fn relay<W: Clone>(
     url: SecretString,
+    topology: Arc<Topology>,
     outbox: Arc<dyn EventOutbox>,
     breaker: Arc<Breaker>,
-    mut wake: broadcast::Receiver<PaymentEvent>,
+    mut wake: broadcast::Receiver<W>,
     mut changes: broadcast::Receiver<Transition>,
     stop: impl std::future::Future<Output = ()>,
     report: impl Fn(Result<(), String>),
@@ -66,7 +67,16 @@ pub async fn relay(
     let mut pending = VecDeque::new();
     let mut listening = true;
     loop {
-        let pause = match round(&url, &mut broker, outbox.as_ref(), &breaker, &mut pending).await {
+        let pause = match round(
+            &url,
+            &topology,
+            &mut broker,
+            outbox.as_ref(),
+            &breaker,
+            &mut pending,
+        )
+        .await
+        {
             Ok(()) => {
                 failed_rounds = 0;
                 report(Ok(()));
@@ -111,6 +121,7 @@ pub async fn relay(
 /// an outbox (database) failure is not the broker's.
 async fn round(
     url: &SecretString,
+    topology: &Topology,
     broker: &mut Option<Broker>,
     outbox: &dyn EventOutbox,
     breaker: &Breaker,
@@ -127,7 +138,7 @@ async fn round(
         let b = match broker.take() {
             Some(b) if b.is_connected() => b,
             _ => breaker
-                .call(|| Broker::connect(url), |_| true)
+                .call(|| Broker::connect(url, topology), |_| true)
                 .await
                 .map_err(|e| format!("cannot reach the message broker: {}", describe(e)))?,
         };

@@ -102,6 +102,60 @@ impl DomainEvent {
         let data = json!({ "project_id": project, "status": to.as_str() });
         Self::new(kind, org, project, data)
     }
+
+    /// The event as the broker carries it: routing key = its type.
+    pub fn relayed(&self) -> Relayed {
+        Relayed {
+            id: self.id,
+            routing_key: self.kind.clone(),
+            body: json!({
+                "id": self.id,
+                "type": self.kind,
+                "org_id": self.org.0,
+                "subject_id": self.subject,
+                "data": self.data,
+                "at": self.at,
+            }),
+            at: self.at,
+            trace_context: self.trace_context.clone(),
+        }
+    }
+}
+
+/// Which unhandled events a consumer asks its log for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// The oldest it has not marked yet, at most this many: a polling round.
+    Oldest(u32),
+    /// This one event, if the log holds it, it is of a kind the consumer reads and the
+    /// consumer has not marked it yet: a delivery from the message broker.
+    One(Uuid),
+}
+
+impl Scan {
+    /// The most events one pass returns.
+    pub fn limit(self) -> u32 {
+        match self {
+            Self::Oldest(n) => n,
+            Self::One(_) => 1,
+        }
+    }
+}
+
+/// An event of any log (payments, domain, security notices) as the message broker carries
+/// it: the relay publishes `body` as JSON under `routing_key`, with `id` as the message id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relayed {
+    /// The event's id (UUIDv7, unique across the logs).
+    pub id: Uuid,
+    /// `payment.<kind>`, the domain event's type (`offer.sent`, …) or `security.<kind>`.
+    pub routing_key: String,
+    /// What subscribers read; never secrets.
+    pub body: Value,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// The trace of the work that recorded it.
+    pub trace_context: Option<TraceContext>,
 }
 
 /// The consumers' bookkeeping, for operators.

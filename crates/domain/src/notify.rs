@@ -7,6 +7,7 @@
 //! is read. Until e-mail and SMS adapters are configured every message goes to the `log`
 //! channel: recorded, and readable by its recipient through the API.
 
+pub mod links;
 pub mod ports;
 pub mod prompts;
 pub mod refunds;
@@ -39,6 +40,8 @@ pub enum Kind {
     ContractToApprove,
     /// The password or second factor of the account changed.
     SecurityNotice,
+    /// A payment of an instalment waits for the client, with the link that pays it.
+    PaymentLink,
 }
 
 impl Kind {
@@ -53,6 +56,7 @@ impl Kind {
             Self::OfferToReview => "offer_to_review",
             Self::ContractToApprove => "contract_to_approve",
             Self::SecurityNotice => "security_notice",
+            Self::PaymentLink => "payment_link",
         }
     }
 
@@ -67,6 +71,7 @@ impl Kind {
             "offer_to_review" => Some(Self::OfferToReview),
             "contract_to_approve" => Some(Self::ContractToApprove),
             "security_notice" => Some(Self::SecurityNotice),
+            "payment_link" => Some(Self::PaymentLink),
             _ => None,
         }
     }

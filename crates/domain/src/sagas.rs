@@ -49,7 +49,7 @@ impl SagaKind {
 pub enum SagaState {
     /// Steps remain.
     Running,
-    /// Every step done or skipped.
+    /// Every step over: done, skipped, or (a wait that ran out) failed.
     Completed,
     /// What it set out to do failed for good; its compensating steps ran.
     Compensated,
@@ -81,7 +81,7 @@ impl SagaState {
 pub struct Step {
     /// Its name (`instalment_paid`, `receipt_sent`, `project_activated`, …).
     pub name: String,
-    /// `pending`, `done` or `skipped`.
+    /// `pending`, `done`, `skipped` or `failed`.
     pub status: String,
     /// When it finished.
     pub at: Option<DateTime<Utc>>,
@@ -131,6 +131,9 @@ pub struct Saga {
 
 /// The saga a payment event starts, if any, for a payment of `org`.
 pub fn start(e: &PaymentEvent, org: OrgId, at: DateTime<Utc>) -> Option<Saga> {
+    if e.refund_never_sent() {
+        return None;
+    }
     let field = |k: &str| e.detail.get(k).and_then(serde_json::Value::as_str);
     let (kind, steps): (SagaKind, &[&str]) = match (e.kind.as_str(), field("to"), field("state")) {
         ("state_changed", Some("paid"), _) => (
@@ -226,6 +229,14 @@ mod tests {
             .is_none()
         );
         assert!(start(&event("ipn_received", json!({})), org, now).is_none());
+        let unsent = event(
+            "refund_settled",
+            json!({ "state": "failed", "sent": false }),
+        );
+        assert!(
+            start(&unsent, org, now).is_none(),
+            "a refund never sent (circuit open) alerts nobody: its requester got a 503"
+        );
     }
 
     #[test]

@@ -250,6 +250,7 @@ pub fn type_of(e: &PaymentEvent) -> Option<&'static str> {
         },
         "refund_settled" => match field("state")? {
             "succeeded" => Some("refund.succeeded"),
+            "failed" if e.refund_never_sent() => None,
             "failed" => Some("refund.failed"),
             _ => None,
         },

@@ -13,7 +13,7 @@ use crate::layers;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
-    health_deps, invitations, members, metrics, notifications, offers, orgs, payments,
+    health_deps, invitations, members, metrics, notifications, offers, orgs, paylinks, payments,
     project_lists, project_parts, projects, sagas, schedules, users, webhooks,
 };
 use crate::settings::HttpSettings;
@@ -128,6 +128,7 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
             payments::paytabs_return_post
         ))
         .routes(routes!(payments::payment_result))
+        .routes(routes!(paylinks::show_pay_link, paylinks::pay_by_link))
         .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
         .routes(routes!(
             webhooks::get_endpoint,

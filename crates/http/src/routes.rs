@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod offers;
 pub mod orgs;
+pub mod paylinks;
 pub mod payments;
 pub mod project_lists;
 pub mod project_parts;

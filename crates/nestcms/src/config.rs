@@ -15,6 +15,7 @@ use nestcms_store::DbSettings;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
+mod bus;
 mod mail;
 mod notifications;
 mod ranges;
@@ -22,6 +23,7 @@ mod sms;
 mod telemetry;
 mod webhooks;
 
+pub use bus::BusSettings;
 pub use mail::MailSettings;
 pub use notifications::NotificationSettings;
 pub use sms::SmsSettings;
@@ -119,16 +121,6 @@ impl Default for CacheSettings {
             prefix: "nestcms".into(),
         }
     }
-}
-
-/// `[bus]`: the message broker several instances share (RabbitMQ). Without one, events are
-/// published in-process only (the embedded mode).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BusSettings {
-    /// AMQP URL, e.g. `amqp://user:password@rabbit:5672/%2f` (secret: it holds a password).
-    #[serde(serialize_with = "redact_opt")]
-    pub url: Option<SecretString>,
 }
 
 /// `[metrics]`: the Prometheus text endpoint `GET /metrics`, for an operator's scraper.
@@ -328,6 +320,7 @@ impl Config {
         self.telemetry.check()?;
         self.mail.check(self.env == Environment::Production)?;
         self.webhooks.check()?;
+        self.bus.check()?;
         self.sms.check(self.env == Environment::Production)?;
         self.notifications.check()?;
         if self.data_dir.as_os_str().is_empty() {

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+mod consumers;
 pub mod fds;
 pub mod gateway;
 pub mod metrics;

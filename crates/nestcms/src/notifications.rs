@@ -7,16 +7,17 @@ use std::time::Duration;
 use chrono::Utc;
 use nestcms_app::background::Supervisor;
 use nestcms_app::notify::{
-    Deliveries, PROMPTS, Prompts, Receipts, Reminders, SECURITY_NOTICES, SecurityNotices,
+    Deliveries, LinkMaker, PaymentLinks, Prompts, Receipts, Reminders, SecurityNotices,
 };
 use nestcms_app::payments::Payments;
-use nestcms_app::sagas::{CONSUMER as SAGAS, Runner, SagaPorts, Starter};
+use nestcms_app::sagas::{Runner, SagaPorts, Starter};
 use nestcms_domain::notify::ports::Courier;
 use nestcms_domain::notify::reminders::ReminderPolicy;
 use nestcms_domain::notify::{Available, Channel};
 use nestcms_store::Store;
 
 use crate::config::Config;
+use crate::consumers::{self, Feed};
 
 /// How much longer than the longest attempt (at most twice as long) a claim of a message
 /// lasts; after a crash, another instance takes the message over once it ends.
@@ -77,31 +78,21 @@ pub fn spawn(
     supervisor: &mut Supervisor,
     store: &Arc<Store>,
     payments: &Payments,
-    couriers: Couriers,
+    (couriers, links): (Couriers, LinkMaker),
     config: &Config,
 ) {
     let available = couriers.available();
-    let receipts = Receipts::new(store.clone(), store.clone(), available);
+    let feed = Feed::from(&config.bus);
+    let receipts = Arc::new(Receipts::new(store.clone(), store.clone(), available));
     let p = payments.clone();
-    supervisor.spawn_rounds(
-        "receipts",
-        RECEIPTS_EVERY,
-        move || Some(p.subscribe()),
-        move || {
-            let r = receipts.clone();
-            async move { r.round().await }
-        },
-    );
-    let prompts = Prompts::new(store.clone(), available);
-    supervisor.spawn_rounds(PROMPTS, RECEIPTS_EVERY, no_wake, move || {
-        let r = prompts.clone();
-        async move { r.round().await }
-    });
-    let notices = SecurityNotices::new(store.clone(), available);
-    supervisor.spawn_rounds(SECURITY_NOTICES, RECEIPTS_EVERY, no_wake, move || {
-        let r = notices.clone();
-        async move { r.round().await }
-    });
+    let wake = move || Some(p.subscribe());
+    consumers::spawn(supervisor, &feed, receipts, RECEIPTS_EVERY, wake);
+    let links = PaymentLinks::new(store.clone(), store.clone(), available, links);
+    consumers::spawn(supervisor, &feed, Arc::new(links), RECEIPTS_EVERY, no_wake);
+    let prompts = Arc::new(Prompts::new(store.clone(), available));
+    consumers::spawn(supervisor, &feed, prompts, RECEIPTS_EVERY, no_wake);
+    let notices = Arc::new(SecurityNotices::new(store.clone(), available));
+    consumers::spawn(supervisor, &feed, notices, RECEIPTS_EVERY, no_wake);
     let n = &config.notifications;
     let policy = ReminderPolicy {
         due_soon_days: n.due_soon_days,
@@ -112,7 +103,7 @@ pub fn spawn(
         let r = reminders.clone();
         async move { r.round(Utc::now().date_naive()).await }
     });
-    spawn_sagas(supervisor, store, payments, available, config);
+    spawn_sagas(supervisor, store, payments, available, config, &feed);
     let schedule = config.notifications.schedule();
     let channels = [
         (couriers.mail, Channel::Email, "mail", config.mail.timeout),
@@ -149,6 +140,7 @@ fn spawn_sagas(
     payments: &Payments,
     available: Available,
     config: &Config,
+    feed: &Feed,
 ) {
     let ports = SagaPorts {
         sagas: store.clone(),
@@ -156,21 +148,32 @@ fn spawn_sagas(
         projects: store.clone(),
         notify: store.clone(),
     };
-    let starter = Starter::new(ports.clone());
+    let starter = Arc::new(Starter::new(ports.clone()));
     let p = payments.clone();
-    supervisor.spawn_rounds(
-        SAGAS,
-        SAGAS_EVERY,
-        move || Some(p.subscribe()),
-        move || {
-            let s = starter.clone();
-            async move { s.round().await }
-        },
-    );
+    let wake = move || Some(p.subscribe());
+    consumers::spawn(supervisor, feed, starter, SAGAS_EVERY, wake);
     let activate = config.sagas.activate_project_on_first_payment;
     let runner = Runner::new(ports, activate, available);
     supervisor.spawn_rounds("saga-runner", SAGAS_EVERY, no_wake, move || {
         let r = runner.clone();
         async move { r.round().await }
     });
+}
+
+/// How long a payment link opens its payment: long enough for a client who pays at the end of
+/// the month.
+const LINK_LIFETIME: chrono::Duration = chrono::Duration::days(30);
+
+/// Links to `GET /api/v1/payments/{id}/pay` under `base` (the service's public address),
+/// signed with `links` and good for [`LINK_LIFETIME`].
+pub(crate) fn link_maker(links: nestcms_auth::paylink::PayLinks, base: &str) -> LinkMaker {
+    let base = base.trim_end_matches('/').to_owned();
+    Arc::new(move |id| {
+        let expires = (Utc::now() + LINK_LIFETIME).timestamp();
+        format!(
+            "{base}/api/v1/payments/{}/pay?token={}",
+            id.0,
+            links.token(id.0, expires)
+        )
+    })
 }

@@ -18,6 +18,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::Config;
 use crate::notifications::Couriers;
 use crate::secrets::{self, Secrets};
+use nestcms_app::notify::LinkMaker;
+use nestcms_auth::paylink::PayLinks;
 
 /// A service ready to run: bound listener plus the resources to release afterwards.
 pub struct Service {
@@ -37,6 +39,15 @@ pub struct Service {
     pub couriers: Couriers,
     /// How webhooks are sent.
     pub hooks: Arc<dyn WebhookTransport>,
+    /// Makes the payment links clients receive.
+    pub links: LinkMaker,
+}
+
+/// Where background work reaches people and systems.
+struct Outlets {
+    couriers: Couriers,
+    hooks: Arc<dyn WebhookTransport>,
+    links: LinkMaker,
 }
 
 /// The primary database URL: the configured one, or the SQLite file in the data directory.
@@ -98,6 +109,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         None => format!("http://{}", listener.local_addr()?),
     };
     let (gateway, simulator) = crate::gateway::build(config, &public_base_url)?;
+    let pay_links = PayLinks::new(&secrets.jwt).context("payment links")?;
+    let links = crate::notifications::link_maker(pay_links.clone(), &public_base_url);
     let payments = Payments::new(
         store.clone(),
         guard(gateway, &breakers, config.paytabs.timeout),
@@ -166,6 +179,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         payments: payments.clone(),
         idempotency: store.clone(),
         payment_result_url: config.paytabs.result_page_url.clone(),
+        pay_links,
         metrics: crate::metrics::endpoint(config.metrics.token.as_ref()),
         cache,
     }));
@@ -180,6 +194,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         app,
         store,
         secrets,
+        links,
         payments,
         tasks,
         breakers,
@@ -198,14 +213,18 @@ pub async fn run(
     let addr = service.app.local_addr()?;
     tracing::info!(listen = %addr, "serving on http://{addr}");
     let background = if config.background.in_serve {
+        let outlets = Outlets {
+            couriers: service.couriers,
+            hooks: service.hooks,
+            links: service.links,
+        };
         spawn_background(
             &service.payments,
             &service.store,
             config,
             service.tasks,
             &service.breakers,
-            service.couriers,
-            service.hooks,
+            outlets,
         )
     } else {
         tracing::info!("background work left to `nestcms worker` (background.in_serve = false)");
@@ -241,6 +260,11 @@ pub async fn worker(
         None => format!("http://{}", config.server.listen),
     };
     let (gateway, _) = crate::gateway::build(config, &public_base_url)?;
+    // The payment links this worker sends are checked by `serve`: both sign with the same
+    // secret.
+    let secrets = secrets::resolve(config)?;
+    let pay_links = PayLinks::new(&secrets.jwt).context("payment links")?;
+    let links = crate::notifications::link_maker(pay_links, &public_base_url);
     let payments = Payments::new(
         store.clone(),
         guard(gateway, &breakers, config.paytabs.timeout),
@@ -248,14 +272,18 @@ pub async fn worker(
     tracing::info!("worker running");
     let couriers = Couriers::from_config(config)?;
     let hooks = crate::webhooks::transport(&config.webhooks)?;
+    let outlets = Outlets {
+        couriers,
+        hooks,
+        links,
+    };
     let background = spawn_background(
         &payments,
         &store,
         config,
         Arc::default(),
         &breakers,
-        couriers,
-        hooks,
+        outlets,
     );
     shutdown.await;
     background.shutdown(config.server.shutdown_grace).await;
@@ -272,8 +300,7 @@ fn spawn_background(
     config: &Config,
     health: Arc<TaskHealth>,
     breakers: &Arc<nestcms_resilience::Registry>,
-    couriers: Couriers,
-    hooks: Arc<dyn WebhookTransport>,
+    outlets: Outlets,
 ) -> Supervisor {
     let mut supervisor = Supervisor::new(health);
     let (p, s) = (payments.clone(), store.clone());
@@ -281,10 +308,25 @@ fn spawn_background(
     supervisor.spawn("reconciler", move |stop| {
         Box::pin(reconcile_loop(p.clone(), s.clone(), settings.clone(), stop))
     });
-    crate::notifications::spawn(&mut supervisor, store, payments, couriers, config);
-    crate::webhooks::spawn(&mut supervisor, store, payments, hooks, &config.webhooks);
+    crate::notifications::spawn(
+        &mut supervisor,
+        store,
+        payments,
+        (outlets.couriers, outlets.links),
+        config,
+    );
+    let feed = crate::consumers::Feed::from(&config.bus);
+    crate::webhooks::spawn(
+        &mut supervisor,
+        store,
+        payments,
+        outlets.hooks,
+        &config.webhooks,
+        &feed,
+    );
     if let Some(url) = config.bus.url.clone() {
-        tracing::info!("relaying payment events to the message broker");
+        tracing::info!("relaying events to the message broker");
+        let topology = Arc::new(crate::consumers::topology(&config.bus));
         let (p, outbox) = (payments.clone(), store.clone() as Arc<dyn EventOutbox>);
         let breaker = breakers.breaker("rabbitmq", nestcms_bus::breaker_config());
         let registry = Arc::clone(breakers);
@@ -295,6 +337,7 @@ fn spawn_background(
             let report = stop.reporter();
             let relay = nestcms_bus::relay(
                 url.clone(),
+                Arc::clone(&topology),
                 outbox.clone(),
                 breaker.clone(),
                 p.subscribe(),

@@ -7,11 +7,12 @@ use std::time::Duration;
 use anyhow::Context;
 use nestcms_app::background::Supervisor;
 use nestcms_app::payments::Payments;
-use nestcms_app::webhooks::delivery::{CONSUMER, Fanout, Sender};
+use nestcms_app::webhooks::delivery::{Fanout, Sender};
 use nestcms_domain::webhooks::ports::WebhookTransport;
 use nestcms_store::Store;
 
 use crate::config::WebhookSettings;
+use crate::consumers::{self, Feed};
 use crate::notifications::{LEASE_MARGIN, no_wake};
 
 /// How often events recorded on other instances are looked for (those recorded here wake the
@@ -34,24 +35,18 @@ pub fn transport(s: &WebhookSettings) -> anyhow::Result<Arc<dyn WebhookTransport
 }
 
 /// Spawns the fan-out and the sender under `supervisor`.
-pub fn spawn(
+pub(crate) fn spawn(
     supervisor: &mut Supervisor,
     store: &Arc<Store>,
     payments: &Payments,
     transport: Arc<dyn WebhookTransport>,
     s: &WebhookSettings,
+    feed: &Feed,
 ) {
-    let fanout = Fanout::new(store.clone(), store.clone());
+    let fanout = Arc::new(Fanout::new(store.clone(), store.clone()));
     let p = payments.clone();
-    supervisor.spawn_rounds(
-        CONSUMER,
-        FANOUT_EVERY,
-        move || Some(p.subscribe()),
-        move || {
-            let f = fanout.clone();
-            async move { f.round().await }
-        },
-    );
+    let wake = move || Some(p.subscribe());
+    consumers::spawn(supervisor, feed, fanout, FANOUT_EVERY, wake);
     // A claim outlives the longest attempt.
     let lease = s.timeout + LEASE_MARGIN.min(s.timeout);
     let sender = Sender::new(store.clone(), transport, s.schedule(), lease);

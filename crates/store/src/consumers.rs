@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use nestcms_domain::PortError;
+use nestcms_domain::events::Scan;
 use nestcms_domain::payments::PaymentEvent;
 
 use crate::error::port_err;
@@ -22,17 +23,61 @@ pub(crate) const PROGRESS: &str = "INSERT INTO consumer_progress (consumer, hand
      ON CONFLICT (consumer) DO UPDATE SET handled_to = CASE WHEN excluded.handled_to > consumer_progress.handled_to \
      THEN excluded.handled_to ELSE consumer_progress.handled_to END";
 
-/// The events of a log `e` from `$3` on that consumer `$1` has not marked, oldest first,
-/// at most `$2`: the tail of every consumer's scan.
-pub(crate) const UNMARKED: &str = "e.created_at >= $3 \
-     AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
-     ORDER BY e.created_at, e.id LIMIT $2";
+/// Where a scan of a log `e` looks: `$3` in [`unmarked`]'s clause.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Anchor {
+    /// Events from this time on (a polling round).
+    Since(Ts),
+    /// This one event (a broker delivery).
+    Id(uuid::Uuid),
+}
+
+/// The tail of every consumer's scan of a log `e`: the events from `$3` on (or the one with
+/// id `$3`) that consumer `$1` has not marked, oldest first, at most `$2`.
+pub(crate) fn unmarked(anchor: Anchor) -> &'static str {
+    match anchor {
+        Anchor::Since(_) => {
+            "e.created_at >= $3 \
+             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
+             ORDER BY e.created_at, e.id LIMIT $2"
+        }
+        Anchor::Id(_) => {
+            "e.id = $3 \
+             AND NOT EXISTS (SELECT 1 FROM consumer_marks m WHERE m.consumer = $1 AND m.event_id = e.id) \
+             ORDER BY e.created_at, e.id LIMIT $2"
+        }
+    }
+}
+
+/// Binds an [`Anchor`] as `$3` of a query built with [`unmarked`].
+#[macro_export]
+macro_rules! bind_anchor {
+    ($query:expr, $anchor:expr) => {
+        match $anchor {
+            $crate::consumers::Anchor::Since(t) => $query.bind(t),
+            $crate::consumers::Anchor::Id(id) => $query.bind(id),
+        }
+    };
+}
+
+/// Where `consumer`'s `scan` looks, and how many events it takes at most.
+pub(crate) async fn anchor(
+    store: &Store,
+    consumer: &str,
+    scan: Scan,
+) -> Result<(Anchor, i64), PortError> {
+    let a = match scan {
+        Scan::Oldest(_) => Anchor::Since(Ts(since(store, consumer).await?)),
+        Scan::One(id) => Anchor::Id(id),
+    };
+    Ok((a, i64::from(scan.limit())))
+}
 
 /// Where `consumer` looks for unmarked events from: a while before the newest it handled.
 /// An event becomes visible when its transaction commits, milliseconds (at most a request
 /// deadline) after the time it carries, so one that commits late is still found, and the scan
 /// never walks the whole history.
-pub(crate) async fn since(store: &Store, consumer: &str) -> Result<DateTime<Utc>, PortError> {
+async fn since(store: &Store, consumer: &str) -> Result<DateTime<Utc>, PortError> {
     let progress = "SELECT handled_to FROM consumer_progress WHERE consumer = $1";
     let handled_to: Option<Ts> = with_pool!(store.primary(), |p| sqlx::query_scalar(progress)
         .bind(consumer)
@@ -42,24 +87,22 @@ pub(crate) async fn since(store: &Store, consumer: &str) -> Result<DateTime<Utc>
     Ok(handled_to.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t.0 - LOOKBACK))
 }
 
-/// Up to `limit` events matching `filter` (SQL over `e`, written by this crate, never from
-/// input) that `consumer` has not marked, oldest first.
+/// The payment events matching `filter` (SQL over `e`, written by this crate, never from
+/// input) that `scan` asks for and `consumer` has not marked, oldest first.
 pub(crate) async fn unhandled(
     store: &Store,
     consumer: &str,
     filter: &str,
-    limit: u32,
+    scan: Scan,
 ) -> Result<Vec<PaymentEvent>, PortError> {
-    let since = since(store, consumer).await?;
-    let sql = format!("{SELECT_EVENT} WHERE {filter} AND {UNMARKED}");
-    let rows: Vec<EventRow> = with_pool!(store.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(consumer)
-    .bind(i64::from(limit))
-    .bind(Ts(since))
-    .fetch_all(p)
-    .await)
+    let (anchor, limit) = anchor(store, consumer, scan).await?;
+    let sql = format!("{SELECT_EVENT} WHERE {filter} AND {}", unmarked(anchor));
+    let rows: Vec<EventRow> = with_pool!(store.primary(), |p| {
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(consumer)
+            .bind(limit);
+        bind_anchor!(q, anchor).fetch_all(p).await
+    })
     .map_err(port_err)?;
     Ok(rows.into_iter().map(event_from_row).collect())
 }

@@ -2,7 +2,7 @@
 //! ([`insert_domain_event!`], [`Store::move_status`]), read by consumers like payment events.
 
 use nestcms_domain::PortError;
-use nestcms_domain::events::DomainEvent;
+use nestcms_domain::events::{DomainEvent, Relayed, Scan};
 use nestcms_domain::identity::OrgId;
 use nestcms_domain::payments::model::TraceContext;
 use sqlx::types::Json;
@@ -99,24 +99,38 @@ impl Store {
         .await)
     }
 
-    /// Up to `limit` domain events `consumer` has not marked, oldest first, from a while
-    /// before the newest it handled. (A consumer of both logs uses a name per log: progress
-    /// through one says nothing of the other.)
-    pub(crate) async fn domain_events_unhandled(
-        &self,
-        consumer: &str,
-        limit: u32,
-    ) -> Result<Vec<DomainEvent>, PortError> {
-        let since = crate::consumers::since(self, consumer).await?;
-        let sql = format!("{SELECT} WHERE {}", crate::consumers::UNMARKED);
+    /// Up to `limit` domain events the broker has not confirmed, oldest first.
+    pub(crate) async fn domain_undelivered(&self, limit: u32) -> Result<Vec<Relayed>, PortError> {
+        let sql = format!(
+            "{SELECT} WHERE {} ORDER BY e.created_at, e.id LIMIT $1",
+            crate::outbox::UNDELIVERED
+        );
         let rows: Vec<Row> = with_pool!(self.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
             sql.as_str()
         ))
-        .bind(consumer)
         .bind(i64::from(limit))
-        .bind(Ts(since))
         .fetch_all(p)
         .await)
+        .map_err(port_err)?;
+        Ok(rows.into_iter().map(|r| event(r).relayed()).collect())
+    }
+
+    /// The domain events `scan` asks for that `consumer` has not marked, oldest first; a
+    /// round looks from a while before the newest it handled. (A consumer of both logs uses a
+    /// name per log: progress through one says nothing of the other.)
+    pub(crate) async fn domain_events_unhandled(
+        &self,
+        consumer: &str,
+        scan: Scan,
+    ) -> Result<Vec<DomainEvent>, PortError> {
+        let (anchor, limit) = crate::consumers::anchor(self, consumer, scan).await?;
+        let sql = format!("{SELECT} WHERE {}", crate::consumers::unmarked(anchor));
+        let rows: Vec<Row> = with_pool!(self.primary(), |p| {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(consumer)
+                .bind(limit);
+            crate::bind_anchor!(q, anchor).fetch_all(p).await
+        })
         .map_err(port_err)?;
         Ok(rows.into_iter().map(event).collect())
     }
@@ -133,6 +147,12 @@ impl nestcms_domain::events::ConsumerLog for Store {
                       (SELECT id FROM payment_events WHERE created_at >= $2 \
                        UNION SELECT id FROM domain_events WHERE created_at >= $2 \
                        UNION SELECT id FROM security_events WHERE created_at >= $2)";
+        // At scale the consumer reads a queue: the relay publishes these events again (the
+        // other consumers find them marked and only acknowledge them).
+        let republish = "DELETE FROM event_deliveries WHERE event_id IN \
+                      (SELECT id FROM payment_events WHERE created_at >= $1 \
+                       UNION SELECT id FROM domain_events WHERE created_at >= $1 \
+                       UNION SELECT id FROM security_events WHERE created_at >= $1)";
         let back =
             "UPDATE consumer_progress SET handled_to = $2 WHERE consumer = $1 AND handled_to > $2";
         with_pool!(self.primary(), |p| async {
@@ -145,6 +165,10 @@ impl nestcms_domain::events::ConsumerLog for Store {
                 .rows_affected();
             sqlx::query(back)
                 .bind(consumer)
+                .bind(Ts(since))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(republish)
                 .bind(Ts(since))
                 .execute(&mut *tx)
                 .await?;

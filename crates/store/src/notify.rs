@@ -92,11 +92,19 @@ impl NotificationStore for Store {
     async fn paid_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: nestcms_domain::events::Scan,
     ) -> Result<Vec<PaymentEvent>, PortError> {
         // `->>` reads a JSON member on both backends (SQLite 3.38 and later).
         let paid = "e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid'";
-        crate::consumers::unhandled(self, consumer, paid, limit).await
+        crate::consumers::unhandled(self, consumer, paid, scan).await
+    }
+
+    async fn created_unhandled(
+        &self,
+        consumer: &str,
+        scan: nestcms_domain::events::Scan,
+    ) -> Result<Vec<PaymentEvent>, PortError> {
+        crate::consumers::unhandled(self, consumer, "e.kind = 'created'", scan).await
     }
 
     async fn handled(
@@ -113,9 +121,9 @@ impl NotificationStore for Store {
     async fn domain_events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: nestcms_domain::events::Scan,
     ) -> Result<Vec<DomainEvent>, PortError> {
-        Store::domain_events_unhandled(self, consumer, limit).await
+        Store::domain_events_unhandled(self, consumer, scan).await
     }
 
     async fn handled_domain(
@@ -132,30 +140,22 @@ impl NotificationStore for Store {
     async fn account_changes_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: nestcms_domain::events::Scan,
     ) -> Result<Vec<AccountChange>, PortError> {
-        let since = crate::consumers::since(self, consumer).await?;
-        let kinds = NOTICED
-            .iter()
-            .map(|k| format!("'{k}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // The kinds are the domain's own constants, never input.
+        let (anchor, limit) = crate::consumers::anchor(self, consumer, scan).await?;
         let sql = format!(
             "SELECT e.id, e.subject_id, e.kind, e.ip, e.created_at FROM security_events e \
-             WHERE e.kind IN ({kinds}) AND e.subject_id IS NOT NULL AND {}",
-            crate::consumers::UNMARKED
+             WHERE {} AND {}",
+            noticed_clause(),
+            crate::consumers::unmarked(anchor)
         );
-        let rows: Vec<(Uuid, Uuid, String, Option<String>, Ts)> =
-            with_pool!(self.primary(), |p| sqlx::query_as(sqlx::AssertSqlSafe(
-                sql.as_str()
-            ))
-            .bind(consumer)
-            .bind(i64::from(limit))
-            .bind(Ts(since))
-            .fetch_all(p)
-            .await)
-            .map_err(port_err)?;
+        let rows: Vec<(Uuid, Uuid, String, Option<String>, Ts)> = with_pool!(self.primary(), |p| {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(consumer)
+                .bind(limit);
+            crate::bind_anchor!(q, anchor).fetch_all(p).await
+        })
+        .map_err(port_err)?;
         Ok(rows
             .into_iter()
             .map(|(id, user, kind, ip, at)| AccountChange {
@@ -396,4 +396,15 @@ fn notification(r: Row) -> Result<Notification, PortError> {
 /// The static name among `names` equal to `s`.
 fn known(s: &str, names: &[&'static str]) -> Option<&'static str> {
     names.iter().copied().find(|n| *n == s)
+}
+
+/// The security events people are told of (`e`): account changes of a known user. The kinds
+/// are the domain's own constants, never input.
+pub(crate) fn noticed_clause() -> String {
+    let kinds = NOTICED
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("e.kind IN ({kinds}) AND e.subject_id IS NOT NULL")
 }

@@ -56,10 +56,10 @@ impl SagaStore for Store {
     async fn saga_events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: nestcms_domain::events::Scan,
     ) -> Result<Vec<PaymentEvent>, PortError> {
         let starts = "((e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid') OR e.kind = 'refund_settled')";
-        crate::consumers::unhandled(self, consumer, starts, limit).await
+        crate::consumers::unhandled(self, consumer, starts, scan).await
     }
 
     async fn begin(

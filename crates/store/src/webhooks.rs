@@ -256,10 +256,10 @@ impl WebhookStore for Store {
     async fn events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: nestcms_domain::events::Scan,
     ) -> Result<Vec<PaymentEvent>, PortError> {
         let reported = "e.kind IN ('state_changed', 'refund_settled')";
-        crate::consumers::unhandled(self, consumer, reported, limit).await
+        crate::consumers::unhandled(self, consumer, reported, scan).await
     }
 
     async fn fan_out(
@@ -275,9 +275,9 @@ impl WebhookStore for Store {
     async fn domain_events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: nestcms_domain::events::Scan,
     ) -> Result<Vec<DomainEvent>, PortError> {
-        Store::domain_events_unhandled(self, consumer, limit).await
+        Store::domain_events_unhandled(self, consumer, scan).await
     }
 
     async fn fan_out_domain(
@@ -300,11 +300,18 @@ impl WebhookStore for Store {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(Message, Endpoint)>, PortError> {
+        // The oldest due message of each endpoint that has no attempt in flight, oldest first:
+        // an endpoint with a backlog or a slow receiver takes one sender slot, like the others.
         let due = "SELECT m.id, CAST(m.attempts AS BIGINT) FROM webhook_messages m \
                    JOIN webhook_endpoints e ON e.id = m.endpoint_id \
                    WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND e.status = 'enabled' \
+                   AND NOT EXISTS (SELECT 1 FROM webhook_messages l WHERE l.endpoint_id = m.endpoint_id \
+                       AND l.status = 'pending' AND l.leased_until > $1) \
+                   AND NOT EXISTS (SELECT 1 FROM webhook_messages o WHERE o.endpoint_id = m.endpoint_id \
+                       AND o.status = 'pending' AND o.next_attempt_at <= $1 \
+                       AND (o.next_attempt_at < m.next_attempt_at OR (o.next_attempt_at = m.next_attempt_at AND o.id < m.id))) \
                    ORDER BY m.next_attempt_at LIMIT $2";
-        let claim = "UPDATE webhook_messages SET next_attempt_at = $3, attempts = attempts + 1 \
+        let claim = "UPDATE webhook_messages SET next_attempt_at = $3, leased_until = $3, attempts = attempts + 1 \
                      WHERE id = $1 AND status = 'pending' AND attempts = $2";
         let won = crate::consumers::claim(self, due, claim, now, lease_until, limit).await?;
         let load = format!("{SELECT_MESSAGE} WHERE id = $1");
@@ -328,7 +335,7 @@ impl WebhookStore for Store {
     }
 
     async fn attempted(&self, a: &Attempt, outcome: Outcome) -> Result<bool, PortError> {
-        let settle = "UPDATE webhook_messages SET status = $3, next_attempt_at = $4, delivered_at = $5 \
+        let settle = "UPDATE webhook_messages SET status = $3, next_attempt_at = $4, delivered_at = $5, leased_until = NULL \
                       WHERE id = $1 AND attempts = $2 AND status = 'pending'";
         let log = "INSERT INTO webhook_attempts (message_id, attempt, at, status_code, excerpt, duration_ms, trigger) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";

@@ -107,7 +107,9 @@ async fn notifications_written_before_channels_existed_survive_the_upgrade() -> 
     let store = connect(&db).await?;
     at_version(&store, 21).await?;
     let event = paid_payment(store.primary(), 0).await?;
-    let e = store.paid_unhandled("receipts", 10).await?;
+    let e = store
+        .paid_unhandled("receipts", nestcms_domain::events::Scan::Oldest(10))
+        .await?;
     let e = e
         .iter()
         .find(|e| e.id.0 == event)
@@ -152,10 +154,14 @@ async fn payments_paid_before_the_upgrade_get_no_receipt_and_later_ones_do() -> 
         paid_payment(store.primary(), n).await?;
     }
     store.migrate().await?;
-    let waiting = store.paid_unhandled("receipts", 100).await?;
+    let waiting = store
+        .paid_unhandled("receipts", nestcms_domain::events::Scan::Oldest(100))
+        .await?;
     assert!(waiting.is_empty(), "paid before the upgrade: {waiting:?}");
     let new = paid_payment(store.primary(), 3).await?;
-    let waiting = store.paid_unhandled("receipts", 100).await?;
+    let waiting = store
+        .paid_unhandled("receipts", nestcms_domain::events::Scan::Oldest(100))
+        .await?;
     assert_eq!(
         waiting.iter().map(|e| e.id.0).collect::<Vec<_>>(),
         [new],

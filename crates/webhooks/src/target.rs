@@ -11,32 +11,56 @@ use nestcms_domain::webhooks::ports::TargetError;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Whether an address is one a webhook must not reach: loopback, private, link-local,
-/// carrier-grade NAT, unique-local, unspecified, broadcast or multicast.
+/// carrier-grade NAT, benchmarking, reserved, unique-local, site-local, unspecified, broadcast
+/// or multicast; and IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4)
+/// are judged by the address they carry, since a gateway on the way delivers to it.
 pub fn forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
-                || v4.is_broadcast()
                 || v4.is_multicast()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b & 0xfe) == 18)
+                || a >= 240
         }
         IpAddr::V6(v6) => {
-            // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) forms are judged
-            // as the IPv4 address they carry.
             if let Some(v4) = v6.to_ipv4() {
                 return forbidden(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
+            let s = v6.segments();
+            let carried = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                forbidden(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+            };
+            // IPv4-translated (SIIT, ::ffff:0:a.b.c.d).
+            if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return carried(s[6], s[7]);
+            }
+            match s[0] {
+                // NAT64, well-known prefix 64:ff9b::/96.
+                0x0064 if s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] => carried(s[6], s[7]),
+                // Local-use NAT64 (64:ff9b:1::/48): translated inside someone's own network.
+                0x0064 if s[1] == 0xff9b && s[2] == 1 => true,
+                // 6to4: 2002:a.b.c.d::/48.
+                0x2002 => carried(s[1], s[2]),
+                // Teredo (2001::/32) hides the client's IPv4 address.
+                0x2001 if s[1] == 0 => true,
+                first => {
+                    v6.is_loopback()
+                        || v6.is_unspecified()
+                        || v6.is_multicast()
+                        || (first & 0xfe00) == 0xfc00
+                        || (first & 0xffc0) == 0xfe80
+                        || (first & 0xffc0) == 0xfec0
+                }
+            }
         }
     }
 }
@@ -69,14 +93,16 @@ pub fn literal_allowed(u: &url::Url, allow_private: bool) -> Result<(), TargetEr
         _ => return Ok(()),
     };
     if !allow_private && forbidden(ip) {
-        return Err(refusal(ip));
+        return Err(refusal(&ip.to_string()));
     }
     Ok(())
 }
 
-fn refusal(ip: IpAddr) -> TargetError {
+/// The refusal of a target; `what` is the address the organization typed, or its host name
+/// (never the address a name resolved to, which would tell them about the network inside).
+fn refusal(what: &str) -> TargetError {
     TargetError::Forbidden(format!(
-        "{ip} is a loopback, private or link-local address; the operator has not allowed private webhook targets"
+        "{what} is or resolves to a loopback, private or link-local address; the operator has not allowed private webhook targets"
     ))
 }
 
@@ -101,7 +127,7 @@ impl Guarded {
             .collect();
         match (kept.is_empty(), all.first()) {
             (false, _) => Ok(kept),
-            (true, Some(a)) => Err(refusal(a.ip())),
+            (true, Some(_)) => Err(refusal(host)),
             (true, None) => Err(TargetError::Unreachable(format!(
                 "{host} resolves to no address"
             ))),
@@ -147,10 +173,30 @@ mod tests {
             "::ffff:127.0.0.1",
             "::127.0.0.1",
             "::ffff:10.0.0.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "240.0.0.1",
+            "255.255.255.255",
+            "192.0.0.170",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "::ffff:0:7f00:1",
         ] {
             assert!(forbidden(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "2606:4700::1111", "172.32.0.1"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "198.20.0.1",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+        ] {
             assert!(!forbidden(ip.parse().unwrap()), "{ip}");
         }
     }
@@ -186,9 +232,13 @@ mod tests {
         }
         .lookup("localhost", 80)
         .await;
+        let Err(TargetError::Forbidden(why)) = refused else {
+            panic!("{refused:?}");
+        };
+        assert!(why.starts_with("localhost "), "{why}");
         assert!(
-            matches!(refused, Err(TargetError::Forbidden(_))),
-            "{refused:?}"
+            !why.contains("127.0.0.1") && !why.contains("::1"),
+            "the address a name resolves to stays inside: {why}"
         );
         let allowed = Guarded {
             allow_private: true,

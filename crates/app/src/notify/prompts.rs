@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use nestcms_domain::PortError;
+use nestcms_domain::events::{DomainEvent, Scan};
 use nestcms_domain::notify::Available;
 use nestcms_domain::notify::ports::NotificationStore;
 use nestcms_domain::notify::prompts::{client_of, prompt};
+
+use crate::background::{Consumer, Tally};
 
 /// The consumer's name, as its marks record it.
 pub const PROMPTS: &str = "prompts";
@@ -31,24 +34,40 @@ impl Prompts {
 
     /// Handles every domain event not handled yet; returns how many.
     pub async fn round(&self) -> Result<usize, PortError> {
-        let mut handled = 0;
+        self.pass(Scan::Oldest(BATCH)).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Consumer for Prompts {
+    fn name(&self) -> &'static str {
+        PROMPTS
+    }
+
+    async fn pass(&self, scan: Scan) -> Result<usize, PortError> {
+        let mut tally = Tally::new(PROMPTS);
         loop {
-            let events = self.store.domain_events_unhandled(PROMPTS, BATCH).await?;
+            let events = self.store.domain_events_unhandled(PROMPTS, scan).await?;
             for e in &events {
-                let mut out = Vec::new();
-                if let Some(client) = client_of(e) {
-                    let to = self.store.recipient(client).await?;
-                    let now = Utc::now();
-                    for c in self.available.channels_for(&to) {
-                        out.extend(prompt(e, client, (to.language, c), now));
-                    }
-                }
-                self.store.handled_domain(PROMPTS, e, &out).await?;
-                handled += 1;
+                tally.record(e.id, self.prompt(e).await);
             }
-            if events.len() < BATCH as usize {
-                return Ok(handled);
+            if let Some(done) = tally.done(scan, events.len()) {
+                return done;
             }
         }
+    }
+}
+
+impl Prompts {
+    async fn prompt(&self, e: &DomainEvent) -> Result<(), PortError> {
+        let mut out = Vec::new();
+        if let Some(client) = client_of(e) {
+            let to = self.store.recipient(client).await?;
+            let now = Utc::now();
+            for c in self.available.channels_for(&to) {
+                out.extend(prompt(e, client, (to.language, c), now));
+            }
+        }
+        self.store.handled_domain(PROMPTS, e, &out).await
     }
 }

@@ -186,6 +186,25 @@ impl Payments {
         if p.client_id != c.user() {
             c.require(Action::ManageContracts)?;
         }
+        self.open(p, c.user()).await
+    }
+
+    /// As [`Payments::checkout`] for the payment a signed payment link names (the link was
+    /// checked by the caller): the page is opened on the client's behalf.
+    #[tracing::instrument(name = "payments.checkout_by_link", skip_all)]
+    pub async fn checkout_by_link(&self, id: PaymentId) -> Result<Payment, DomainError> {
+        let p = self
+            .store
+            .payment_by_id(id)
+            .await
+            .map_err(port)?
+            .ok_or(DomainError::NotFound("payment"))?;
+        let client = p.client_id;
+        self.open(p, client).await
+    }
+
+    /// Opens the gateway's page for `p`, or returns the live one, as `actor`.
+    async fn open(&self, p: Payment, actor: UserId) -> Result<Payment, DomainError> {
         match p.state {
             PaymentState::Created => {}
             PaymentState::Pending if p.redirect_url.is_some() => return Ok(p),
@@ -199,7 +218,7 @@ impl Payments {
         let page = match self.gateway.open_page(&p).await {
             Ok(page) => page,
             // PayTabs' duplicate rule: a concurrent checkout already opened the page.
-            Err(GatewayError::Refused { code: 4, .. }) => return self.reload_pending(c, id).await,
+            Err(GatewayError::Refused { code: 4, .. }) => return self.reload_pending(p.id).await,
             Err(e) => return Err(gateway_down(&e)),
         };
         let now = Utc::now();
@@ -208,7 +227,7 @@ impl Payments {
                 p.id,
                 "page_issued",
                 "api",
-                Some(c.user()),
+                Some(actor),
                 json!({ "tran_ref": page.tran_ref }),
             )
             .traced(page.trace.clone()),
@@ -216,7 +235,7 @@ impl Payments {
                 p.id,
                 "state_changed",
                 "api",
-                Some(c.user()),
+                Some(actor),
                 json!({ "from": "created", "to": "pending" }),
             ),
         ];
@@ -226,7 +245,7 @@ impl Payments {
             .await
             .map_err(port)?
         {
-            return self.reload_pending(c, id).await;
+            return self.reload_pending(p.id).await;
         }
         self.publish(&events);
         Ok(Payment {
@@ -238,16 +257,15 @@ impl Payments {
         })
     }
 
-    async fn reload_pending(&self, c: &Caller, id: PaymentId) -> Result<Payment, DomainError> {
-        let p = self.get(c, id).await?;
-        if p.state == PaymentState::Pending && p.redirect_url.is_some() {
-            Ok(p)
-        } else {
-            Err(DomainError::Conflict {
+    async fn reload_pending(&self, id: PaymentId) -> Result<Payment, DomainError> {
+        let p = self.store.payment_by_id(id).await.map_err(port)?;
+        match p {
+            Some(p) if p.state == PaymentState::Pending && p.redirect_url.is_some() => Ok(p),
+            _ => Err(DomainError::Conflict {
                 code: "checkout_in_progress",
                 message: "a checkout for this payment is already under way; retry in a moment"
                     .into(),
-            })
+            }),
         }
     }
 }

@@ -109,7 +109,7 @@ impl Payments {
                 "refund_settled",
                 "api",
                 Some(c.user()),
-                json!({ "refund_id": r.id, "state": "failed", "message": "not sent: the payment gateway is unavailable" }),
+                json!({ "refund_id": r.id, "state": "failed", "sent": false, "message": "not sent: the payment gateway is unavailable" }),
             );
             let settled = std::slice::from_ref(&released);
             self.store

@@ -12,12 +12,15 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use nestcms_domain::PortError;
+use nestcms_domain::events::{DomainEvent, Scan};
 use nestcms_domain::payments::PaymentEvent;
 use nestcms_domain::payments::ports::PaymentRepository;
 use nestcms_domain::webhooks::ports::{
     Answer, Outcome, TargetError, WebhookStore, WebhookTransport,
 };
 use nestcms_domain::webhooks::{Attempt, Endpoint, Message, RetrySchedule, payment_data, type_of};
+
+use crate::background::{Consumer, Tally};
 
 /// The fan-out consumer's name, as its marks record it.
 pub const CONSUMER: &str = "webhooks";
@@ -27,6 +30,12 @@ pub const DOMAIN_CONSUMER: &str = "webhooks.domain";
 
 /// How many events or messages one round reads at a time.
 const BATCH: u32 = 50;
+
+/// How many attempts one sender makes at once (on different endpoints).
+const AT_ONCE: u32 = 8;
+
+/// How often a sender with attempts in flight looks for newly due messages.
+const REFILL: Duration = Duration::from_millis(250);
 
 /// The longest a receiver's `Retry-After` may push the next attempt.
 const MAX_RETRY_AFTER: u64 = 24 * 3600;
@@ -44,54 +53,9 @@ impl Fanout {
         Self { store, payments }
     }
 
-    /// Handles every event not yet handled; returns how many. One that fails is left for the
-    /// next round and the others go on; the round then reports the first failure.
+    /// Handles every event not yet handled; returns how many.
     pub async fn round(&self) -> Result<usize, PortError> {
-        let (mut handled, mut failed) = (0, None);
-        loop {
-            let events = self.store.events_unhandled(CONSUMER, BATCH).await?;
-            let mut progress = false;
-            for e in &events {
-                match self.messages(e).await {
-                    Ok(()) => {
-                        handled += 1;
-                        progress = true;
-                    }
-                    Err(err) => {
-                        tracing::warn!(event.id = %e.id.0, error = %err, "webhook messages not recorded; will retry");
-                        failed.get_or_insert(err);
-                    }
-                }
-            }
-            if events.len() < BATCH as usize || !progress {
-                break;
-            }
-        }
-        loop {
-            let events = self
-                .store
-                .domain_events_unhandled(DOMAIN_CONSUMER, BATCH)
-                .await?;
-            for e in &events {
-                let mut data = e.data.clone();
-                data["event_id"] = serde_json::json!(e.id);
-                data["org_id"] = serde_json::json!(e.org.0);
-                let now = Utc::now();
-                let out: Vec<Message> = self
-                    .store
-                    .endpoints_of(e.org)
-                    .await?
-                    .iter()
-                    .filter(|endpoint| endpoint.enabled && endpoint.hears(&e.kind))
-                    .map(|endpoint| Message::new(endpoint, e.id, &e.kind, &data, now))
-                    .collect();
-                self.store.fan_out_domain(DOMAIN_CONSUMER, e, &out).await?;
-                handled += 1;
-            }
-            if events.len() < BATCH as usize {
-                return failed.map_or(Ok(handled), Err);
-            }
-        }
+        self.pass(Scan::Oldest(BATCH)).await
     }
 
     async fn messages(&self, e: &PaymentEvent) -> Result<(), PortError> {
@@ -108,6 +72,68 @@ impl Fanout {
             }
         }
         self.store.fan_out(CONSUMER, e, &out).await
+    }
+
+    /// The payment events `scan` finds.
+    async fn payment_pass(&self, scan: Scan) -> Result<usize, PortError> {
+        let mut tally = Tally::new(CONSUMER);
+        loop {
+            let events = self.store.events_unhandled(CONSUMER, scan).await?;
+            for e in &events {
+                tally.record(e.id.0, self.messages(e).await);
+            }
+            if let Some(done) = tally.done(scan, events.len()) {
+                return done;
+            }
+        }
+    }
+
+    /// The domain events `scan` finds (marked under [`DOMAIN_CONSUMER`]).
+    async fn domain_pass(&self, scan: Scan) -> Result<usize, PortError> {
+        let mut tally = Tally::new(DOMAIN_CONSUMER);
+        loop {
+            let events = self
+                .store
+                .domain_events_unhandled(DOMAIN_CONSUMER, scan)
+                .await?;
+            for e in &events {
+                tally.record(e.id, self.domain_messages(e).await);
+            }
+            if let Some(done) = tally.done(scan, events.len()) {
+                return done;
+            }
+        }
+    }
+
+    async fn domain_messages(&self, e: &DomainEvent) -> Result<(), PortError> {
+        let mut data = e.data.clone();
+        data["event_id"] = serde_json::json!(e.id);
+        data["org_id"] = serde_json::json!(e.org.0);
+        let now = Utc::now();
+        let out: Vec<Message> = self
+            .store
+            .endpoints_of(e.org)
+            .await?
+            .iter()
+            .filter(|endpoint| endpoint.enabled && endpoint.hears(&e.kind))
+            .map(|endpoint| Message::new(endpoint, e.id, &e.kind, &data, now))
+            .collect();
+        self.store.fan_out_domain(DOMAIN_CONSUMER, e, &out).await
+    }
+}
+
+/// One queue for both logs: a delivered event is looked for in each (ids are unique across
+/// them), so only its own log finds it.
+#[async_trait::async_trait]
+impl Consumer for Fanout {
+    fn name(&self) -> &'static str {
+        CONSUMER
+    }
+
+    async fn pass(&self, scan: Scan) -> Result<usize, PortError> {
+        let payments = self.payment_pass(scan).await;
+        let domain = self.domain_pass(scan).await?;
+        Ok(payments? + domain)
     }
 }
 
@@ -136,19 +162,37 @@ impl Sender {
         }
     }
 
-    /// Makes every attempt due now, one claim at a time; returns how many were made.
+    /// Makes the attempts due now, up to [`AT_ONCE`] at once, each on a different endpoint;
+    /// a slot that frees is filled with the next due message, and while attempts run it looks
+    /// for new ones every [`REFILL`]. Stops when nothing is due or running, or after [`BATCH`];
+    /// returns how many were made. A slow receiver holds one slot for at most the timeout, and
+    /// an endpoint with a backlog one slot, so other organizations' messages go past both.
     pub async fn round(&self) -> Result<usize, PortError> {
         let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(1));
         let mut made = 0;
-        for _ in 0..BATCH {
-            let now = Utc::now();
-            let Some((m, e)) = self.store.claim_messages(now, now + lease, 1).await?.pop() else {
-                break;
-            };
-            self.attempt(&m, &e).await?;
-            made += 1;
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            let free = AT_ONCE.saturating_sub(u32::try_from(running.len()).unwrap_or(AT_ONCE));
+            if free > 0 && made < BATCH as usize {
+                let now = Utc::now();
+                for (m, e) in self.store.claim_messages(now, now + lease, free).await? {
+                    made += 1;
+                    let me = self.clone();
+                    running.spawn(async move { me.attempt(&m, &e).await });
+                }
+            }
+            if running.is_empty() {
+                return Ok(made);
+            }
+            tokio::select! {
+                done = running.join_next() => match done {
+                    Some(Ok(attempt)) => attempt?,
+                    Some(Err(e)) => return Err(PortError::Other(format!("webhook attempt: {e}"))),
+                    None => {}
+                },
+                () = tokio::time::sleep(REFILL) => {}
+            }
         }
-        Ok(made)
     }
 
     async fn attempt(&self, m: &Message, e: &Endpoint) -> Result<(), PortError> {

@@ -9,12 +9,19 @@ use super::{Channel, Notification, Recipient};
 /// Notifications, and the consumers' marks on the events they handled.
 #[async_trait::async_trait]
 pub trait NotificationStore: Send + Sync {
-    /// Up to `limit` events that moved a payment to `paid` and that `consumer` has not
+    /// What `scan` asks for of the events that moved a payment to `paid` and that `consumer` has not
     /// handled yet, oldest first.
     async fn paid_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: crate::events::Scan,
+    ) -> Result<Vec<PaymentEvent>, PortError>;
+    /// What `scan` asks for of the events that created a payment and that `consumer` has not
+    /// handled yet, oldest first.
+    async fn created_unhandled(
+        &self,
+        consumer: &str,
+        scan: crate::events::Scan,
     ) -> Result<Vec<PaymentEvent>, PortError>;
     /// Records what an event gave and marks it handled by `consumer`, in one transaction;
     /// doing it again changes nothing.
@@ -24,12 +31,12 @@ pub trait NotificationStore: Send + Sync {
         event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError>;
-    /// Up to `limit` domain events (offers, contracts, projects) `consumer` has not handled,
+    /// What `scan` asks for of the domain events (offers, contracts, projects) `consumer` has not handled,
     /// oldest first.
     async fn domain_events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: crate::events::Scan,
     ) -> Result<Vec<crate::events::DomainEvent>, PortError>;
     /// Records what a domain event gave and marks it handled by `consumer`, in one
     /// transaction; doing it again changes nothing.
@@ -39,12 +46,12 @@ pub trait NotificationStore: Send + Sync {
         event: &crate::events::DomainEvent,
         out: &[Notification],
     ) -> Result<(), PortError>;
-    /// Up to `limit` account changes people are told about (password, second factor) that
+    /// What `scan` asks for of the account changes people are told about (password, second factor) that
     /// `consumer` has not handled, oldest first.
     async fn account_changes_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: crate::events::Scan,
     ) -> Result<Vec<super::security::AccountChange>, PortError>;
     /// Records the notices of an account change and marks it handled, in one transaction.
     async fn handled_change(

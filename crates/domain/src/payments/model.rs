@@ -166,4 +166,32 @@ impl PaymentEvent {
         self.gateway_trace = trace;
         self
     }
+
+    /// A refund settled as failed because it was never sent (the gateway's circuit was open):
+    /// the requester was told at once and nothing reached the gateway, so nobody else is told
+    /// of a refusal that did not happen.
+    pub fn refund_never_sent(&self) -> bool {
+        self.kind == "refund_settled"
+            && self.detail.get("sent") == Some(&serde_json::Value::Bool(false))
+    }
+
+    /// The event as the broker carries it (routing key `payment.<kind>`).
+    pub fn relayed(&self) -> crate::events::Relayed {
+        crate::events::Relayed {
+            id: self.id.0,
+            routing_key: format!("payment.{}", self.kind),
+            body: serde_json::json!({
+                "id": self.id.0,
+                "payment_id": self.payment_id.0,
+                "kind": self.kind,
+                "actor_id": self.actor.map(|a| a.0),
+                "source": self.source,
+                "gateway_trace": self.gateway_trace,
+                "detail": self.detail,
+                "at": self.at,
+            }),
+            at: self.at,
+            trace_context: self.trace_context.clone(),
+        }
+    }
 }

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::PaymentEventId;
 use super::{Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId};
 use crate::identity::{OrgId, UserId};
 use crate::ports::PortError;
@@ -317,13 +316,14 @@ pub trait IdempotencyRepository: Send + Sync {
     async fn purge(&self, before: DateTime<Utc>) -> Result<u64, PortError>;
 }
 
-/// The payment event log read as an outbox: events not yet handed to the message broker.
+/// The event logs (payment events, domain events, security notices) read as one outbox:
+/// events not yet handed to the message broker.
 #[async_trait::async_trait]
 pub trait EventOutbox: Send + Sync {
     /// How many events are not yet delivered, and when the oldest of them was recorded.
     async fn backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), PortError>;
-    /// Up to `limit` undelivered events, oldest first.
-    async fn undelivered(&self, limit: u32) -> Result<Vec<PaymentEvent>, PortError>;
+    /// Up to `limit` undelivered events of every log, oldest first.
+    async fn undelivered(&self, limit: u32) -> Result<Vec<crate::events::Relayed>, PortError>;
     /// Records that the broker confirmed these events.
-    async fn delivered(&self, ids: &[PaymentEventId], at: DateTime<Utc>) -> Result<(), PortError>;
+    async fn delivered(&self, ids: &[uuid::Uuid], at: DateTime<Utc>) -> Result<(), PortError>;
 }

@@ -11,12 +11,12 @@ use crate::payments::{PaymentEvent, PaymentId};
 /// Saga state, and the facts its steps look up.
 #[async_trait::async_trait]
 pub trait SagaStore: Send + Sync {
-    /// Up to `limit` payment events that start sagas and that `consumer` has not handled,
+    /// What `scan` asks for of the payment events that start sagas and that `consumer` has not handled,
     /// oldest first.
     async fn saga_events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: crate::events::Scan,
     ) -> Result<Vec<PaymentEvent>, PortError>;
     /// Records the saga an event starts (if any) and marks the event handled by `consumer`,
     /// in one transaction; doing it again changes nothing.

@@ -41,12 +41,12 @@ pub trait WebhookStore: Send + Sync {
         id: EndpointId,
         audit: &SecurityEvent,
     ) -> Result<bool, PortError>;
-    /// Up to `limit` payment events of the kinds webhooks report that `consumer` has not
+    /// What `scan` asks for of the payment events of the kinds webhooks report that `consumer` has not
     /// handled yet, oldest first.
     async fn events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: crate::events::Scan,
     ) -> Result<Vec<PaymentEvent>, PortError>;
     /// Records the messages an event gives and marks it handled by `consumer`, in one
     /// transaction; doing it again changes nothing.
@@ -56,12 +56,12 @@ pub trait WebhookStore: Send + Sync {
         event: &PaymentEvent,
         messages: &[Message],
     ) -> Result<(), PortError>;
-    /// Up to `limit` domain events (offers, contracts, projects) `consumer` has not handled,
+    /// What `scan` asks for of the domain events (offers, contracts, projects) `consumer` has not handled,
     /// oldest first.
     async fn domain_events_unhandled(
         &self,
         consumer: &str,
-        limit: u32,
+        scan: crate::events::Scan,
     ) -> Result<Vec<DomainEvent>, PortError>;
     /// As [`WebhookStore::fan_out`], for a domain event.
     async fn fan_out_domain(
@@ -72,8 +72,9 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<(), PortError>;
     /// Records one message due at once (a test send).
     async fn enqueue(&self, m: &Message) -> Result<(), PortError>;
-    /// Up to `limit` pending messages due at `now` on enabled endpoints, each claimed until
-    /// `lease_until` with its attempt counted, and its endpoint.
+    /// Up to `limit` pending messages due at `now` on enabled endpoints, at most one per
+    /// endpoint (its oldest due) and none for an endpoint with an attempt in flight, each
+    /// claimed until `lease_until` with its attempt counted, and its endpoint.
     async fn claim_messages(
         &self,
         now: DateTime<Utc>,

@@ -14,6 +14,13 @@ fn payment_events_map_to_the_types_endpoints_hear() {
     assert_eq!(type_of(&declined), Some("payment.failed"));
     let refunded = event("refund_settled", json!({ "state": "succeeded" }));
     assert_eq!(type_of(&refunded), Some("refund.succeeded"));
+    let refused = event("refund_settled", json!({ "state": "failed" }));
+    assert_eq!(type_of(&refused), Some("refund.failed"));
+    let unsent = event(
+        "refund_settled",
+        json!({ "state": "failed", "sent": false }),
+    );
+    assert_eq!(type_of(&unsent), None, "never sent: no refund failed");
     assert_eq!(type_of(&event("ipn_received", json!({}))), None);
     assert_eq!(
         type_of(&event("state_changed", json!({ "to": "pending" }))),

@@ -439,7 +439,7 @@ pub async fn paytabs_return_post(State(state): State<AppState>, body: Bytes) -> 
 /// Path of a result page.
 #[derive(Deserialize)]
 pub struct ResultPath {
-    payment_id: uuid::Uuid,
+    pub(crate) payment_id: uuid::Uuid,
 }
 
 /// A plain page telling the client how their payment stands (the true state, from our records).

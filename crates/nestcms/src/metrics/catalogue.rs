@@ -24,6 +24,10 @@ pub fn describe() {
 /// Counters: name and help text.
 const COUNTERS: &[(&str, &str)] = &[
     (
+        nestcms_bus::CONSUMED,
+        "Events consumers took from their queues on the broker, by consumer and outcome (handled, retried, dead_lettered, malformed).",
+    ),
+    (
         observe::REQUESTS,
         "HTTP requests answered, by method, route template and status.",
     ),
@@ -181,6 +185,6 @@ const HISTOGRAMS: &[(&str, &str)] = &[
     ),
     (
         nestcms_bus::RELAY_LAG,
-        "Time from a payment event being recorded to the broker confirming it.",
+        "Time from an event being recorded to the broker confirming it.",
     ),
 ];

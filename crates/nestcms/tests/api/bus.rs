@@ -21,8 +21,15 @@ async fn payment_events_are_relayed_to_the_broker_and_marked_delivered() -> anyh
         return Ok(());
     };
     // A private queue bound to every payment event, declared before anything is published.
-    let (_conn, mut consumer) = nestcms_testkit::amqp::listen(&url, "payment.#").await?;
-    let app = spawn_app_with(|c| c.bus.url = Some(SecretString::from(url.clone()))).await?;
+    let ns = nestcms_testkit::amqp::namespace();
+    let exchange = format!("{ns}.events");
+    let (_conn, mut consumer) =
+        nestcms_testkit::amqp::listen_on(&url, &exchange, "payment.#").await?;
+    let app = spawn_app_with(|c| {
+        c.bus.url = Some(SecretString::from(url.clone()));
+        c.bus.namespace = ns;
+    })
+    .await?;
     let s = shop(&app).await?;
     let created = app
         .post(
@@ -80,8 +87,15 @@ async fn breaker_state_changes_are_published_to_the_broker() -> anyhow::Result<(
     ) else {
         return Ok(());
     };
-    let (_conn, mut consumer) = nestcms_testkit::amqp::listen(&url, "breaker.#").await?;
-    let app = spawn_app_with(|c| c.bus.url = Some(SecretString::from(url.clone()))).await?;
+    let ns = nestcms_testkit::amqp::namespace();
+    let exchange = format!("{ns}.events");
+    let (_conn, mut consumer) =
+        nestcms_testkit::amqp::listen_on(&url, &exchange, "breaker.#").await?;
+    let app = spawn_app_with(|c| {
+        c.bus.url = Some(SecretString::from(url.clone()));
+        c.bus.namespace = ns;
+    })
+    .await?;
     // The relay runs once the service's background work has started (its first round).
     for _ in 0..100 {
         if app.tasks.status("relay").is_some() {

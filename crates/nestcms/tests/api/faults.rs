@@ -58,6 +58,9 @@ async fn under_load_outages_of_redis_rabbitmq_and_paytabs_lose_nothing() -> anyh
     let app = spawn_app_with_sim_and(&sim, |c| {
         c.cache.url = Some(SecretString::from(redis_url));
         c.bus.url = Some(SecretString::from(rabbit_url.clone()));
+        // The suite's own broker: the ledger's queue binds the default exchange.
+        c.bus.namespace = nestcms_bus::DEFAULT_NAMESPACE.to_owned();
+        c.bus.queue_expiry = None;
         c.paytabs.timeout = GATEWAY_TIMEOUT;
         c.paytabs.reconcile_after = Duration::from_secs(3);
         c.paytabs.reconcile_interval = Duration::from_secs(1);

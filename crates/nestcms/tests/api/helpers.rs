@@ -262,6 +262,16 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<T
     // own tests.
     config.auth.registrations_per_hour = 10_000;
     config.server.rate_limits.enabled = false;
+    // CI's PostgreSQL run names a broker: every test then runs at scale, its consumers
+    // reading their queues. Tests sharing a broker keep to their own queues, which it deletes
+    // a minute after the test stops consuming them.
+    if let Ok(url) = std::env::var(nestcms_testkit::AMQP_URL_VAR) {
+        config.bus.url = Some(SecretString::from(url));
+    }
+    config.bus.namespace = nestcms_testkit::amqp::namespace();
+    config.bus.queue_expiry = Some(std::time::Duration::from_secs(60));
+    // What a queue dead-letters while a test makes the database fail is swept up soon.
+    config.bus.sweep_interval = std::time::Duration::from_secs(5);
     tweak(&mut config);
     start(db, config).await
 }
@@ -393,4 +403,48 @@ pub fn retry_after(res: &reqwest::Response) -> u64 {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// Makes the database refuse every notification matching `condition` (SQL over `NEW`, the
+/// same on both backends), as a failing disk or a bug would: the consumer recording it fails.
+pub async fn refuse_notifications(app: &TestApp, condition: &str) -> anyhow::Result<()> {
+    let statements = match app.store.primary() {
+        nestcms_store::pool::Pool::Postgres(_) => vec![
+            "CREATE FUNCTION refuse_notifications() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER refuse_notifications BEFORE INSERT ON notifications FOR EACH ROW \
+                 WHEN ({condition}) EXECUTE FUNCTION refuse_notifications()"
+            ),
+        ],
+        nestcms_store::pool::Pool::Sqlite(_) => vec![format!(
+            "CREATE TRIGGER refuse_notifications BEFORE INSERT ON notifications WHEN {condition} \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )],
+    };
+    run_sql(app, &statements).await
+}
+
+/// Undoes [`refuse_notifications`].
+pub async fn allow_notifications(app: &TestApp) -> anyhow::Result<()> {
+    let statement = match app.store.primary() {
+        nestcms_store::pool::Pool::Postgres(_) => {
+            "DROP TRIGGER refuse_notifications ON notifications"
+        }
+        nestcms_store::pool::Pool::Sqlite(_) => "DROP TRIGGER refuse_notifications",
+    };
+    run_sql(app, &[statement.to_owned()]).await
+}
+
+async fn run_sql(app: &TestApp, statements: &[String]) -> anyhow::Result<()> {
+    for sql in statements {
+        nestcms_store::with_pool!(app.store.primary(), |p| {
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .execute(p)
+                .await
+                .map(|_| ())?
+        });
+    }
+    Ok(())
 }

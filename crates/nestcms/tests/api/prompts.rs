@@ -7,7 +7,7 @@ use std::time::Duration;
 use nestcms_testkit::webhooks::Receiver;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, allow_notifications, refuse_notifications, spawn_app_with};
 use crate::payments::{Shop, ok, shop};
 
 /// The client's notifications of `kind`.
@@ -114,4 +114,35 @@ async fn an_offer_asks_its_client_to_review_and_its_contract_to_approve_and_both
     assert_eq!(told(&app, &s, "offer_to_review").await?.len(), 1);
     assert_eq!(receiver.received().len(), 3);
     Ok(())
+}
+
+#[tokio::test]
+async fn an_event_that_keeps_failing_does_not_hold_up_the_events_after_it() -> anyhow::Result<()> {
+    let app = spawn_app_with(|_| {}).await?;
+    let s = shop(&app).await?;
+    refuse_notifications(&app, "NEW.subject LIKE '%Blocked%'").await?;
+    let base = format!("/api/v1/orgs/{}/offers", s.org);
+    let valid = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    for title in ["Blocked annex", "Garden wall"] {
+        let offer = json!({ "client_id": s.client_id, "title": title, "scope": "Walls", "price": "450.000", "currency": "KWD", "valid_until": valid });
+        ok(app.post(Some(&s.owner), &base, &offer).await?, 201).await?;
+    }
+    let review = eventually(&app, &s, "offer_to_review").await?;
+    assert_eq!(review.len(), 1, "{review:?}");
+    assert!(
+        review[0]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Garden wall"),
+        "the later offer's prompt was not held up: {review:?}"
+    );
+    // Once the fault is gone, the next round makes the one that failed.
+    allow_notifications(&app).await?;
+    for _ in 0..200 {
+        if told(&app, &s, "offer_to_review").await?.len() == 2 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the failed prompt was not retried")
 }

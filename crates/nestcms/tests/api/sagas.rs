@@ -8,9 +8,9 @@ use std::time::Duration;
 use nestcms_paytabs_sim::Faults;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with_sim, start_sim};
+use crate::helpers::{TestApp, refuse_notifications, spawn_app_with_sim, start_sim};
 use crate::instalments::{approved_contract_due, paid_instalment as pay};
-use crate::payments::{ok, shop};
+use crate::payments::{Shop, ok, shop};
 
 /// Waits until the payment's saga of `kind` is over; returns it.
 async fn finished(app: &TestApp, token: &str, path: &str, kind: &str) -> anyhow::Result<Value> {
@@ -48,6 +48,20 @@ fn pair(a: &str, b: &str) -> (String, String) {
     (a.to_owned(), b.to_owned())
 }
 
+/// A planned project of the contract; returns its path.
+async fn planned_project(app: &TestApp, s: &Shop, contract: &str) -> anyhow::Result<String> {
+    let me = ok(app.get_as(&s.owner, "/api/v1/users/me").await?, 200).await?;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let body = json!({ "title": "Villa works", "contract_id": contract, "manager_id": me["user"]["id"], "start_date": today });
+    let projects = format!("/api/v1/orgs/{}/projects", s.org);
+    let project = ok(app.post(Some(&s.owner), &projects, &body).await?, 201).await?;
+    assert_eq!(project["status"], "planned");
+    Ok(format!(
+        "{projects}/{}",
+        project["id"].as_str().unwrap_or_default()
+    ))
+}
+
 #[tokio::test]
 async fn the_first_instalment_paid_activates_the_project_and_a_full_refund_reopens_it()
 -> anyhow::Result<()> {
@@ -55,13 +69,7 @@ async fn the_first_instalment_paid_activates_the_project_and_a_full_refund_reope
     let app = spawn_app_with_sim(&sim).await?;
     let s = shop(&app).await?;
     let (_, contract) = approved_contract_due(&app, &s, [5, 30, 60]).await?;
-    let me = ok(app.get_as(&s.owner, "/api/v1/users/me").await?, 200).await?;
-    let today = chrono::Utc::now().date_naive().to_string();
-    let body = json!({ "title": "Villa works", "contract_id": contract, "manager_id": me["user"]["id"], "start_date": today });
-    let projects = format!("/api/v1/orgs/{}/projects", s.org);
-    let project = ok(app.post(Some(&s.owner), &projects, &body).await?, 201).await?;
-    assert_eq!(project["status"], "planned");
-    let project = format!("{projects}/{}", project["id"].as_str().unwrap_or_default());
+    let project = planned_project(&app, &s, &contract).await?;
 
     let first = pay(&app, &s, &contract, 1).await?;
     let saga = finished(&app, &s.owner, &first, "payment").await?;
@@ -173,5 +181,58 @@ async fn a_refund_the_gateway_declines_is_compensated_and_the_owner_alerted() ->
         .filter(|n| n["kind"] == "refund_failed")
         .count();
     assert_eq!(alerts, 1, "{told}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_payment_saga_whose_receipt_never_comes_goes_on_without_it_after_a_day()
+-> anyhow::Result<()> {
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let s = shop(&app).await?;
+    let (_, contract) = approved_contract_due(&app, &s, [5, 30, 60]).await?;
+    let project = planned_project(&app, &s, &contract).await?;
+    // Every receipt fails to record: the saga waits for one that never comes.
+    refuse_notifications(&app, "NEW.kind = 'payment_receipt'").await?;
+
+    let first = pay(&app, &s, &contract, 1).await?;
+    let payment = uuid::Uuid::parse_str(first.rsplit('/').next().unwrap_or_default())?;
+    // A day later (its start moved back a day), it goes on without the receipt.
+    let day_ago = nestcms_store::time::Ts(chrono::Utc::now() - chrono::Duration::hours(25));
+    let mut saga = Value::Null;
+    for _ in 0..100 {
+        let now = nestcms_store::time::Ts(chrono::Utc::now());
+        nestcms_store::with_pool!(app.store.primary(), |p| {
+            sqlx::query("UPDATE sagas SET created_at = $1, next_attempt_at = $2 WHERE payment_id = $3 AND state = 'running'")
+                .bind(day_ago)
+                .bind(now)
+                .bind(payment)
+                .execute(p)
+                .await
+                .map(|_| ())?
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let all = ok(app.get_as(&s.owner, &format!("{first}/sagas")).await?, 200).await?;
+        let state = &all["data"][0]["state"];
+        if state.is_string() && state != "running" {
+            saga = all["data"][0].clone();
+            break;
+        }
+    }
+    assert_eq!(saga["state"], "completed", "{saga}");
+    assert_eq!(
+        steps(&saga),
+        [
+            pair("instalment_paid", "done"),
+            pair("receipt_sent", "failed"),
+            pair("project_activated", "done")
+        ],
+        "{saga}"
+    );
+    assert_eq!(
+        ok(app.get_as(&s.owner, &project).await?, 200).await?["status"],
+        "active",
+        "a receipt that failed does not hold the project back"
+    );
     Ok(())
 }

@@ -90,8 +90,12 @@ async fn an_incoming_traceparent_reaches_sql_paytabs_the_logs_and_the_broker() -
         );
     let consumer = match &amqp {
         Some(url) => {
-            cmd.env("NESTCMS__BUS__URL", url);
-            Some(nestcms_testkit::amqp::listen(url, "payment.#").await?)
+            let ns = nestcms_testkit::amqp::namespace();
+            cmd.env("NESTCMS__BUS__URL", url)
+                .env("NESTCMS__BUS__NAMESPACE", &ns)
+                .env("NESTCMS__BUS__QUEUE_EXPIRY", "60s");
+            let exchange = format!("{ns}.events");
+            Some(nestcms_testkit::amqp::listen_on(url, &exchange, "payment.#").await?)
         }
         None => None,
     };

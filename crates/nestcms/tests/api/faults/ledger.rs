@@ -110,7 +110,7 @@ pub async fn recorded_events(app: &TestApp) -> anyhow::Result<BTreeSet<String>> 
 pub async fn bind_queue(url: &str) -> anyhow::Result<()> {
     let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await?;
     let ch = conn.create_channel().await?;
-    nestcms_bus::declare_exchange(&ch).await?;
+    nestcms_bus::declare_exchange(&ch, nestcms_bus::EXCHANGE).await?;
     ch.queue_declare(
         QUEUE.into(),
         QueueDeclareOptions {
