@@ -11,6 +11,7 @@ use chrono::Utc;
 use nestcms_domain::PortError;
 use nestcms_domain::construction::ProjectStatus;
 use nestcms_domain::construction::ports::ProjectRepository;
+use nestcms_domain::events::DomainEvent;
 use nestcms_domain::events::Scan;
 use nestcms_domain::notify::Available;
 use nestcms_domain::notify::ports::NotificationStore;
@@ -18,7 +19,7 @@ use nestcms_domain::notify::refunds::{refund_failed, refund_issued};
 use nestcms_domain::payments::ports::PaymentRepository;
 use nestcms_domain::payments::{Payment, PaymentEvent, PaymentState};
 use nestcms_domain::sagas::ports::SagaStore;
-use nestcms_domain::sagas::{Saga, start};
+use nestcms_domain::sagas::{Saga, SagaKind, start};
 
 use crate::background::{Consumer, Tally};
 
@@ -86,11 +87,25 @@ impl Consumer for Starter {
 impl Starter {
     async fn begin(&self, e: &PaymentEvent) -> Result<(), PortError> {
         let p = &self.0;
-        let saga = match p.payments.payment_by_id(e.payment_id).await? {
-            Some(pay) => start(e, pay.org_id, Utc::now()),
-            None => None,
+        let Some(pay) = p.payments.payment_by_id(e.payment_id).await? else {
+            return p.sagas.begin(CONSUMER, e, None, None).await;
         };
-        p.sagas.begin(CONSUMER, e, saga.as_ref()).await
+        let saga = start(e, pay.org_id, Utc::now());
+        // A contract's instalment paid: the event endpoints and other systems hear of.
+        let paid =
+            match (
+                saga.as_ref().map(|s| s.kind),
+                pay.contract_id,
+                pay.instalment_seq,
+            ) {
+                (Some(SagaKind::Payment), Some(k), Some(seq)) => Some(
+                    DomainEvent::instalment_paid(pay.org_id, k.0, seq, pay.id.0, &pay.amount),
+                ),
+                _ => None,
+            };
+        p.sagas
+            .begin(CONSUMER, e, saga.as_ref(), paid.as_ref())
+            .await
     }
 }
 
@@ -229,7 +244,7 @@ impl Runner {
                     .into_iter()
                     .map(|c| refund_issued(pay, (to.language, c), s.event_id, now))
                     .collect();
-                p.notify.record(&out).await?;
+                p.notify.record(&out, None).await?;
                 ("done", "the client was told".to_owned())
             }
             "amount_released" => (
@@ -246,7 +261,7 @@ impl Runner {
                         out.push(refund_failed(pay, *u, (to.language, c), s.event_id, now));
                     }
                 }
-                p.notify.record(&out).await?;
+                p.notify.record(&out, None).await?;
                 ("done", format!("{} owners and admins alerted", staff.len()))
             }
             other => ("skipped", format!("unknown step {other}")),

@@ -47,6 +47,9 @@ pub const TYPES: &[&str] = &[
     "project.completed",
     "project.cancelled",
     "project.step_done",
+    "instalment.paid",
+    "instalment.due_soon",
+    "instalment.overdue",
 ];
 
 impl DomainEvent {
@@ -101,6 +104,51 @@ impl DomainEvent {
         };
         let data = json!({ "project_id": project, "status": to.as_str() });
         Self::new(kind, org, project, data)
+    }
+
+    /// Instalment `seq` of a contract was paid by `payment` (recorded by the payment saga's
+    /// starter with its mark on the payment's event, so once).
+    pub fn instalment_paid(
+        org: OrgId,
+        contract: Uuid,
+        seq: u32,
+        payment: Uuid,
+        amount: &crate::Money,
+    ) -> Self {
+        let data = json!({
+            "contract_id": contract,
+            "seq": seq,
+            "payment_id": payment,
+            "amount": amount.amount_string(),
+            "currency": amount.currency().code(),
+        });
+        Self::new("instalment.paid", org, contract, data)
+    }
+
+    /// A reminder of instalment `seq` went out (due soon, or overdue by `days`). Its id is the
+    /// reminder's stable key, so each level is one event however often reminders are asked.
+    pub fn instalment_reminded(
+        d: &crate::notify::reminders::DueInstalment,
+        r: crate::notify::reminders::Reminder,
+    ) -> Self {
+        use crate::notify::reminders::{Reminder, reminder_key};
+        let i = &d.instalment;
+        let (kind, days) = match r {
+            Reminder::DueSoon => ("instalment.due_soon", None),
+            Reminder::Overdue(days) => ("instalment.overdue", Some(days)),
+        };
+        let data = json!({
+            "contract_id": d.contract.0,
+            "seq": i.seq,
+            "due_date": i.due_date,
+            "amount": i.amount.amount_string(),
+            "currency": i.amount.currency().code(),
+            "days_overdue": days,
+        });
+        Self {
+            id: reminder_key(d.contract, i.seq, r),
+            ..Self::new(kind, d.org, d.contract.0, data)
+        }
     }
 
     /// The event as the broker carries it: routing key = its type.

@@ -15,13 +15,21 @@ use crate::{Store, with_pool};
 pub(crate) const INSERT_DOMAIN_EVENT: &str = "INSERT INTO domain_events (id, kind, org_id, subject_id, data, created_at, traceparent, tracestate) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
+/// As [`INSERT_DOMAIN_EVENT`] for an event whose id is a stable key: written once, however
+/// often it is recorded.
+pub(crate) const INSERT_DOMAIN_EVENT_ONCE: &str = "INSERT INTO domain_events (id, kind, org_id, subject_id, data, created_at, traceparent, tracestate) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
+
 /// Appends a domain event inside an open transaction `$tx`, with the trace context of the
 /// work recording it.
 macro_rules! insert_domain_event {
-    ($tx:ident, $e:expr) => {{
+    ($tx:ident, $e:expr) => {
+        $crate::events::insert_domain_event!($tx, $e, $crate::events::INSERT_DOMAIN_EVENT)
+    };
+    ($tx:ident, $e:expr, $sql:expr) => {{
         let e: &nestcms_domain::events::DomainEvent = $e;
         let trace = nestcms_telemetry::current();
-        sqlx::query($crate::events::INSERT_DOMAIN_EVENT)
+        sqlx::query($sql)
             .bind(e.id)
             .bind(&e.kind)
             .bind(e.org.0)

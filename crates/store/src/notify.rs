@@ -40,6 +40,7 @@ impl Store {
         &self,
         out: &[Notification],
         handled: Option<(&str, Uuid, DateTime<Utc>)>,
+        also: Option<&DomainEvent>,
     ) -> Result<u64, PortError> {
         let insert = "INSERT INTO notifications (id, user_id, org_id, kind, channel, language, subject, body, status, source_event, created_at, next_attempt_at) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
@@ -66,6 +67,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+            }
+            if let Some(e) = also {
+                crate::events::insert_domain_event!(
+                    tx,
+                    e,
+                    crate::events::INSERT_DOMAIN_EVENT_ONCE
+                )?;
             }
             if let Some((consumer, event, at)) = handled {
                 sqlx::query(mark)
@@ -113,7 +121,7 @@ impl NotificationStore for Store {
         event: &PaymentEvent,
         out: &[Notification],
     ) -> Result<(), PortError> {
-        self.write_notifications(out, Some((consumer, event.id.0, event.at)))
+        self.write_notifications(out, Some((consumer, event.id.0, event.at)), None)
             .await
             .map(|_| ())
     }
@@ -132,7 +140,7 @@ impl NotificationStore for Store {
         event: &DomainEvent,
         out: &[Notification],
     ) -> Result<(), PortError> {
-        self.write_notifications(out, Some((consumer, event.id, event.at)))
+        self.write_notifications(out, Some((consumer, event.id, event.at)), None)
             .await
             .map(|_| ())
     }
@@ -174,13 +182,17 @@ impl NotificationStore for Store {
         change: &AccountChange,
         out: &[Notification],
     ) -> Result<(), PortError> {
-        self.write_notifications(out, Some((consumer, change.id, change.at)))
+        self.write_notifications(out, Some((consumer, change.id, change.at)), None)
             .await
             .map(|_| ())
     }
 
-    async fn record(&self, out: &[Notification]) -> Result<u64, PortError> {
-        self.write_notifications(out, None).await
+    async fn record(
+        &self,
+        out: &[Notification],
+        also: Option<&DomainEvent>,
+    ) -> Result<u64, PortError> {
+        self.write_notifications(out, None, also).await
     }
 
     async fn instalments_due(

@@ -67,6 +67,7 @@ impl SagaStore for Store {
         consumer: &str,
         event: &PaymentEvent,
         s: Option<&Saga>,
+        also: Option<&nestcms_domain::events::DomainEvent>,
     ) -> Result<(), PortError> {
         let insert = "INSERT INTO sagas (id, kind, org_id, payment_id, event_id, state, steps, attempts, next_attempt_at, created_at, updated_at) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9) ON CONFLICT DO NOTHING";
@@ -86,6 +87,9 @@ impl SagaStore for Store {
                     .bind(Ts(s.created_at))
                     .execute(&mut *tx)
                     .await?;
+            }
+            if let Some(e) = also {
+                crate::events::insert_domain_event!(tx, e)?;
             }
             sqlx::query(mark)
                 .bind(consumer)

@@ -10,6 +10,7 @@ use nestcms_domain::PortError;
 use nestcms_domain::construction::ContractId;
 use nestcms_domain::construction::ports::ContractRepository;
 use nestcms_domain::construction::standing::{InstalmentPayment, Standing, standings};
+use nestcms_domain::events::DomainEvent;
 use nestcms_domain::notify::Available;
 use nestcms_domain::notify::ports::NotificationStore;
 use nestcms_domain::notify::reminders::{ReminderPolicy, instalment_reminder};
@@ -75,7 +76,8 @@ impl Reminders {
                 .into_iter()
                 .map(|c| instalment_reminder(d, r, to.language, c, now))
                 .collect();
-            new += usize::try_from(self.store.record(&out).await?).unwrap_or(0);
+            let reminded = DomainEvent::instalment_reminded(d, r);
+            new += usize::try_from(self.store.record(&out, Some(&reminded)).await?).unwrap_or(0);
         }
         Ok(new)
     }

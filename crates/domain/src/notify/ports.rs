@@ -60,9 +60,15 @@ pub trait NotificationStore: Send + Sync {
         change: &super::security::AccountChange,
         out: &[Notification],
     ) -> Result<(), PortError>;
-    /// Records messages that answer no event (reminders); one already recorded under the same
-    /// key, recipient, kind and channel is kept as it was. Returns how many are new.
-    async fn record(&self, out: &[Notification]) -> Result<u64, PortError>;
+    /// Records messages that answer no event (reminders), with the domain event `also` (whose
+    /// id is a stable key), in one transaction; a message already recorded under the same key,
+    /// recipient, kind and channel, or the event already recorded, is kept as it was. Returns
+    /// how many messages are new.
+    async fn record(
+        &self,
+        out: &[Notification],
+        also: Option<&crate::events::DomainEvent>,
+    ) -> Result<u64, PortError>;
     /// The instalments due between `from` and `to` (inclusive) of contracts, with their
     /// contract's title, status and client, in due order.
     async fn instalments_due(

@@ -18,13 +18,15 @@ pub trait SagaStore: Send + Sync {
         consumer: &str,
         scan: crate::events::Scan,
     ) -> Result<Vec<PaymentEvent>, PortError>;
-    /// Records the saga an event starts (if any) and marks the event handled by `consumer`,
-    /// in one transaction; doing it again changes nothing.
+    /// Records the saga an event starts (if any) and the domain event it derives (`also`,
+    /// such as `instalment.paid`), and marks the event handled by `consumer`, in one
+    /// transaction; doing it again changes nothing.
     async fn begin(
         &self,
         consumer: &str,
         event: &PaymentEvent,
         saga: Option<&Saga>,
+        also: Option<&crate::events::DomainEvent>,
     ) -> Result<(), PortError>;
     /// Up to `limit` running sagas due at `now`, each claimed until `lease_until` with its
     /// run counted.

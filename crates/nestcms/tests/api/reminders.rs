@@ -125,5 +125,55 @@ async fn due_soon_once_each_overdue_level_once_and_nothing_after_paying() -> any
         .map(|k| json!(k.0))
         .collect();
     assert_eq!(all.len(), 5, "{all:?}");
+    // Each reminder and each instalment paid is also a domain event, once (webhook endpoints
+    // and the broker hear of them): due soon twice, overdue three times, paid twice.
+    let contract = uuid::Uuid::parse_str(&contract)?;
+    let mut events: Vec<(String, Value)> = Vec::new();
+    // The paid ones come from the saga starter, which may still be on the last payment.
+    for _ in 0..100 {
+        events = instalment_events(&app, contract).await?;
+        if events
+            .iter()
+            .filter(|(k, _)| k == "instalment.paid")
+            .count()
+            >= 2
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    let count = |k: &str| kinds.iter().filter(|x| **x == k).count();
+    assert_eq!(
+        (
+            count("instalment.due_soon"),
+            count("instalment.overdue"),
+            count("instalment.paid")
+        ),
+        (2, 3, 2),
+        "{kinds:?}"
+    );
+    let paid: Vec<&Value> = events
+        .iter()
+        .filter(|(k, _)| k == "instalment.paid")
+        .map(|(_, d)| &d["seq"])
+        .collect();
+    assert_eq!(paid, [&json!(2), &json!(3)]);
     Ok(())
+}
+
+/// The `instalment.*` domain events of a contract, oldest first, with their data.
+async fn instalment_events(
+    app: &TestApp,
+    contract: uuid::Uuid,
+) -> anyhow::Result<Vec<(String, Value)>> {
+    let rows = nestcms_store::with_pool!(app.store.primary(), |p| {
+        sqlx::query_as::<_, (String, sqlx::types::Json<Value>)>(
+            "SELECT kind, data FROM domain_events WHERE subject_id = $1 AND kind LIKE 'instalment.%' ORDER BY created_at, id",
+        )
+        .bind(contract)
+        .fetch_all(p)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(k, d)| (k, d.0)).collect())
 }
