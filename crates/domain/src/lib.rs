@@ -14,6 +14,7 @@ pub mod events;
 pub mod id;
 pub mod identity;
 pub mod limits;
+pub mod markup;
 pub mod money;
 pub mod notify;
 pub mod payments;

@@ -4,15 +4,18 @@
 //! plain `smtp://host:25` on a trusted network), a sender and a timeout. lettre's own timeout
 //! covers each network operation, not the whole exchange, so the send is also wrapped in one
 //! overall deadline: a server that accepts the connection and then stalls cannot hold a
-//! delivery task forever. Each message carries the notification's id as its `Message-ID`.
+//! delivery task forever. Each message carries the notification's id as its `Message-ID`, and
+//! its text both plain and as HTML laid out in the reader's direction.
 
 use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Mailbox, SinglePart};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use nestcms_domain::notify::ports::{Courier, CourierError, Outgoing};
 use secrecy::{ExposeSecret, SecretString};
+
+mod html;
 
 /// Sends through one SMTP server.
 pub struct SmtpMailer {
@@ -58,17 +61,24 @@ impl Courier for SmtpMailer {
                 .parse()
                 .map_err(|_| CourierError::Refused("not an e-mail address".into()))?,
         );
-        // Base64 keeps Arabic text intact through any relay.
-        let body = SinglePart::builder()
-            .header(ContentType::TEXT_PLAIN)
-            .header(ContentTransferEncoding::Base64)
-            .body(mail.body.clone());
+        // Plain text and the same words as HTML in the reader's direction; base64 keeps
+        // Arabic intact through any relay.
+        let part = |kind: ContentType, body: String| {
+            SinglePart::builder()
+                .header(kind)
+                .header(ContentTransferEncoding::Base64)
+                .body(body)
+        };
+        let html = html::page(&mail.subject, &mail.body, mail.language);
+        let body = MultiPart::alternative()
+            .singlepart(part(ContentType::TEXT_PLAIN, mail.body.clone()))
+            .singlepart(part(ContentType::TEXT_HTML, html));
         let message = Message::builder()
             .message_id(Some(format!("<{}@nestcms>", mail.id)))
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .singlepart(body)
+            .multipart(body)
             .map_err(|e| CourierError::Refused(e.to_string()))?;
         match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
             Err(_) => Err(CourierError::Unavailable(

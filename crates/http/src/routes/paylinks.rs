@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nestcms_auth::paylink::LinkError;
 use nestcms_domain::DomainError;
+use nestcms_domain::markup::escape_html as escape;
 use nestcms_domain::payments::{PaymentId, PaymentState};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -118,15 +119,4 @@ fn check(state: &AppState, id: uuid::Uuid, token: &str) -> Result<(), ApiError> 
 
 fn result(id: uuid::Uuid) -> Response {
     Redirect::to(&format!("/api/v1/payments/{id}/result")).into_response()
-}
-
-/// HTML-escapes text the firm typed (a payment's description). Five replacements cover text
-/// inside elements and quoted attributes; no templating library is worth adding for one page
-/// that the web app (issue 14) will replace.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

@@ -12,15 +12,31 @@ use secrecy::SecretString;
 use crate::helpers::{spawn_app_with_sim_and, start_sim};
 use crate::payments::{checked_out, ok, press, shop, wait_for};
 
-/// The message's body, decoded (the mailer sends text as base64).
-fn body_of(raw: &str) -> anyhow::Result<String> {
-    let (_, body) = raw
-        .split_once("\n\n")
-        .ok_or_else(|| anyhow::anyhow!("no body in {raw}"))?;
-    let text: String = body.split_whitespace().collect();
-    Ok(String::from_utf8(
-        base64::engine::general_purpose::STANDARD.decode(text)?,
-    )?)
+/// The message's parts (content type, decoded text): the mailer sends each as base64 in a
+/// `multipart/alternative`.
+fn parts_of(raw: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let raw = raw.replace("\r\n", "\n");
+    let boundary = raw
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|b| b.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("not multipart: {raw}"))?;
+    let mut parts = Vec::new();
+    for part in raw.split(&format!("--{boundary}")).skip(1) {
+        let Some((headers, body)) = part.split_once("\n\n") else {
+            continue;
+        };
+        let Some(kind) = headers
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Type: "))
+        else {
+            continue;
+        };
+        let text: String = body.split_whitespace().collect();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(text)?;
+        parts.push((kind.to_owned(), String::from_utf8(decoded)?));
+    }
+    Ok(parts)
 }
 
 #[tokio::test]
@@ -52,10 +68,23 @@ async fn a_receipt_reaches_a_real_smtp_server_once_in_the_payers_language() -> a
         raw.contains("billing@pay.example"),
         "from the configured sender: {raw}"
     );
-    let body = body_of(raw)?;
+    let parts = parts_of(raw)?;
+    let kinds: Vec<&str> = parts.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["text/plain; charset=utf-8", "text/html; charset=utf-8"],
+        "{raw}"
+    );
+    for (_, body) in &parts {
+        assert!(
+            body.contains("12.500 KWD") && body.contains("استلمنا"),
+            "{body}"
+        );
+    }
     assert!(
-        body.contains("12.500 KWD") && body.contains("استلمنا"),
-        "{body}"
+        parts[1].1.contains("dir=\"rtl\""),
+        "Arabic reads right to left: {}",
+        parts[1].1
     );
 
     // The list shows it sent; a second instance running the consumer and the sender too
