@@ -3,7 +3,7 @@
 //! signed, see `nestcms_auth::paylink`); a payment that no longer waits goes to its result
 //! page instead.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nestcms_auth::paylink::LinkError;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::payments::ResultPath;
 use crate::state::AppState;
 
@@ -29,14 +29,16 @@ pub struct LinkQuery {
 /// nothing (mail scanners and previews fetch links before people do); the button does.
 #[utoipa::path(get, path = "/api/v1/payments/{payment_id}/pay", tag = "payments", params(("payment_id" = uuid::Uuid, Path), LinkQuery), responses(
     (status = 200, description = "A page with the amount and a button that pays it", content_type = "text/html"),
+    (status = 400, description = "No token", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 303, description = "To the result page, when the payment no longer waits"),
     (status = 403, description = "Not a link made for this payment", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "The payment is gone (its organization was removed)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 410, description = "The link expired", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 pub async fn show_pay_link(
     State(state): State<AppState>,
     ApiPath(p): ApiPath<ResultPath>,
-    Query(q): Query<LinkQuery>,
+    ApiQuery(q): ApiQuery<LinkQuery>,
 ) -> Result<Response, ApiError> {
     let id = p.payment_id;
     check(&state, id, &q.token)?;
@@ -73,6 +75,8 @@ pub async fn show_pay_link(
 /// Opens the gateway's payment page for the payment a payment link names (the page's button).
 #[utoipa::path(post, path = "/api/v1/payments/{payment_id}/pay", tag = "payments", params(("payment_id" = uuid::Uuid, Path), LinkQuery), responses(
     (status = 303, description = "To the gateway's payment page, or to the result page when it no longer waits for payment"),
+    (status = 400, description = "No token", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "A checkout for it is under way; retry in a moment", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not a link made for this payment", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 410, description = "The link expired", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 503, description = "Gateway unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -80,7 +84,7 @@ pub async fn show_pay_link(
 pub async fn pay_by_link(
     State(state): State<AppState>,
     ApiPath(p): ApiPath<ResultPath>,
-    Query(q): Query<LinkQuery>,
+    ApiQuery(q): ApiQuery<LinkQuery>,
 ) -> Result<Response, ApiError> {
     let id = p.payment_id;
     check(&state, id, &q.token)?;
