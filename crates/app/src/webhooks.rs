@@ -351,8 +351,10 @@ impl Webhooks {
         e: &Endpoint,
         client: &ClientInfo,
     ) -> nestcms_domain::identity::SecurityEvent {
-        // The URL and types, never the secret.
-        let detail = json!({ "endpoint_id": e.id.0, "url": e.url, "event_types": e.event_types, "enabled": e.enabled });
+        // Where it points and what it hears; never the secret, nor the URL's path and query,
+        // where receivers often put a token.
+        let url = nestcms_domain::webhooks::url_origin(&e.url);
+        let detail = json!({ "endpoint_id": e.id.0, "url": url, "event_types": e.event_types, "enabled": e.enabled });
         audit::row(Event {
             kind,
             org: Some(c.org()),

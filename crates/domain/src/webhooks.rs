@@ -96,6 +96,16 @@ impl Endpoint {
     }
 }
 
+/// Where an endpoint's URL points, without its path, query or fragment (receivers often put
+/// a token there): what the audit log keeps of it.
+pub fn url_origin(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    &url[..end]
+}
+
 /// Checks a subscription list: known types, each once.
 pub fn check_event_types(types: &[String]) -> Result<(), crate::DomainError> {
     for (i, t) in types.iter().enumerate() {

@@ -31,6 +31,7 @@ struct Script {
     next: VecDeque<u16>,
     otherwise: Option<u16>,
     slow: std::time::Duration,
+    retry_after: Option<u64>,
     received: Vec<Received>,
 }
 
@@ -62,6 +63,11 @@ impl Receiver {
     /// Answers the next requests with these statuses, in order, then as before.
     pub fn answer_next(&self, statuses: &[u16]) {
         self.lock().next.extend(statuses);
+    }
+
+    /// Sends `Retry-After: secs` with every 429 and 503 it answers.
+    pub fn retry_after(&self, secs: u64) {
+        self.lock().retry_after = Some(secs);
     }
 
     /// Answers every request after the scripted ones with `status`.
@@ -99,7 +105,12 @@ impl Drop for Receiver {
     }
 }
 
-async fn receive(State(script): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(
+    State(script): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
     let header = |k: &str| {
         headers
             .get(k)
@@ -107,7 +118,7 @@ async fn receive(State(script): State<Shared>, headers: HeaderMap, body: Bytes) 
             .unwrap_or_default()
             .to_owned()
     };
-    let (status, wait) = {
+    let (status, wait, retry_after) = {
         let mut s = script.lock().unwrap_or_else(PoisonError::into_inner);
         let status = s.next.pop_front().or(s.otherwise).unwrap_or(204);
         s.received.push(Received {
@@ -118,8 +129,14 @@ async fn receive(State(script): State<Shared>, headers: HeaderMap, body: Bytes) 
             body,
             status,
         });
-        (status, s.slow)
+        (status, s.slow, s.retry_after)
     };
     tokio::time::sleep(wait).await;
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match retry_after {
+        Some(secs) if matches!(status, 429 | 503) => {
+            (code, [(axum::http::header::RETRY_AFTER, secs.to_string())]).into_response()
+        }
+        _ => code.into_response(),
+    }
 }

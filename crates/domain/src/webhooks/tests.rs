@@ -87,3 +87,17 @@ fn a_previous_secret_signs_until_it_expires() {
     assert!(e.hears("payment.paid") && e.hears(TEST_TYPE) && !e.hears("refund.failed"));
     assert!(!format!("{:?}", e.secrets).contains("whsec_new"));
 }
+
+#[test]
+fn the_audit_keeps_where_an_endpoint_points_not_the_token_in_its_path() {
+    assert_eq!(
+        url_origin("https://hooks.example.com:8443/in/s3cr3t-token?sig=abc#x"),
+        "https://hooks.example.com:8443"
+    );
+    assert_eq!(
+        url_origin("https://hooks.example.com?t=1"),
+        "https://hooks.example.com"
+    );
+    assert_eq!(url_origin("https://[::1]:9000/x"), "https://[::1]:9000");
+    assert_eq!(url_origin("https://plain.example"), "https://plain.example");
+}

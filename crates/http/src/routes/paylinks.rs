@@ -20,6 +20,7 @@ use crate::state::AppState;
 
 /// The link's signature.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinkQuery {
     /// As the message gave it.
     token: String,

@@ -350,3 +350,31 @@ async fn an_endpoint_added_later_gets_the_events_it_missed_once_the_consumer_is_
     assert_eq!(receiver.received().len(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_receiver_that_answers_retry_after_is_not_tried_again_sooner() -> anyhow::Result<()> {
+    let receiver = Receiver::start().await?;
+    receiver.answer_next(&[429]);
+    receiver.retry_after(2);
+    // The schedule alone would try again after 200 ms.
+    let app = spawn_app_with(quick).await?;
+    let s = shop(&app).await?;
+    let e = endpoint(&app, &s, json!({ "url": receiver.url })).await?;
+    let m = test_send(&app, &s, &e["id"]).await?;
+    let done = settled(&app, &s, &m["id"], "delivered").await?;
+    let at = |i: usize| {
+        done["attempt_log"][i]["at"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    let (Some(first), Some(second)) = (at(0), at(1)) else {
+        anyhow::bail!("two attempts expected: {done}");
+    };
+    assert_eq!(done["attempt_log"][0]["status_code"], 429, "{done}");
+    assert!(
+        second - first >= chrono::Duration::seconds(2),
+        "the receiver asked for 2 s and got {} ms",
+        (second - first).num_milliseconds()
+    );
+    Ok(())
+}
