@@ -9,6 +9,7 @@ mod caller;
 pub mod construction;
 pub mod content;
 pub mod identity;
+pub mod invoices;
 pub mod notify;
 mod paging;
 pub mod payments;

@@ -46,6 +46,8 @@ pub struct SagaPorts {
     pub projects: Arc<dyn ProjectRepository>,
     /// Notifications.
     pub notify: Arc<dyn NotificationStore>,
+    /// Invoices and credit notes.
+    pub invoices: Arc<dyn nestcms_domain::invoices::ports::InvoiceStore>,
 }
 
 /// Records the saga each event starts.
@@ -206,6 +208,18 @@ impl Runner {
                 (Some(_), Some(seq)) => ("done", format!("instalment {seq} shows paid")),
                 _ => ("skipped", "not a contract instalment".to_owned()),
             },
+            "invoice_issued" => {
+                crate::invoices::auto::invoice_payment(p.invoices.as_ref(), pay, s.event_id).await?
+            }
+            "credit_note_issued" => {
+                crate::invoices::auto::credit_refund(
+                    p.invoices.as_ref(),
+                    p.payments.as_ref(),
+                    pay,
+                    s.event_id,
+                )
+                .await?
+            }
             "receipt_sent" => {
                 if p.sagas.receipt_recorded(s.event_id).await? {
                     ("done", "the receipts consumer recorded it".to_owned())

@@ -50,6 +50,9 @@ pub const TYPES: &[&str] = &[
     "instalment.paid",
     "instalment.due_soon",
     "instalment.overdue",
+    "invoice.issued",
+    "credit_note.issued",
+    "debit_note.issued",
 ];
 
 impl DomainEvent {

@@ -1,10 +1,11 @@
 //! Sagas: what a payment event sets in motion, as named steps with persisted state, so a crash
 //! at any step resumes at that step and the people concerned can see how far it got.
 //!
-//! *Payment* (a payment became paid): the contract's instalment shows paid → the client has
-//! their receipt → the contract's planned project is activated when its first instalment is
-//! paid (configurable). *Refund* (a refund settled): when it succeeded, the instalment is
-//! owed again if the payment is fully refunded, and the client is told; when the gateway
+//! *Payment* (a payment became paid): the contract's instalment shows paid → its tax invoice
+//! is issued → the client has their receipt → the contract's planned project is activated
+//! when its first instalment is paid (configurable). *Refund* (a refund settled): when it
+//! succeeded, the instalment is owed again if the payment is fully refunded, a credit note is
+//! issued against the payment's invoice, and the client is told; when the gateway
 //! refused it for good, the reserved amount is released (compensation) and the firm's owners
 //! and admins are alerted. Each step is idempotent: one repeated after a crash changes nothing.
 
@@ -138,11 +139,20 @@ pub fn start(e: &PaymentEvent, org: OrgId, at: DateTime<Utc>) -> Option<Saga> {
     let (kind, steps): (SagaKind, &[&str]) = match (e.kind.as_str(), field("to"), field("state")) {
         ("state_changed", Some("paid"), _) => (
             SagaKind::Payment,
-            &["instalment_paid", "receipt_sent", "project_activated"],
+            &[
+                "instalment_paid",
+                "invoice_issued",
+                "receipt_sent",
+                "project_activated",
+            ],
         ),
         ("refund_settled", _, Some("succeeded")) => (
             SagaKind::Refund,
-            &["instalment_reopened", "client_notified"],
+            &[
+                "instalment_reopened",
+                "credit_note_issued",
+                "client_notified",
+            ],
         ),
         ("refund_settled", _, Some("failed")) => {
             (SagaKind::Refund, &["amount_released", "staff_alerted"])
@@ -245,6 +255,8 @@ mod tests {
         let org = OrgId(Uuid::now_v7());
         let mut s = start(&event("state_changed", json!({ "to": "paid" })), org, now).unwrap();
         s.finish("instalment_paid", "skipped", "no contract", now);
+        assert_eq!(s.next_step().as_deref(), Some("invoice_issued"));
+        s.finish("invoice_issued", "skipped", "no tax profile", now);
         assert_eq!(s.next_step().as_deref(), Some("receipt_sent"));
         s.finish("receipt_sent", "done", "", now);
         s.finish("project_activated", "skipped", "", now);

@@ -34,6 +34,7 @@ use crate::error::{FieldProblem, Problem};
         (name = "audit", description = "Security audit log"),
         (name = "offers", description = "Quotes to clients"),
         (name = "contracts", description = "Agreements and instalment schedules"),
+        (name = "invoices", description = "Tax invoices, credit and debit notes, the seller's tax profile"),
         (name = "projects", description = "Projects, steps, designs, workers, notes"),
         (name = "earnings", description = "Earnings, commissions, distribution"),
         (name = "analytics", description = "Numbers per currency"),

@@ -13,8 +13,9 @@ use crate::layers;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
-    health_deps, invitations, members, metrics, notifications, offers, orgs, paylinks, payments,
-    project_lists, project_parts, projects, sagas, schedules, users, webhooks,
+    health_deps, invitations, invoices, members, metrics, notifications, offers, orgs, paylinks,
+    payments, project_lists, project_parts, projects, sagas, schedules, tax_profile, users,
+    webhooks,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -123,6 +124,18 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::checkout))
         .routes(routes!(payments::create_refund))
         .routes(routes!(sagas::payment_sagas))
+        .routes(routes!(
+            tax_profile::get_tax_profile,
+            tax_profile::put_tax_profile
+        ))
+        .routes(routes!(invoices::create_invoice, invoices::list_invoices))
+        .routes(routes!(
+            invoices::get_invoice,
+            invoices::update_invoice,
+            invoices::delete_invoice
+        ))
+        .routes(routes!(invoices::issue_invoice))
+        .routes(routes!(invoices::credit_invoice))
         .routes(routes!(
             payments::paytabs_return_get,
             payments::paytabs_return_post

@@ -60,6 +60,8 @@ pub struct App {
     pub sagas: Arc<dyn nestcms_domain::sagas::ports::SagaStore>,
     /// Outgoing webhooks.
     pub webhooks: nestcms_app::webhooks::Webhooks,
+    /// Invoices, notes and the tax profile.
+    pub invoices: nestcms_app::invoices::Invoicing,
     /// Checks the payment links clients receive.
     pub pay_links: nestcms_auth::paylink::PayLinks,
     /// `GET /metrics`, when the operator configured a token for it.

@@ -147,6 +147,7 @@ fn spawn_sagas(
         payments: store.clone(),
         projects: store.clone(),
         notify: store.clone(),
+        invoices: store.clone(),
     };
     let starter = Arc::new(Starter::new(ports.clone()));
     let p = payments.clone();

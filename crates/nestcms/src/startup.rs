@@ -166,6 +166,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
             store.clone(),
             hooks.clone(),
         ),
+        invoices: nestcms_app::invoices::Invoicing::new(identity.clone(), store.clone()),
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),

@@ -16,6 +16,7 @@ mod events;
 pub mod files;
 mod idempotency;
 mod identity;
+mod invoices;
 pub mod migrate;
 mod notify;
 pub mod observe;

@@ -45,6 +45,8 @@ pub enum Action {
     PublishArticles,
     /// Register webhook endpoints, see their messages, rotate secrets, redeliver.
     ManageWebhooks,
+    /// Write, issue and credit invoices.
+    ManageInvoices,
 }
 
 impl Action {
@@ -73,6 +75,7 @@ pub const fn role_allows(role: Role, action: Action) -> bool {
                 | ManageProjects
                 | ViewAnalytics
                 | PublishArticles
+                | ManageInvoices
         ),
         Role::Employee => matches!(action, ViewOrg | ViewMembers | ViewAllRecords | CreateOffer),
         Role::Client => matches!(action, ViewOrg),

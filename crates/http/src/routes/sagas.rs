@@ -18,7 +18,8 @@ use crate::state::AppState;
 /// One step.
 #[derive(Serialize, ToSchema)]
 pub struct StepResponse {
-    /// `instalment_paid`, `receipt_sent`, `project_activated`, `instalment_reopened`,
+    /// `instalment_paid`, `invoice_issued`, `receipt_sent`, `project_activated`,
+    /// `instalment_reopened`, `credit_note_issued`,
     /// `client_notified`, `amount_released` or `staff_alerted`.
     name: String,
     /// `pending`, `done` or `skipped`.

@@ -201,7 +201,12 @@ fn answers_were_documented_and_in_time(samples: &[Sample]) {
         .collect();
     assert!(slow_reads.is_empty(), "reads held up: {slow_reads:#?}");
     let shed: Vec<_> = samples.iter().filter(|s| s.status == 503).collect();
-    let early: Vec<_> = shed.iter().filter(|s| s.at < GATEWAY_FAULTS_AT).collect();
+    // A request that began a moment before the burst may reach the gateway inside it: only
+    // answers that also ended before the burst count as early.
+    let early: Vec<_> = shed
+        .iter()
+        .filter(|s| s.at + s.took < GATEWAY_FAULTS_AT)
+        .collect();
     assert!(
         early.is_empty(),
         "503s while only Redis or RabbitMQ was down: {early:#?}"

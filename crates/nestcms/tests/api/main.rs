@@ -19,6 +19,7 @@ mod helpers;
 mod idempotency;
 mod identity;
 mod instalments;
+mod invoices;
 mod isolation;
 mod mail;
 mod metrics;
