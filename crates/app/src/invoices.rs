@@ -5,7 +5,9 @@
 
 pub mod auto;
 mod drafts;
+mod files;
 pub mod input;
+pub mod reports;
 
 use std::sync::Arc;
 
@@ -13,7 +15,9 @@ use chrono::{NaiveDate, Utc};
 use nestcms_domain::identity::OrgId;
 use nestcms_domain::identity::policy::Action;
 use nestcms_domain::invoices::issue::credit_note;
-use nestcms_domain::invoices::ports::{InvoiceFilter, InvoiceStore, NOT_A_DRAFT, OVER_CREDITED};
+use nestcms_domain::invoices::ports::{
+    InvoiceFilter, InvoiceStore, NOT_A_DRAFT, OVER_CREDITED, Typesetter,
+};
 use nestcms_domain::invoices::{
     Buyer, DocKind, Invoice, InvoiceId, InvoiceState, LineError, TaxProfile,
 };
@@ -48,6 +52,7 @@ pub struct DraftInput {
 pub struct Invoicing {
     identity: Store,
     store: Arc<dyn InvoiceStore>,
+    typesetter: Arc<dyn Typesetter>,
 }
 
 /// Maps a line computation refusal.
@@ -78,8 +83,16 @@ fn store_error(e: PortError) -> DomainError {
 
 impl Invoicing {
     /// The use cases over these ports.
-    pub fn new(identity: Store, store: Arc<dyn InvoiceStore>) -> Self {
-        Self { identity, store }
+    pub fn new(
+        identity: Store,
+        store: Arc<dyn InvoiceStore>,
+        typesetter: Arc<dyn Typesetter>,
+    ) -> Self {
+        Self {
+            identity,
+            store,
+            typesetter,
+        }
     }
 
     pub(crate) async fn staff(

@@ -7,15 +7,21 @@
 //! and the previous document's hash, as ZATCA phase 2 asks). It is corrected only by a note
 //! that references it. Amounts follow [`lines`]; the Saudi QR code follows [`qr`].
 
+pub mod aging;
 pub mod issue;
 pub mod lines;
 mod model;
 pub mod ports;
 pub mod qr;
+pub mod statement;
 pub mod tax;
+pub mod ubl;
 
 pub use lines::{Line, LineError, LineInput, Quantity, Totals, VatCategory, VatGroup};
-pub use model::{Buyer, DocKind, Invoice, InvoiceForm, InvoiceId, InvoiceState, Source};
+pub use model::{
+    Buyer, DocKind, Invoice, InvoiceForm, InvoiceId, InvoicePayment, InvoiceState, PaymentMethod,
+    Source,
+};
 pub use tax::{Address, Country, TaxProfile, check_vat_number};
 
 /// The previous-document hash of an organization's first document: base64 of the hex SHA-256

@@ -13,9 +13,9 @@ use crate::layers;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
-    health_deps, invitations, invoices, members, metrics, notifications, offers, orgs, paylinks,
-    payments, project_lists, project_parts, projects, sagas, schedules, tax_profile, users,
-    webhooks,
+    health_deps, invitations, invoice_files, invoices, members, metrics, notifications, offers,
+    orgs, paylinks, payments, project_lists, project_parts, projects, receivables, sagas,
+    schedules, tax_profile, users, webhooks,
 };
 use crate::settings::HttpSettings;
 use crate::state::AppState;
@@ -136,6 +136,12 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(invoices::issue_invoice))
         .routes(routes!(invoices::credit_invoice))
+        .routes(routes!(invoice_files::invoice_pdf))
+        .routes(routes!(invoice_files::invoice_ubl))
+        .routes(routes!(receivables::record_payment))
+        .routes(routes!(receivables::statement))
+        .routes(routes!(receivables::statement_pdf))
+        .routes(routes!(receivables::aging))
         .routes(routes!(
             payments::paytabs_return_get,
             payments::paytabs_return_post

@@ -166,7 +166,11 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
             store.clone(),
             hooks.clone(),
         ),
-        invoices: nestcms_app::invoices::Invoicing::new(identity.clone(), store.clone()),
+        invoices: nestcms_app::invoices::Invoicing::new(
+            identity.clone(),
+            store.clone(),
+            Arc::new(nestcms_pdf::Typst),
+        ),
         system: store.clone(),
         http: config.server.clone(),
         backend: store.backend().name(),

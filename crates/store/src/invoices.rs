@@ -2,6 +2,7 @@
 //! document its gap-free number and its place in the organization's chain ([`issue`]).
 
 mod issue;
+mod ledger;
 mod rows;
 
 use chrono::{DateTime, Utc};
@@ -202,6 +203,56 @@ impl InvoiceStore for Store {
             client: Some(client),
             ..Buyer::default()
         }))
+    }
+
+    async fn kept_pdf(&self, id: InvoiceId) -> Result<Option<Vec<u8>>, PortError> {
+        let sql = "SELECT pdf FROM invoice_pdfs WHERE invoice_id = $1";
+        let row: Option<(Vec<u8>,)> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)
+        .map_err(port_err)?;
+        Ok(row.map(|(pdf,)| pdf))
+    }
+
+    async fn keep_pdf(
+        &self,
+        id: InvoiceId,
+        pdf: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<u8>, PortError> {
+        let sql = "INSERT INTO invoice_pdfs (invoice_id, pdf, created_at) VALUES ($1, $2, $3) ON CONFLICT (invoice_id) DO NOTHING";
+        with_pool!(self.primary(), |p| sqlx::query(sql)
+            .bind(id.0)
+            .bind(pdf)
+            .bind(Ts(at))
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .map_err(port_err)?;
+        self.kept_pdf(id).await?.ok_or(PortError::NotFound)
+    }
+
+    async fn record_payment(
+        &self,
+        p: &nestcms_domain::invoices::InvoicePayment,
+    ) -> Result<Invoice, PortError> {
+        self.record_invoice_payment(p).await
+    }
+
+    async fn ledger(
+        &self,
+        org: OrgId,
+        client: UserId,
+    ) -> Result<Vec<nestcms_domain::invoices::statement::LedgerEntry>, PortError> {
+        self.client_ledger(org, client).await
+    }
+
+    async fn receivables(
+        &self,
+        org: OrgId,
+    ) -> Result<Vec<nestcms_domain::invoices::aging::Receivable>, PortError> {
+        self.open_documents(org).await
     }
 
     async fn invoice_for_payment(&self, payment: PaymentId) -> Result<Option<Invoice>, PortError> {

@@ -44,6 +44,45 @@ impl DocKind {
 }
 
 text_enum!(
+    /// How money was received outside the payment gateway.
+    PaymentMethod {
+        /// A bank transfer.
+        BankTransfer => "bank_transfer",
+        /// Cash.
+        Cash => "cash",
+        /// A cheque.
+        Cheque => "cheque",
+        /// A card payment taken elsewhere.
+        Card => "card",
+        /// Anything else.
+        Other => "other",
+    }
+);
+
+/// Money received against an invoice or debit note outside the gateway, recorded by staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoicePayment {
+    /// Id.
+    pub id: Uuid,
+    /// The document paid.
+    pub invoice: InvoiceId,
+    /// Organization.
+    pub org: OrgId,
+    /// Amount in the document's currency, minor units.
+    pub amount: i64,
+    /// How it came.
+    pub method: PaymentMethod,
+    /// The bank's or cheque's reference.
+    pub reference: String,
+    /// The day it was received.
+    pub paid_on: chrono::NaiveDate,
+    /// Who recorded it.
+    pub recorded_by: UserId,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+text_enum!(
     /// Standard (business buyer with a VAT number) or simplified (consumer) invoice.
     InvoiceForm {
         /// B2B: the buyer's VAT number is printed.
@@ -251,7 +290,7 @@ impl Invoice {
 
     /// The state an issued invoice has after payments and credits.
     pub fn settled_state(&self) -> InvoiceState {
-        if self.kind != DocKind::Invoice {
+        if self.kind == DocKind::CreditNote {
             return InvoiceState::Issued;
         }
         if self.credited >= self.totals.gross && self.totals.gross > 0 {

@@ -15,6 +15,10 @@ pub const NOT_A_DRAFT: &str = "invoice_not_draft";
 /// invoice has left.
 pub const OVER_CREDITED: &str = "invoice_over_credited";
 
+/// The constraint [`InvoiceStore::record_payment`] reports when the document is not open or
+/// would be paid more than it owes.
+pub const NOT_PAYABLE: &str = "invoice_not_payable";
+
 /// Which documents a listing returns, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceFilter {
@@ -75,6 +79,59 @@ pub trait InvoiceStore: Send + Sync {
     /// A client as a buyer (their name), if they exist.
     async fn buyer(&self, client: UserId) -> Result<Option<super::Buyer>, PortError>;
 
+    /// The PDF kept for an issued document.
+    async fn kept_pdf(&self, id: InvoiceId) -> Result<Option<Vec<u8>>, PortError>;
+
+    /// Keeps an issued document's PDF unless one is kept already; returns the one kept.
+    async fn keep_pdf(
+        &self,
+        id: InvoiceId,
+        pdf: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<u8>, PortError>;
+
+    /// Records money received against an open invoice or debit note, moving what it has been
+    /// paid and its state, in one transaction; returns the document as it now stands. Fails
+    /// with [`NOT_PAYABLE`] when it is not open or would be paid more than it owes.
+    async fn record_payment(&self, p: &super::InvoicePayment) -> Result<Invoice, PortError>;
+
+    /// Everything that moved a client's balance: issued documents made out to them, gateway
+    /// payments and refunds, and payments recorded against their documents.
+    async fn ledger(
+        &self,
+        org: OrgId,
+        client: UserId,
+    ) -> Result<Vec<super::statement::LedgerEntry>, PortError>;
+
+    /// The organization's open invoices and debit notes.
+    async fn receivables(&self, org: OrgId) -> Result<Vec<super::aging::Receivable>, PortError>;
+
     /// The invoice issued for a payment, if any.
     async fn invoice_for_payment(&self, payment: PaymentId) -> Result<Option<Invoice>, PortError>;
+}
+
+/// A client's statements of account for a period, as printed.
+#[derive(Debug, Clone)]
+pub struct StatementDoc {
+    /// The organization as seller, when it has a tax profile.
+    pub seller: Option<TaxProfile>,
+    /// The organization's name when it has none.
+    pub org_name: String,
+    /// The client.
+    pub client_name: String,
+    /// First day.
+    pub from: chrono::NaiveDate,
+    /// Last day.
+    pub to: chrono::NaiveDate,
+    /// One per currency.
+    pub statements: Vec<super::statement::Statement>,
+}
+
+/// Typesets documents as PDFs (CPU-bound: call it from a blocking pool).
+pub trait Typesetter: Send + Sync {
+    /// The PDF of `doc`; `references` is the number of the invoice a note corrects.
+    fn typeset(&self, doc: &Invoice, references: Option<&str>) -> Result<Vec<u8>, String>;
+
+    /// The PDF of a statement of account.
+    fn statement(&self, doc: &StatementDoc) -> Result<Vec<u8>, String>;
 }

@@ -24,8 +24,8 @@ use crate::state::AppState;
 /// Path of one document.
 #[derive(Deserialize)]
 pub struct InvoicePath {
-    org_id: uuid::Uuid,
-    invoice_id: uuid::Uuid,
+    pub(crate) org_id: uuid::Uuid,
+    pub(crate) invoice_id: uuid::Uuid,
 }
 
 /// A line as typed.

@@ -14,10 +14,10 @@ use crate::payments::{Shop, ok, shop};
 use crate::sagas::finished;
 
 /// The Arabic legal name the QR code carries.
-const SELLER_AR: &str = "شركة البناء المتحدة";
+pub(crate) const SELLER_AR: &str = "شركة البناء المتحدة";
 
 /// Sets a Saudi tax profile for the shop.
-async fn saudi(app: &TestApp, s: &Shop) -> anyhow::Result<Value> {
+pub(crate) async fn saudi(app: &TestApp, s: &Shop) -> anyhow::Result<Value> {
     let body = json!({
         "country": "SA", "legal_name_en": "United Building Co.", "legal_name_ar": SELLER_AR,
         "vat_number": "300000000000003", "street": "King Fahd Road 12", "city": "Riyadh",

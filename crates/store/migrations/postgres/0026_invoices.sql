@@ -102,3 +102,25 @@ CREATE TABLE invoice_chains (
     counter BIGINT NOT NULL,
     last_hash TEXT NOT NULL
 );
+
+-- The PDF of an issued document, kept as first rendered so it never changes, whatever later
+-- releases do to the template.
+CREATE TABLE invoice_pdfs (
+    invoice_id UUID PRIMARY KEY REFERENCES invoices (id),
+    pdf BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+-- Money received against an invoice or debit note outside the gateway (bank transfer, cash).
+CREATE TABLE invoice_payments (
+    id UUID PRIMARY KEY,
+    invoice_id UUID NOT NULL REFERENCES invoices (id),
+    org_id UUID NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+    method TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    paid_on DATE NOT NULL,
+    recorded_by UUID NOT NULL REFERENCES users (id),
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX invoice_payments_invoice_idx ON invoice_payments (invoice_id);

@@ -96,3 +96,25 @@ CREATE TABLE invoice_chains (
     counter INTEGER NOT NULL,
     last_hash TEXT NOT NULL
 ) STRICT;
+
+-- The PDF of an issued document, kept as first rendered so it never changes, whatever later
+-- releases do to the template.
+CREATE TABLE invoice_pdfs (
+    invoice_id BLOB PRIMARY KEY REFERENCES invoices (id),
+    pdf BLOB NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+
+-- Money received against an invoice or debit note outside the gateway (bank transfer, cash).
+CREATE TABLE invoice_payments (
+    id BLOB PRIMARY KEY,
+    invoice_id BLOB NOT NULL REFERENCES invoices (id),
+    org_id BLOB NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    method TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    paid_on TEXT NOT NULL,
+    recorded_by BLOB NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX invoice_payments_invoice_idx ON invoice_payments (invoice_id);
