@@ -52,6 +52,7 @@ pub struct DraftInput {
 pub struct Invoicing {
     identity: Store,
     store: Arc<dyn InvoiceStore>,
+    payments: Arc<dyn nestcms_domain::payments::ports::PaymentRepository>,
     typesetter: Arc<dyn Typesetter>,
 }
 
@@ -86,11 +87,13 @@ impl Invoicing {
     pub fn new(
         identity: Store,
         store: Arc<dyn InvoiceStore>,
+        payments: Arc<dyn nestcms_domain::payments::ports::PaymentRepository>,
         typesetter: Arc<dyn Typesetter>,
     ) -> Self {
         Self {
             identity,
             store,
+            payments,
             typesetter,
         }
     }
@@ -217,8 +220,9 @@ impl Invoicing {
                 "why the invoice is credited, at most 500 characters",
             ));
         }
-        let mut note =
-            credit_note(&inv, amount, reason.to_owned(), None, Utc::now()).map_err(line_error)?;
+        let prior = self.store.credit_notes_of(org, id).await.map_err(port)?;
+        let mut note = credit_note(&inv, &prior, amount, reason.to_owned(), None, Utc::now())
+            .map_err(line_error)?;
         note.created_by = Some(c.user());
         self.store.issue(&note).await.map_err(store_error)
     }
@@ -254,11 +258,8 @@ impl Invoicing {
         let c = caller(&self.identity, who, org).await?;
         if !c.is_staff() {
             f.client = Some(c.user());
+            f.issued_only = true;
         }
-        let mut docs = self.store.invoices(org, &f).await.map_err(port)?;
-        if !c.is_staff() {
-            docs.retain(|d| d.state != InvoiceState::Draft);
-        }
-        Ok(docs)
+        self.store.invoices(org, &f).await.map_err(port)
     }
 }

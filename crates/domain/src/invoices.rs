@@ -8,6 +8,7 @@
 //! that references it. Amounts follow [`lines`]; the Saudi QR code follows [`qr`].
 
 pub mod aging;
+pub mod export;
 pub mod issue;
 pub mod lines;
 mod model;

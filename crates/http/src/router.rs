@@ -12,9 +12,9 @@ use crate::error::ApiError;
 use crate::layers;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    admin, analytics, articles, audit, auth, contracts, design_files, earnings, grants, health,
-    health_deps, invitations, invoice_files, invoices, members, metrics, notifications, offers,
-    orgs, paylinks, payments, project_lists, project_parts, projects, receivables, sagas,
+    admin, analytics, articles, audit, auth, contracts, design_files, earnings, exports, grants,
+    health, health_deps, invitations, invoice_files, invoices, members, metrics, notifications,
+    offers, orgs, paylinks, payments, project_lists, project_parts, projects, receivables, sagas,
     schedules, tax_profile, users, webhooks,
 };
 use crate::settings::HttpSettings;
@@ -138,10 +138,13 @@ fn api(http: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(invoices::credit_invoice))
         .routes(routes!(invoice_files::invoice_pdf))
         .routes(routes!(invoice_files::invoice_ubl))
+        .routes(routes!(invoice_files::payment_receipt))
         .routes(routes!(receivables::record_payment))
         .routes(routes!(receivables::statement))
         .routes(routes!(receivables::statement_pdf))
         .routes(routes!(receivables::aging))
+        .routes(routes!(exports::invoices_csv))
+        .routes(routes!(exports::payments_csv))
         .routes(routes!(
             payments::paytabs_return_get,
             payments::paytabs_return_post

@@ -9,6 +9,7 @@ pub mod common;
 pub mod contracts;
 pub mod design_files;
 pub mod earnings;
+pub mod exports;
 pub mod grants;
 pub mod health;
 pub mod health_deps;

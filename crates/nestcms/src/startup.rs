@@ -169,6 +169,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         invoices: nestcms_app::invoices::Invoicing::new(
             identity.clone(),
             store.clone(),
+            store.clone(),
             Arc::new(nestcms_pdf::Typst),
         ),
         system: store.clone(),

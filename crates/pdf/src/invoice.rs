@@ -1,7 +1,7 @@
 //! The invoice template's model: a document's facts as the strings printed, with bilingual
 //! titles and the VAT summary's labels.
 
-use nestcms_domain::invoices::ports::{StatementDoc, Typesetter};
+use nestcms_domain::invoices::ports::{ReceiptDoc, StatementDoc, Typesetter};
 use nestcms_domain::invoices::{
     DocKind, Invoice, InvoiceForm, InvoiceState, Quantity, VatCategory,
 };
@@ -19,6 +19,10 @@ impl Typesetter for Typst {
         let qr = doc.qr().map_err(|e| e.to_string())?;
         render(Template::Invoice, &model(doc, references), qr.as_deref())
             .map_err(|e: PdfError| e.to_string())
+    }
+
+    fn receipt(&self, doc: &ReceiptDoc) -> Result<Vec<u8>, String> {
+        render(Template::Receipt, &crate::receipt::model(doc), None).map_err(|e| e.to_string())
     }
 
     fn statement(&self, doc: &StatementDoc) -> Result<Vec<u8>, String> {

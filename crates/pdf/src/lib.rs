@@ -5,6 +5,7 @@
 //! Compiling is CPU-bound and takes tens of milliseconds: call [`render`] from a blocking pool.
 
 mod invoice;
+mod receipt;
 mod statement;
 
 use std::sync::LazyLock;
@@ -16,6 +17,7 @@ static REGULAR: &[u8] = include_bytes!("../fonts/Amiri-Regular.ttf");
 static BOLD: &[u8] = include_bytes!("../fonts/Amiri-Bold.ttf");
 static INVOICE: &str = include_str!("../templates/invoice.typ");
 static STATEMENT: &str = include_str!("../templates/statement.typ");
+static RECEIPT: &str = include_str!("../templates/receipt.typ");
 
 /// Why a document could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -38,12 +40,18 @@ pub enum Template {
     Invoice,
     /// A statement of account.
     Statement,
+    /// A payment receipt.
+    Receipt,
 }
 
 static ENGINE: LazyLock<TypstEngine<typst_as_lib::TypstTemplateCollection>> = LazyLock::new(|| {
     TypstEngine::builder()
         .fonts([REGULAR, BOLD])
-        .with_static_source_file_resolver([("invoice.typ", INVOICE), ("statement.typ", STATEMENT)])
+        .with_static_source_file_resolver([
+            ("invoice.typ", INVOICE),
+            ("statement.typ", STATEMENT),
+            ("receipt.typ", RECEIPT),
+        ])
         .build()
 });
 
@@ -69,6 +77,7 @@ pub fn render(
     let file = match template {
         Template::Invoice => "invoice.typ",
         Template::Statement => "statement.typ",
+        Template::Receipt => "receipt.typ",
     };
     let mut inputs = Dict::new();
     inputs.insert(Str::from("data"), Str::from(data.to_string()).into_value());

@@ -1,6 +1,7 @@
 //! [`InvoiceStore`] for [`Store`]: tax profiles, drafts, and the issue transaction that gives a
 //! document its gap-free number and its place in the organization's chain ([`issue`]).
 
+mod export;
 mod issue;
 mod ledger;
 mod rows;
@@ -157,7 +158,7 @@ impl InvoiceStore for Store {
     async fn invoices(&self, org: OrgId, f: &InvoiceFilter) -> Result<Vec<Invoice>, PortError> {
         let sql = invoice_select!(
             "org_id = $1 AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR client_id = $3) \
-             AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+             AND ($4 IS NULL OR id < $4) AND ($6 = 0 OR state <> 'draft') ORDER BY id DESC LIMIT $5"
         );
         let kind = f.kind.map(|k| k.as_str());
         let client = f.client.map(|c| c.0);
@@ -169,6 +170,7 @@ impl InvoiceStore for Store {
             .bind(client)
             .bind(before)
             .bind(limit)
+            .bind(i32::from(f.issued_only))
             .fetch_all(p)
             .await)
         .await
@@ -251,8 +253,53 @@ impl InvoiceStore for Store {
     async fn receivables(
         &self,
         org: OrgId,
+        as_of: chrono::NaiveDate,
     ) -> Result<Vec<nestcms_domain::invoices::aging::Receivable>, PortError> {
-        self.open_documents(org).await
+        self.open_documents(org, as_of).await
+    }
+
+    async fn issued_between(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Invoice>, PortError> {
+        self.documents_issued(org, from, to, limit).await
+    }
+
+    async fn received_between(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<nestcms_domain::invoices::export::ReceivedPayment>, PortError> {
+        self.payments_received(org, from, to, limit).await
+    }
+
+    async fn receipt_facts(
+        &self,
+        payment: PaymentId,
+    ) -> Result<Option<(DateTime<Utc>, String, Option<String>)>, PortError> {
+        self.paid_facts(payment.0).await
+    }
+
+    async fn credit_notes_of(
+        &self,
+        org: OrgId,
+        invoice: InvoiceId,
+    ) -> Result<Vec<Invoice>, PortError> {
+        let sql = invoice_select!(
+            "org_id = $1 AND references_id = $2 AND kind = 'credit_note' AND state <> 'draft' ORDER BY counter"
+        );
+        let rows: Vec<InvoiceRow> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .bind(invoice.0)
+            .fetch_all(p)
+            .await)
+        .map_err(port_err)?;
+        rows.into_iter().map(InvoiceRow::into_invoice).collect()
     }
 
     async fn invoice_for_payment(&self, payment: PaymentId) -> Result<Option<Invoice>, PortError> {

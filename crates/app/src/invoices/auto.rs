@@ -82,7 +82,8 @@ pub async fn credit_refund(
         ));
     }
     let reason = format!("Refund of payment {}", pay.id.0);
-    let doc = credit_note(&invoice, amount, reason, Some(event), Utc::now())
+    let prior = store.credit_notes_of(pay.org_id, invoice.id).await?;
+    let doc = credit_note(&invoice, &prior, amount, reason, Some(event), Utc::now())
         .map_err(|e| PortError::Other(format!("credit note of payment {}: {e:?}", pay.id.0)))?;
     let issued = store.issue(&doc).await?;
     Ok((

@@ -2,8 +2,8 @@
 //! seller's tax profile and the document's currency.
 
 use chrono::Utc;
-use nestcms_domain::identity::OrgId;
 use nestcms_domain::identity::policy::Action;
+use nestcms_domain::identity::{OrgId, Role};
 use nestcms_domain::invoices::issue::{blank, form_for, set_lines};
 use nestcms_domain::invoices::ports::NOT_A_DRAFT;
 use nestcms_domain::invoices::{DocKind, Invoice, InvoiceId, InvoiceState};
@@ -67,13 +67,34 @@ impl Invoicing {
         }
         if let Some(r) = i.references {
             let base = self.store.invoice(org, r).await.map_err(port)?;
-            if !base.is_some_and(|b| b.kind == DocKind::Invoice && b.state != InvoiceState::Draft) {
+            if !base
+                .as_ref()
+                .is_some_and(|b| b.kind == DocKind::Invoice && b.state != InvoiceState::Draft)
+            {
                 return Err(DomainError::invalid(
                     "/references",
                     "unknown_invoice",
                     "an issued invoice of this organization",
                 ));
             }
+            if base.is_some_and(|b| b.currency != currency) {
+                return Err(DomainError::invalid(
+                    "/currency",
+                    "currency_mismatch",
+                    "a debit note is in the currency of the invoice it adds to",
+                ));
+            }
+        }
+        if let Some(client) = i.buyer.client {
+            crate::member_with(
+                &self.identity,
+                org,
+                client,
+                &[Role::Client],
+                "/buyer/client_id",
+                "a client",
+            )
+            .await?;
         }
         let lines = input::lines(&i.lines, currency, seller.default_rate)?;
         let inclusive = i.prices_include_vat.unwrap_or(seller.prices_include_vat);

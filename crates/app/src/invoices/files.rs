@@ -5,8 +5,11 @@ use nestcms_domain::DomainError;
 use nestcms_domain::identity::OrgId;
 use nestcms_domain::invoices::{Invoice, InvoiceId, InvoiceState};
 
+use nestcms_domain::invoices::ports::ReceiptDoc;
+use nestcms_domain::payments::PaymentId;
+
 use super::Invoicing;
-use crate::{Principal, port};
+use crate::{Principal, caller, port};
 
 impl Invoicing {
     /// The number of the invoice a note corrects.
@@ -72,5 +75,55 @@ impl Invoicing {
         } else {
             Ok((label, rendered))
         }
+    }
+
+    /// A paid payment's receipt as a PDF: staff, or the client who paid.
+    #[tracing::instrument(name = "invoices.receipt", skip_all)]
+    pub async fn receipt(
+        &self,
+        who: Principal,
+        org: OrgId,
+        id: PaymentId,
+    ) -> Result<(String, Vec<u8>), DomainError> {
+        let c = caller(&self.identity, who, org).await?;
+        let pay = self
+            .payments
+            .payment(org, id)
+            .await
+            .map_err(port)?
+            .filter(|p| c.sees(Some(p.client_id)))
+            .ok_or(DomainError::NotFound("payment"))?;
+        let Some((paid_at, payer, invoice)) = self.store.receipt_facts(id).await.map_err(port)?
+        else {
+            return Err(DomainError::Conflict {
+                code: "not_paid",
+                message: "a payment has a receipt once it is paid".to_owned(),
+            });
+        };
+        let doc = ReceiptDoc {
+            seller: self.store.tax_profile(org).await.map_err(port)?,
+            org_name: self
+                .identity
+                .org(org)
+                .await
+                .map_err(port)?
+                .map(|o| o.title)
+                .unwrap_or_default(),
+            payment: id.0,
+            reference: pay.tran_ref.clone().unwrap_or_else(|| id.0.to_string()),
+            payer,
+            description: pay.description.clone(),
+            amount: pay.amount,
+            refunded: pay.refunded,
+            paid_at,
+            invoice,
+        };
+        let name = format!("receipt-{}.pdf", doc.reference);
+        let typesetter = self.typesetter.clone();
+        let pdf = tokio::task::spawn_blocking(move || typesetter.receipt(&doc))
+            .await
+            .map_err(|e| DomainError::Internal(format!("typesetting task: {e}")))?
+            .map_err(|e| DomainError::Internal(format!("typesetting: {e}")))?;
+        Ok((name, pdf))
     }
 }

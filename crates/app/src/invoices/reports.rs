@@ -151,6 +151,16 @@ impl Invoicing {
             return Err(DomainError::NotFound("client"));
         }
         let (from, to) = period(from, to)?;
+        // Only the organization's own members: no name of anybody else's.
+        if self
+            .identity
+            .membership(org, client)
+            .await
+            .map_err(port)?
+            .is_none()
+        {
+            return Err(DomainError::NotFound("client"));
+        }
         let user = crate::user(&self.identity, client).await?;
         let org_name = self
             .identity
@@ -180,7 +190,8 @@ impl Invoicing {
             .map_err(|e| DomainError::Internal(format!("typesetting: {e}")))
     }
 
-    /// The organization's receivables by age on `as_of` (today, UTC, when absent); staff only.
+    /// The organization's receivables as they stood at the end of `as_of` (today, UTC, when
+    /// absent), by age that day; staff only.
     pub async fn aging(
         &self,
         who: Principal,
@@ -189,7 +200,112 @@ impl Invoicing {
     ) -> Result<(NaiveDate, Vec<Aging>), DomainError> {
         self.staff(who, org, Action::ViewAllRecords).await?;
         let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
-        let open = self.store.receivables(org).await.map_err(port)?;
+        let open = self.store.receivables(org, as_of).await.map_err(port)?;
         Ok((as_of, aging(&open, as_of)))
+    }
+}
+
+/// Documents issued in a period, with the numbers of the invoices their notes correct.
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+    /// In chain order.
+    pub docs: Vec<Invoice>,
+    /// Number of every document listed or corrected.
+    pub numbers: std::collections::HashMap<InvoiceId, String>,
+}
+
+/// The most rows one export holds; a longer period is refused, to be split.
+pub const EXPORT_LIMIT: u32 = 50_000;
+
+/// A period's days as instants: from the first day's midnight (UTC) to the midnight after the
+/// last.
+fn instants(from: NaiveDate, to: NaiveDate) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let end = (to + chrono::Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    (start, end)
+}
+
+fn too_many<T>(rows: Vec<T>) -> Result<Vec<T>, DomainError> {
+    if rows.len() >= EXPORT_LIMIT as usize {
+        Err(DomainError::Unprocessable {
+            code: "export_too_large",
+            errors: vec![FieldError::new(
+                "/from",
+                "export_too_large",
+                format!("more than {EXPORT_LIMIT} rows: export a shorter period"),
+            )],
+        })
+    } else {
+        Ok(rows)
+    }
+}
+
+impl Invoicing {
+    /// The documents issued in a period, for accountants (staff who manage invoices).
+    pub async fn export_invoices(
+        &self,
+        who: Principal,
+        org: OrgId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Export, DomainError> {
+        self.staff(who, org, Action::ManageInvoices).await?;
+        let (from, to) = period(from, to)?;
+        let (a, b) = instants(from, to);
+        let docs = too_many(
+            self.store
+                .issued_between(org, a, b, EXPORT_LIMIT)
+                .await
+                .map_err(port)?,
+        )?;
+        // The numbers notes correct, whether or not those invoices fall in the period.
+        let mut numbers: std::collections::HashMap<InvoiceId, String> =
+            docs.iter().map(|d| (d.id, d.label())).collect();
+        for r in docs.iter().filter_map(|d| d.references) {
+            if !numbers.contains_key(&r)
+                && let Some(base) = self.store.invoice(org, r).await.map_err(port)?
+            {
+                numbers.insert(r, base.label());
+            }
+        }
+        Ok(Export {
+            from,
+            to,
+            docs,
+            numbers,
+        })
+    }
+
+    /// The payments received in a period, through the gateway or recorded by staff.
+    pub async fn export_payments(
+        &self,
+        who: Principal,
+        org: OrgId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<
+        (
+            NaiveDate,
+            NaiveDate,
+            Vec<nestcms_domain::invoices::export::ReceivedPayment>,
+        ),
+        DomainError,
+    > {
+        self.staff(who, org, Action::ManageInvoices).await?;
+        let (from, to) = period(from, to)?;
+        let (a, b) = instants(from, to);
+        let rows = self
+            .store
+            .received_between(org, a, b, EXPORT_LIMIT)
+            .await
+            .map_err(port)?;
+        Ok((from, to, too_many(rows)?))
     }
 }

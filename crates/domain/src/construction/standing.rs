@@ -43,6 +43,8 @@ pub struct InstalmentPayment {
     pub payment: PaymentId,
     /// Its state.
     pub state: PaymentState,
+    /// The tax invoice issued for it: id and number in the invoice series.
+    pub invoice: Option<(uuid::Uuid, i64)>,
 }
 
 /// One instalment with its standing.
@@ -136,6 +138,7 @@ mod tests {
             seq,
             payment: PaymentId(Uuid::now_v7()),
             state,
+            invoice: None,
         }
     }
 

@@ -26,6 +26,8 @@ pub struct InvoiceFilter {
     pub kind: Option<DocKind>,
     /// Only this client's.
     pub client: Option<UserId>,
+    /// Only issued documents (no drafts).
+    pub issued_only: bool,
     /// Only those older than this one (the next page).
     pub before: Option<InvoiceId>,
     /// At most this many.
@@ -55,12 +57,13 @@ pub trait InvoiceStore: Send + Sync {
     /// Deletes a draft; false when it is no longer a draft.
     async fn delete_draft(&self, org: OrgId, id: InvoiceId) -> Result<bool, PortError>;
 
-    /// Issues `doc` (a draft already saved, or a new document) in one transaction: gives it
+    /// Issues `doc` (a saved draft, in state draft and as last saved; or a document built to be
+    /// issued at once, in any other state) in one transaction: gives it
     /// the next number of its series and the next place in the organization's chain (counter
     /// and previous hash), seals it, adds a note's amount to the invoice it credits, and
     /// records its domain event. When `doc.source.event` already issued a document, that one
-    /// is returned and nothing changes. Fails with [`NOT_A_DRAFT`] when a draft was issued
-    /// or deleted meanwhile.
+    /// is returned and nothing changes. Fails with [`NOT_A_DRAFT`] when a draft was issued,
+    /// deleted or changed since it was read.
     async fn issue(&self, doc: &Invoice) -> Result<Invoice, PortError>;
 
     /// One document of the organization.
@@ -103,8 +106,46 @@ pub trait InvoiceStore: Send + Sync {
         client: UserId,
     ) -> Result<Vec<super::statement::LedgerEntry>, PortError>;
 
-    /// The organization's open invoices and debit notes.
-    async fn receivables(&self, org: OrgId) -> Result<Vec<super::aging::Receivable>, PortError>;
+    /// What the organization's invoices and debit notes still owed at the end of `as_of`.
+    async fn receivables(
+        &self,
+        org: OrgId,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Vec<super::aging::Receivable>, PortError>;
+
+    /// The organization's documents issued from `from` (included) to `to` (excluded), oldest
+    /// first, at most `limit`.
+    async fn issued_between(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Invoice>, PortError>;
+
+    /// Payments received from `from` (included) to `to` (excluded), oldest first, at most
+    /// `limit`.
+    async fn received_between(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<super::export::ReceivedPayment>, PortError>;
+
+    /// When a payment became paid, its payer's name, and the number of its invoice; `None`
+    /// when it never became paid.
+    async fn receipt_facts(
+        &self,
+        payment: crate::payments::PaymentId,
+    ) -> Result<Option<(DateTime<Utc>, String, Option<String>)>, PortError>;
+
+    /// The credit notes issued against an invoice, in chain order.
+    async fn credit_notes_of(
+        &self,
+        org: OrgId,
+        invoice: InvoiceId,
+    ) -> Result<Vec<Invoice>, PortError>;
 
     /// The invoice issued for a payment, if any.
     async fn invoice_for_payment(&self, payment: PaymentId) -> Result<Option<Invoice>, PortError>;
@@ -127,6 +168,31 @@ pub struct StatementDoc {
     pub statements: Vec<super::statement::Statement>,
 }
 
+/// A payment's receipt, as printed.
+#[derive(Debug, Clone)]
+pub struct ReceiptDoc {
+    /// The organization as seller, when it has a tax profile.
+    pub seller: Option<TaxProfile>,
+    /// The organization's name.
+    pub org_name: String,
+    /// The payment.
+    pub payment: uuid::Uuid,
+    /// The gateway's transaction reference.
+    pub reference: String,
+    /// Who paid.
+    pub payer: String,
+    /// What for.
+    pub description: String,
+    /// Amount paid.
+    pub amount: crate::Money,
+    /// Refunded since.
+    pub refunded: crate::Money,
+    /// When it became paid.
+    pub paid_at: DateTime<Utc>,
+    /// The invoice issued for it, by number.
+    pub invoice: Option<String>,
+}
+
 /// Typesets documents as PDFs (CPU-bound: call it from a blocking pool).
 pub trait Typesetter: Send + Sync {
     /// The PDF of `doc`; `references` is the number of the invoice a note corrects.
@@ -134,4 +200,7 @@ pub trait Typesetter: Send + Sync {
 
     /// The PDF of a statement of account.
     fn statement(&self, doc: &StatementDoc) -> Result<Vec<u8>, String>;
+
+    /// The PDF of a payment's receipt.
+    fn receipt(&self, doc: &ReceiptDoc) -> Result<Vec<u8>, String>;
 }

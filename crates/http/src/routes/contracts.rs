@@ -89,6 +89,10 @@ pub struct StandingDto {
     payment_id: Option<uuid::Uuid>,
     /// That payment's state.
     payment_state: Option<&'static str>,
+    /// The tax invoice issued for that payment.
+    invoice_id: Option<uuid::Uuid>,
+    /// Its number (`INV-000042`).
+    invoice_number: Option<String>,
 }
 
 impl From<&ScheduledInstalment> for StandingDto {
@@ -100,6 +104,13 @@ impl From<&ScheduledInstalment> for StandingDto {
             status: s.standing.as_str(),
             payment_id: s.payment.map(|p| p.payment.0),
             payment_state: s.payment.map(|p| p.state.as_str()),
+            invoice_id: s.payment.and_then(|p| p.invoice).map(|(id, _)| id),
+            invoice_number: s.payment.and_then(|p| p.invoice).map(|(_, n)| {
+                format!(
+                    "{}-{n:06}",
+                    nestcms_domain::invoices::DocKind::Invoice.prefix()
+                )
+            }),
         }
     }
 }

@@ -60,6 +60,29 @@ pub async fn invoice_ubl(
     ))
 }
 
+/// A paid payment's receipt as a bilingual PDF (staff, or the client who paid).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments/{payment_id}/receipt", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("payment_id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "The PDF, inline", content_type = "application/pdf"),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
+    (status = 409, description = "Not paid", body = Problem, content_type = PROBLEM),
+))]
+pub async fn payment_receipt(
+    State(state): State<AppState>,
+    Authenticated(who): Authenticated,
+    ApiPath(p): ApiPath<crate::routes::payments::PaymentPath>,
+) -> Result<axum::response::Response, ApiError> {
+    let (name, pdf) = state
+        .invoices
+        .receipt(
+            who,
+            OrgId(p.org_id),
+            nestcms_domain::payments::PaymentId(p.payment_id),
+        )
+        .await?;
+    // The name is the gateway's reference or a UUID: ASCII.
+    Ok(attachment(pdf, "application/pdf", &name, true))
+}
+
 /// A file answer: its type and, as the browser should show or save it, its name (ASCII).
 pub(crate) fn attachment(
     body: Vec<u8>,

@@ -183,6 +183,7 @@ pub async fn list_invoices(
     let filter = InvoiceFilter {
         kind,
         client: None,
+        issued_only: false,
         before: q.starting_after.map(InvoiceId),
         limit: q.limit.unwrap_or(50).clamp(1, 100),
     };

@@ -49,7 +49,7 @@ async fn a_paid_instalment_is_invoiced_once_and_its_full_refund_credited_once() 
     let app = spawn_app_with_sim(&sim).await?;
     let s = shop(&app).await?;
     saudi(&app, &s).await?;
-    let (_, contract) = approved_contract_due(&app, &s, [5, 30, 60]).await?;
+    let (k, contract) = approved_contract_due(&app, &s, [5, 30, 60]).await?;
     let paid = pay(&app, &s, &contract, 1).await?;
     let saga = finished(&app, &s.owner, &paid, "payment").await?;
     assert_eq!(saga["steps"][1]["name"], "invoice_issued", "{saga}");
@@ -88,6 +88,28 @@ async fn a_paid_instalment_is_invoiced_once_and_its_full_refund_credited_once() 
     assert_eq!(tags, [1, 2, 3, 4, 5]);
     assert_eq!(qr[0].1, SELLER_AR);
     assert_eq!((qr[3].1.as_str(), qr[4].1.as_str()), ("150.000", "19.565"));
+    // The contract shows the instalment paid, with its payment and its invoice.
+    let schedule = ok(app.get_as(&s.client, &k).await?, 200).await?["schedule"].clone();
+    assert_eq!(
+        (
+            &schedule[0]["status"],
+            &schedule[0]["payment_id"],
+            &schedule[0]["invoice_number"],
+            &schedule[0]["invoice_id"]
+        ),
+        (
+            &json!("paid"),
+            &json!(payment_id),
+            &json!("INV-000001"),
+            &inv["id"]
+        )
+    );
+    assert_eq!(schedule[1]["invoice_number"], Value::Null);
+    // The client has a receipt of the payment.
+    let receipt = app.get_as(&s.client, &format!("{paid}/receipt")).await?;
+    assert_eq!(receipt.status(), 200);
+    assert_eq!(receipt.headers()["content-type"], "application/pdf");
+    assert!(receipt.bytes().await?.starts_with(b"%PDF"));
     // The client reads their invoice too.
     let theirs = list(&app, &s.client, &invoices(&s)).await?;
     assert_eq!(theirs.len(), 1);
@@ -343,7 +365,8 @@ async fn an_issued_invoice_never_changes_and_is_corrected_by_a_credit_note() -> 
         "the database refuses to change an issued invoice"
     );
 
-    // A credit note takes part off; more than is left is refused.
+    // A credit note takes part off, spread over the 15 % and the exempt line in proportion
+    // (9.798 with VAT 1.278, and 1.702); more than is left is refused.
     let credit = format!("{one}/credit-notes");
     let cn = ok(
         app.post(
@@ -357,7 +380,7 @@ async fn an_issued_invoice_never_changes_and_is_corrected_by_a_credit_note() -> 
     .await?;
     assert_eq!(
         (&cn["number"], &cn["gross"], &cn["vat"]),
-        (&json!("CN-000001"), &json!("11.500"), &json!("1.500"))
+        (&json!("CN-000001"), &json!("11.500"), &json!("1.278"))
     );
     assert_eq!(cn["form"], "standard");
     let p = problem(
@@ -384,9 +407,98 @@ async fn an_issued_invoice_never_changes_and_is_corrected_by_a_credit_note() -> 
         201,
     )
     .await?;
+    let void = ok(app.get_as(&s.owner, &one).await?, 200).await?;
+    assert_eq!(void["state"], "void");
+
+    // A debit note adds to an invoice without crediting it; it must be in its currency.
+    let mut debit = json!({
+        "kind": "debit_note", "currency": "KWD", "references": d["id"], "buyer": { "name": "Gulf Trading" },
+        "lines": [{ "description": "Extra formwork", "quantity": "1", "unit_price": "2.000" }],
+    });
+    let dn = ok(app.post(Some(&s.owner), &invoices(&s), &debit).await?, 201).await?;
+    let dn_path = format!("{}/{}", invoices(&s), dn["id"].as_str().unwrap_or_default());
+    let dn = ok(
+        app.post(Some(&s.owner), &format!("{dn_path}/issue"), &json!({}))
+            .await?,
+        200,
+    )
+    .await?;
     assert_eq!(
-        ok(app.get_as(&s.owner, &one).await?, 200).await?["state"],
-        "void"
+        (&dn["number"], &dn["kind"], &dn["state"]),
+        (&json!("DN-000001"), &json!("debit_note"), &json!("issued"))
+    );
+    let after = ok(app.get_as(&s.owner, &one).await?, 200).await?;
+    assert_eq!(
+        after["credited"], void["credited"],
+        "a debit note credits nothing"
+    );
+    debit["currency"] = json!("SAR");
+    let p = problem(
+        app.post(Some(&s.owner), &invoices(&s), &debit).await?,
+        400,
+        "validation_failed",
+    )
+    .await?;
+    assert_eq!(p["errors"][0]["field"], "/currency");
+    // Made out to somebody who is not a client of the firm: refused, not a server error.
+    let stranger = json!({
+        "currency": "KWD", "buyer": { "name": "X", "client_id": uuid::Uuid::now_v7() },
+        "lines": [{ "description": "x", "quantity": "1", "unit_price": "1.000" }],
+    });
+    let p = problem(
+        app.post(Some(&s.owner), &invoices(&s), &stranger).await?,
+        400,
+        "validation_failed",
+    )
+    .await?;
+    assert_eq!(p["errors"][0]["field"], "/buyer/client_id");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_draft_rewritten_while_it_is_issued_is_not_issued_as_it_was() -> anyhow::Result<()> {
+    // The issue reads the draft, then another request rewrites it before the issue commits:
+    // the store refuses to issue the stale version.
+    let app = spawn_app().await?;
+    let s = shop(&app).await?;
+    saudi(&app, &s).await?;
+    let d = ok(
+        app.post(Some(&s.owner), &invoices(&s), &draft(1)).await?,
+        201,
+    )
+    .await?;
+    let id: nestcms_domain::invoices::InvoiceId = d["id"]
+        .as_str()
+        .unwrap_or_default()
+        .parse::<uuid::Uuid>()
+        .map(nestcms_domain::invoices::InvoiceId)?;
+    let org = nestcms_domain::identity::OrgId(s.org.parse()?);
+    use nestcms_domain::invoices::ports::InvoiceStore as _;
+    let mut stale = app.store.invoice(org, id).await?.expect("the draft");
+    let path = format!("{}/{}", invoices(&s), d["id"].as_str().unwrap_or_default());
+    let res = app
+        .client
+        .put(app.url(&path))
+        .bearer_auth(&s.owner)
+        .json(&draft(2))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200);
+    stale.seller = app.store.tax_profile(org).await?;
+    let refused = app.store.issue(&stale).await;
+    assert!(
+        matches!(&refused, Err(nestcms_domain::PortError::Constraint(c)) if c == nestcms_domain::invoices::ports::NOT_A_DRAFT),
+        "{refused:?}"
+    );
+    let issued = ok(
+        app.post(Some(&s.owner), &format!("{path}/issue"), &json!({}))
+            .await?,
+        200,
+    )
+    .await?;
+    assert_eq!(
+        issued["buyer"]["name"], "Buyer 2",
+        "the version issued is the one last saved"
     );
     Ok(())
 }

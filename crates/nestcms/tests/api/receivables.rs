@@ -121,6 +121,17 @@ async fn statements_and_aging_match_figures_computed_by_hand() -> anyhow::Result
             .status(),
         403
     );
+    // As things stood yesterday, before any of today's invoices: nothing was owed.
+    let aging = ok(
+        app.get_as(
+            &s.owner,
+            &format!("/api/v1/orgs/{}/reports/aging?as_of={yesterday}", s.org),
+        )
+        .await?,
+        200,
+    )
+    .await?;
+    assert_eq!(aging["currencies"], json!([]));
 
     // The statement since yesterday: the transfer, then today's three invoices and the note.
     let statement = format!("/api/v1/orgs/{}/clients/{}/statement", s.org, s.client_id);
@@ -199,11 +210,86 @@ async fn statements_and_aging_match_figures_computed_by_hand() -> anyhow::Result
         .await?;
     assert_eq!(app.get_as(&other, &statement).await?.status(), 404);
 
+    // Accountants' exports: the four documents of today, and the transfer of yesterday.
+    let exports = format!("/api/v1/orgs/{}/exports", s.org);
+    let res = app
+        .get_as(
+            &s.owner,
+            &format!("{exports}/invoices.csv?from={yesterday}"),
+        )
+        .await?;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await?;
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(
+        lines[0].starts_with("number,kind,form,state,issued_at"),
+        "{csv}"
+    );
+    // In chain order: the credit note came right after the invoice it corrects.
+    assert!(
+        lines[2].starts_with("CN-000001,credit_note,simplified,issued,"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains(",150.00,") && lines[2].contains(",INV-000001,"),
+        "{csv}"
+    );
+    let csv = app
+        .get_as(
+            &s.owner,
+            &format!("{exports}/payments.csv?from={yesterday}"),
+        )
+        .await?
+        .text()
+        .await?;
+    assert!(
+        csv.contains(",recorded,TRF-88,Villa owner,SAR,175.00,0.00,bank_transfer,INV-000003"),
+        "{csv}"
+    );
+    assert_eq!(
+        app.get_as(&s.client, &format!("{exports}/payments.csv"))
+            .await?
+            .status(),
+        403
+    );
+
     let pdf = app
         .get_as(&s.client, &format!("{statement}/pdf?from={yesterday}"))
         .await?;
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await?.starts_with(b"%PDF"));
+
+    // A payment not paid yet has no receipt.
+    let unpaid = crate::payments::created(&app, &s, "10.00", "SAR").await?;
+    problem(
+        app.get_as(&s.owner, &format!("{unpaid}/receipt")).await?,
+        409,
+        "not_paid",
+    )
+    .await?;
+
+    // A buyer named like a formula is exported as text, never run by a spreadsheet.
+    let base = format!("/api/v1/orgs/{}/invoices", s.org);
+    let body = json!({ "currency": "SAR", "buyer": { "name": "=HYPERLINK(\"http://x\")" }, "lines": [{ "description": "x", "quantity": "1", "unit_price": "1.00" }] });
+    let d = ok(app.post(Some(&s.owner), &base, &body).await?, 201).await?;
+    ok(
+        app.post(
+            Some(&s.owner),
+            &format!("{base}/{}/issue", d["id"].as_str().unwrap_or_default()),
+            &json!({}),
+        )
+        .await?,
+        200,
+    )
+    .await?;
+    let csv = app
+        .get_as(&s.owner, &format!("{exports}/invoices.csv"))
+        .await?
+        .text()
+        .await?;
+    assert!(csv.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","), "{csv}");
     Ok(())
 }

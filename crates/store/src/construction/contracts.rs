@@ -254,22 +254,25 @@ impl ContractRepository for Store {
         org: OrgId,
         id: ContractId,
     ) -> Result<Vec<InstalmentPayment>, PortError> {
-        let sql = "SELECT CAST(instalment_seq AS BIGINT), id, state FROM payments WHERE org_id = $1 AND contract_id = $2 \
-                   AND instalment_seq IS NOT NULL ORDER BY created_at, id";
-        let rows: Vec<(i64, Uuid, String)> = with_pool!(self.primary(), |p| sqlx::query_as(sql)
-            .bind(org.0)
-            .bind(id.0)
-            .fetch_all(p)
-            .await)
-        .map_err(port_err)?;
+        let sql = "SELECT CAST(p.instalment_seq AS BIGINT), p.id, p.state, i.id, i.number FROM payments p \
+                   LEFT JOIN invoices i ON i.payment_id = p.id AND i.kind = 'invoice' AND i.state <> 'draft' \
+                   WHERE p.org_id = $1 AND p.contract_id = $2 AND p.instalment_seq IS NOT NULL ORDER BY p.created_at, p.id";
+        let rows: Vec<(i64, Uuid, String, Option<Uuid>, Option<i64>)> =
+            with_pool!(self.primary(), |p| sqlx::query_as(sql)
+                .bind(org.0)
+                .bind(id.0)
+                .fetch_all(p)
+                .await)
+            .map_err(port_err)?;
         rows.into_iter()
-            .map(|(seq, payment, state)| {
+            .map(|(seq, payment, state, invoice, number)| {
                 Ok(InstalmentPayment {
                     seq: u32::try_from(seq)
                         .map_err(|_| unknown("instalment_seq", &seq.to_string()))?,
                     payment: PaymentId(payment),
                     state: PaymentState::parse(&state)
                         .ok_or_else(|| unknown("payment state", &state))?,
+                    invoice: invoice.zip(number),
                 })
             })
             .collect()

@@ -9,7 +9,7 @@ use chrono::Utc;
 use nestcms_domain::PortError;
 use nestcms_domain::events::DomainEvent;
 use nestcms_domain::invoices::ports::NOT_A_DRAFT;
-use nestcms_domain::invoices::{FIRST_PREVIOUS_HASH, Invoice};
+use nestcms_domain::invoices::{DocKind, FIRST_PREVIOUS_HASH, Invoice, InvoiceState};
 use serde_json::json;
 
 use super::rows::{InvoiceRow, insert_invoice, invoice_select};
@@ -34,8 +34,8 @@ const CHAIN_NEXT: &str = "UPDATE invoice_chains SET counter = counter + 1 WHERE 
 const CHAIN_SEAL: &str = "UPDATE invoice_chains SET last_hash = $2 WHERE org_id = $1";
 const SERIES_START: &str = "INSERT INTO invoice_sequences (org_id, kind, last_number) VALUES ($1, $2, 0) ON CONFLICT (org_id, kind) DO NOTHING";
 const SERIES_NEXT: &str = "UPDATE invoice_sequences SET last_number = last_number + 1 WHERE org_id = $1 AND kind = $2 RETURNING last_number";
-const FROM_DRAFT: &str = "DELETE FROM invoices WHERE id = $1 AND org_id = $2 AND state = 'draft'";
-const EXISTS: &str = "SELECT CAST(1 AS BIGINT) FROM invoices WHERE id = $1";
+const FROM_DRAFT: &str =
+    "DELETE FROM invoices WHERE id = $1 AND org_id = $2 AND state = 'draft' AND updated_at = $3";
 const CREDIT: &str = "UPDATE invoices SET credited = credited + $2, updated_at = $3, state = CASE \
      WHEN credited + $2 >= total_gross THEN 'void' \
      WHEN paid + credited + $2 >= total_gross THEN 'paid' \
@@ -65,19 +65,18 @@ pub(super) async fn issue(store: &Store, doc: &Invoice) -> Result<Invoice, PortE
                 return Ok(Outcome::Existing(Box::new(row)));
             }
         }
-        // A saved draft becomes the issued document: taken out here, written whole below. A
-        // document never saved (a note) has no row yet; one already issued is refused.
-        let gone = sqlx::query(FROM_DRAFT)
-            .bind(doc.id.0)
-            .bind(doc.org.0)
-            .execute(&mut *tx)
-            .await?;
-        if gone.rows_affected() == 0 {
-            let exists: Option<(i64,)> = sqlx::query_as(EXISTS)
+        // A saved draft becomes the issued document: taken out here and written whole below,
+        // as long as it is still the version that was read (an edit since is not issued
+        // unseen). A document built to be issued at once (a note, a payment's invoice) has no
+        // row to take out.
+        if doc.state == InvoiceState::Draft {
+            let gone = sqlx::query(FROM_DRAFT)
                 .bind(doc.id.0)
-                .fetch_optional(&mut *tx)
+                .bind(doc.org.0)
+                .bind(Ts(doc.updated_at))
+                .execute(&mut *tx)
                 .await?;
-            if exists.is_some() {
+            if gone.rows_affected() != 1 {
                 tx.rollback().await?;
                 return Ok(Outcome::NotADraft);
             }
@@ -100,7 +99,7 @@ pub(super) async fn issue(store: &Store, doc: &Invoice) -> Result<Invoice, PortE
             .execute(&mut *tx)
             .await?;
         insert_invoice!(&issued).execute(&mut *tx).await?;
-        if let Some(referenced) = issued.references {
+        if let (DocKind::CreditNote, Some(referenced)) = (issued.kind, issued.references) {
             let credited = sqlx::query(CREDIT)
                 .bind(referenced.0)
                 .bind(issued.totals.gross)

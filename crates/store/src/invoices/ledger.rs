@@ -1,6 +1,10 @@
 //! What statements, aging and recorded payments read and write: the movements of a client's
 //! balance gathered from documents, gateway payments, refunds and recorded payments, and the
-//! open documents of an organization.
+//! documents of an organization open on a given day.
+//!
+//! A gateway payment (and its refunds) counts on a statement once it has its invoice: a payment
+//! never invoiced (made before invoicing was set up) settles nothing the statement shows, and
+//! listing it alone would leave the client in credit.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use nestcms_domain::events::DomainEvent;
@@ -117,10 +121,12 @@ impl Store {
                         WHERE org_id = $1 AND client_id = $2 AND state <> 'draft'";
         let pays_sql = "SELECT MIN(e.created_at), p.id, p.tran_ref, p.amount_minor, p.currency, p.description FROM payments p \
                         JOIN payment_events e ON e.payment_id = p.id AND e.kind = 'state_changed' AND e.detail ->> 'to' = 'paid' \
-                        WHERE p.org_id = $1 AND p.client_id = $2 GROUP BY p.id, p.tran_ref, p.amount_minor, p.currency, p.description";
+                        WHERE p.org_id = $1 AND p.client_id = $2 AND EXISTS (SELECT 1 FROM invoices i WHERE i.payment_id = p.id \
+                        AND i.kind = 'invoice' AND i.state <> 'draft') GROUP BY p.id, p.tran_ref, p.amount_minor, p.currency, p.description";
         let refunds_sql = "SELECT r.settled_at, r.tran_ref, r.amount_minor, p.currency, r.reason FROM refunds r \
                            JOIN payments p ON p.id = r.payment_id \
-                           WHERE p.org_id = $1 AND p.client_id = $2 AND r.state = 'succeeded' AND r.settled_at IS NOT NULL";
+                           WHERE p.org_id = $1 AND p.client_id = $2 AND r.state = 'succeeded' AND r.settled_at IS NOT NULL \
+                           AND EXISTS (SELECT 1 FROM invoices i WHERE i.payment_id = p.id AND i.kind = 'invoice' AND i.state <> 'draft')";
         let manual_sql = "SELECT ip.paid_on, ip.amount_minor, i.currency, ip.method, ip.reference, i.kind, i.number \
                           FROM invoice_payments ip JOIN invoices i ON i.id = ip.invoice_id WHERE ip.org_id = $1 AND i.client_id = $2";
         let (o, c) = (org.0, client.0);
@@ -211,14 +217,34 @@ impl Store {
         Ok(out)
     }
 
-    pub(super) async fn open_documents(&self, org: OrgId) -> Result<Vec<Receivable>, PortError> {
-        let sql = "SELECT client_id, buyer, due_on, issued_at, currency, total_gross - paid - credited FROM invoices \
-                   WHERE org_id = $1 AND kind IN ('invoice', 'debit_note') AND state IN ('issued', 'partially_paid')";
-        let rows: Vec<OpenRow> =
-            read_pool!(self, |p| sqlx::query_as(sql).bind(org.0).fetch_all(p).await)
-                .await
-                .map_err(port_err)?;
+    pub(super) async fn open_documents(
+        &self,
+        org: OrgId,
+        as_of: NaiveDate,
+    ) -> Result<Vec<Receivable>, PortError> {
+        // What each invoice and debit note issued by the end of `as_of` still owed that day:
+        // its total, less what the gateway paid at issue (all it was paid beyond recorded
+        // payments), the payments recorded by then and the credit notes issued by then.
+        let sql = "SELECT i.client_id, i.buyer, i.due_on, i.issued_at, i.currency, CAST(i.total_gross \
+                   - (i.paid - COALESCE((SELECT SUM(ip.amount_minor) FROM invoice_payments ip WHERE ip.invoice_id = i.id), 0)) \
+                   - COALESCE((SELECT SUM(ip.amount_minor) FROM invoice_payments ip WHERE ip.invoice_id = i.id AND ip.paid_on <= $2), 0) \
+                   - COALESCE((SELECT SUM(n.total_gross) FROM invoices n WHERE n.references_id = i.id AND n.kind = 'credit_note' \
+                   AND n.state <> 'draft' AND n.issued_at < $3), 0) AS BIGINT) \
+                   FROM invoices i WHERE i.org_id = $1 AND i.kind IN ('invoice', 'debit_note') AND i.state <> 'draft' AND i.issued_at < $3";
+        let end = Ts((as_of + chrono::Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc());
+        let rows: Vec<OpenRow> = read_pool!(self, |p| sqlx::query_as(sql)
+            .bind(org.0)
+            .bind(as_of)
+            .bind(end)
+            .fetch_all(p)
+            .await)
+        .await
+        .map_err(port_err)?;
         rows.into_iter()
+            .filter(|r| r.5 > 0)
             .map(|(client, buyer, due, issued, cur, balance)| {
                 Ok(Receivable {
                     client: client.map(UserId),

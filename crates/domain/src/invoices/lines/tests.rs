@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::{Currency, Money};
 
 fn line(quantity: i64, unit_price: i64, discount: i64, rate: i32) -> LineInput {
     LineInput {
@@ -89,13 +90,14 @@ fn any_line() -> impl Strategy<Value = LineInput> {
 }
 
 proptest! {
-    /// Whatever the lines (two- or three-decimal currencies alike: amounts are minor units),
-    /// each line's VAT is its net at its rate to within half a minor unit, and the totals
-    /// and the VAT summary are exactly the sums of the lines.
+    /// Whatever the lines, in halalas (SAR, two decimals) or fils (KWD, three), each line's
+    /// VAT is its net at its rate to within half a minor unit, and the totals and the VAT
+    /// summary are exactly the sums of the lines, down to the last halala or fils as printed.
     #[test]
     fn totals_tie_out_to_the_minor_unit(
         inputs in prop::collection::vec(any_line(), 1..40),
         inclusive in any::<bool>(),
+        currency in prop::sample::select(vec![Currency::Sar, Currency::Kwd]),
     ) {
         let lines: Vec<Line> = inputs
             .into_iter()
@@ -120,5 +122,14 @@ proptest! {
         prop_assert_eq!(t.gross, t.net + t.vat);
         prop_assert_eq!(t.breakdown.iter().map(|g| g.taxable).sum::<i64>(), t.net);
         prop_assert_eq!(t.breakdown.iter().map(|g| g.vat).sum::<i64>(), t.vat);
+        // As printed: the decimal totals are the decimal sums of the printed lines.
+        let printed = |v: i64| Money::from_minor(v, currency);
+        let gross = Money::checked_sum(currency, lines.iter().map(|l| printed(l.gross))).unwrap();
+        prop_assert_eq!(gross.amount_string(), printed(t.gross).amount_string());
+        let vat = Money::checked_sum(currency, lines.iter().map(|l| printed(l.vat))).unwrap();
+        prop_assert_eq!(
+            Money::parse(&vat.amount_string(), currency).unwrap(),
+            printed(t.vat)
+        );
     }
 }
