@@ -136,7 +136,8 @@ where
         Ok(Err(_elapsed)) => span.in_scope(|| deadline_passed(limit)),
         Err(_panic) => span.in_scope(on_panic),
     };
-    let mut res = if res.status().is_client_error() || res.status().is_server_error() {
+    let failed = res.status().is_client_error() || res.status().is_server_error();
+    let mut res = if failed && res.extensions().get::<crate::problem::OwnBody>().is_none() {
         render_problem(res, &id, uri.path())
     } else {
         res

@@ -13,6 +13,11 @@ use axum::response::Response;
 
 use crate::error::{PROBLEM_JSON, Problem};
 
+/// Marks an error response that is a page for people (the web pages' refusals), whose own
+/// body [`crate::edge`] keeps instead of rendering a problem document.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnBody;
+
 /// The request-id header name.
 pub const REQUEST_ID: &str = "x-request-id";
 

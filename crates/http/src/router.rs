@@ -181,8 +181,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     spec
 }
 
-/// The full application: routes, `/api/openapi.json`, the 404 fallback, and the middleware stack.
-pub fn router(state: AppState) -> Router {
+/// The full application: routes, `/api/openapi.json`, the web `pages` (another thin layer over
+/// the same use cases, kept out of the API's route checks and document), the 404 fallback, and
+/// the middleware stack.
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let (routes, mut spec) = api(&state.http).split_for_parts();
     crate::openapi::document_common_responses(&mut spec);
     let spec = Arc::new(spec);
@@ -193,6 +195,7 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || std::future::ready(Json(Arc::clone(&spec)))),
         )
+        .merge(pages)
         .fallback(not_found)
         .with_state(state);
     layers::apply(app, &http)

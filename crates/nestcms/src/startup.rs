@@ -189,7 +189,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         metrics: crate::metrics::endpoint(config.metrics.token.as_ref()),
         cache,
     }));
-    let mut router = nestcms_http::router(state);
+    let mut router = nestcms_http::router(state, nestcms_web::routes());
     if let Some(sim) = simulator {
         router = router.nest_service(crate::gateway::SIM_PREFIX, crate::gateway::sim_router(sim));
     }

@@ -40,5 +40,6 @@ mod sagas;
 mod secrets;
 mod sms;
 mod story;
+mod web;
 mod webhook_fairness;
 mod webhooks;
