@@ -240,8 +240,16 @@ pub async fn home(
     let (user, orgs) = match state.auth.me(who).await {
         Ok(me) => me,
         Err(e) => {
+            // Not a redirect to `/`, which would send a signed-in person straight back here.
             tracing::warn!(error = %e, "home page");
-            return redirect("/", out);
+            let mut res = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                out,
+                "NestCMS cannot show this page right now; try again in a moment.",
+            )
+                .into_response();
+            res.extensions_mut().insert(nestcms_http::problem::OwnBody);
+            return res;
         }
     };
     let lang = Lang::from_headers(&req);
