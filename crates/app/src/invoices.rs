@@ -109,6 +109,27 @@ impl Invoicing {
         Ok(c)
     }
 
+    /// One document of the organization, or 404.
+    pub(crate) async fn document(&self, org: OrgId, id: InvoiceId) -> Result<Invoice, DomainError> {
+        self.store
+            .invoice(org, id)
+            .await
+            .map_err(port)?
+            .ok_or(DomainError::NotFound("invoice"))
+    }
+
+    /// Runs the typesetter on a blocking thread (typesetting is CPU-bound).
+    pub(crate) async fn typeset(
+        &self,
+        work: impl FnOnce(&dyn Typesetter) -> Result<Vec<u8>, String> + Send + 'static,
+    ) -> Result<Vec<u8>, DomainError> {
+        let typesetter = self.typesetter.clone();
+        tokio::task::spawn_blocking(move || work(typesetter.as_ref()))
+            .await
+            .map_err(|e| DomainError::Internal(format!("typesetting task: {e}")))?
+            .map_err(|e| DomainError::Internal(format!("typesetting: {e}")))
+    }
+
     pub(crate) async fn seller(&self, org: OrgId) -> Result<TaxProfile, DomainError> {
         self.store
             .tax_profile(org)
@@ -183,12 +204,7 @@ impl Invoicing {
         reason: &str,
     ) -> Result<Invoice, DomainError> {
         let c = self.staff(who, org, Action::ManageInvoices).await?;
-        let inv = self
-            .store
-            .invoice(org, id)
-            .await
-            .map_err(port)?
-            .ok_or(DomainError::NotFound("invoice"))?;
+        let inv = self.document(org, id).await?;
         if inv.kind != DocKind::Invoice || inv.state == InvoiceState::Draft {
             return Err(DomainError::Conflict {
                 code: "not_creditable",
@@ -235,12 +251,7 @@ impl Invoicing {
         id: InvoiceId,
     ) -> Result<Invoice, DomainError> {
         let c = caller(&self.identity, who, org).await?;
-        let d = self
-            .store
-            .invoice(org, id)
-            .await
-            .map_err(port)?
-            .ok_or(DomainError::NotFound("invoice"))?;
+        let d = self.document(org, id).await?;
         if c.sees(d.buyer.client) && (c.is_staff() || d.state != InvoiceState::Draft) {
             Ok(d)
         } else {

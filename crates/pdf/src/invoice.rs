@@ -1,34 +1,11 @@
 //! The invoice template's model: a document's facts as the strings printed, with bilingual
 //! titles and the VAT summary's labels.
 
-use nestcms_domain::invoices::ports::{ReceiptDoc, StatementDoc, Typesetter};
 use nestcms_domain::invoices::{
     DocKind, Invoice, InvoiceForm, InvoiceState, Quantity, VatCategory,
 };
 use nestcms_domain::percent::format_percent;
 use serde_json::{Value, json};
-
-use crate::{PdfError, Template, render};
-
-/// The [`Typesetter`] port over typst.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Typst;
-
-impl Typesetter for Typst {
-    fn typeset(&self, doc: &Invoice, references: Option<&str>) -> Result<Vec<u8>, String> {
-        let qr = doc.qr().map_err(|e| e.to_string())?;
-        render(Template::Invoice, &model(doc, references), qr.as_deref())
-            .map_err(|e: PdfError| e.to_string())
-    }
-
-    fn receipt(&self, doc: &ReceiptDoc) -> Result<Vec<u8>, String> {
-        render(Template::Receipt, &crate::receipt::model(doc), None).map_err(|e| e.to_string())
-    }
-
-    fn statement(&self, doc: &StatementDoc) -> Result<Vec<u8>, String> {
-        render(Template::Statement, &crate::statement::model(doc), None).map_err(|e| e.to_string())
-    }
-}
 
 fn titles(doc: &Invoice) -> (String, String) {
     let (en, ar) = match (doc.kind, doc.form) {

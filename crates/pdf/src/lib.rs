@@ -10,6 +10,8 @@ mod statement;
 
 use std::sync::LazyLock;
 
+use nestcms_domain::invoices::Invoice;
+use nestcms_domain::invoices::ports::{ReceiptDoc, StatementDoc, Typesetter};
 use typst::foundations::{Dict, IntoValue, Str};
 use typst_as_lib::TypstEngine;
 
@@ -55,8 +57,6 @@ static ENGINE: LazyLock<TypstEngine<typst_as_lib::TypstTemplateCollection>> = La
         .build()
 });
 
-pub use invoice::Typst;
-
 /// An SVG QR code of `text`.
 pub fn qr_svg(text: &str) -> Result<String, PdfError> {
     let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| PdfError::Qr(e.to_string()))?;
@@ -94,4 +94,28 @@ pub fn render(
     });
     comemo::evict(0);
     pdf
+}
+
+/// The [`Typesetter`] port over typst.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Typst;
+
+impl Typesetter for Typst {
+    fn typeset(&self, doc: &Invoice, references: Option<&str>) -> Result<Vec<u8>, String> {
+        let qr = doc.qr().map_err(|e| e.to_string())?;
+        render(
+            Template::Invoice,
+            &invoice::model(doc, references),
+            qr.as_deref(),
+        )
+        .map_err(|e: PdfError| e.to_string())
+    }
+
+    fn receipt(&self, doc: &ReceiptDoc) -> Result<Vec<u8>, String> {
+        render(Template::Receipt, &receipt::model(doc), None).map_err(|e| e.to_string())
+    }
+
+    fn statement(&self, doc: &StatementDoc) -> Result<Vec<u8>, String> {
+        render(Template::Statement, &statement::model(doc), None).map_err(|e| e.to_string())
+    }
 }

@@ -20,6 +20,21 @@ use crate::time::Ts;
 use crate::{Store, read_pool, with_pool};
 use rows::{InvoiceRow, invoice_select};
 
+/// A stored currency code.
+fn currency(code: &str) -> Result<nestcms_domain::Currency, PortError> {
+    code.parse().map_err(|_| unknown("currency", code))
+}
+
+/// A stored document kind.
+fn doc_kind(kind: &str) -> Result<nestcms_domain::invoices::DocKind, PortError> {
+    nestcms_domain::invoices::DocKind::parse(kind).ok_or_else(|| unknown("invoice kind", kind))
+}
+
+/// A day's recorded payment placed at noon UTC, after the documents issued that morning.
+fn midday(day: chrono::NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc()
+}
+
 type ProfileRow = (
     String,
     String,

@@ -169,12 +169,7 @@ impl Invoicing {
     }
 
     pub(super) async fn draft(&self, org: OrgId, id: InvoiceId) -> Result<Invoice, DomainError> {
-        let d = self
-            .store
-            .invoice(org, id)
-            .await
-            .map_err(port)?
-            .ok_or(DomainError::NotFound("invoice"))?;
+        let d = self.document(org, id).await?;
         if d.state != InvoiceState::Draft {
             return Err(DomainError::Conflict {
                 code: "not_a_draft",

@@ -59,12 +59,9 @@ impl Invoicing {
             return Ok((label, pdf));
         }
         let references = self.referenced_label(&doc).await?;
-        let typesetter = self.typesetter.clone();
-        let rendered =
-            tokio::task::spawn_blocking(move || typesetter.typeset(&doc, references.as_deref()))
-                .await
-                .map_err(|e| DomainError::Internal(format!("typesetting task: {e}")))?
-                .map_err(|e| DomainError::Internal(format!("typesetting: {e}")))?;
+        let rendered = self
+            .typeset(move |t| t.typeset(&doc, references.as_deref()))
+            .await?;
         if issued {
             let kept = self
                 .store
@@ -119,11 +116,7 @@ impl Invoicing {
             invoice,
         };
         let name = format!("receipt-{}.pdf", doc.reference);
-        let typesetter = self.typesetter.clone();
-        let pdf = tokio::task::spawn_blocking(move || typesetter.receipt(&doc))
-            .await
-            .map_err(|e| DomainError::Internal(format!("typesetting task: {e}")))?
-            .map_err(|e| DomainError::Internal(format!("typesetting: {e}")))?;
+        let pdf = self.typeset(move |t| t.receipt(&doc)).await?;
         Ok((name, pdf))
     }
 }

@@ -64,12 +64,7 @@ impl Invoicing {
         i: PaymentInput,
     ) -> Result<Invoice, DomainError> {
         let c = self.staff(who, org, Action::ManageInvoices).await?;
-        let doc = self
-            .store
-            .invoice(org, id)
-            .await
-            .map_err(port)?
-            .ok_or(DomainError::NotFound("invoice"))?;
+        let doc = self.document(org, id).await?;
         let mut errors = Vec::new();
         let amount = match Money::parse_positive(i.amount.trim(), doc.currency) {
             Ok(m) => m.minor(),
@@ -183,11 +178,7 @@ impl Invoicing {
     /// The statement as a PDF.
     #[tracing::instrument(name = "invoices.statement_pdf", skip_all)]
     pub async fn statement_pdf(&self, doc: StatementDoc) -> Result<Vec<u8>, DomainError> {
-        let typesetter = self.typesetter.clone();
-        tokio::task::spawn_blocking(move || typesetter.statement(&doc))
-            .await
-            .map_err(|e| DomainError::Internal(format!("typesetting task: {e}")))?
-            .map_err(|e| DomainError::Internal(format!("typesetting: {e}")))
+        self.typeset(move |t| t.statement(&doc)).await
     }
 
     /// The organization's receivables as they stood at the end of `as_of` (today, UTC, when

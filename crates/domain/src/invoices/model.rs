@@ -41,6 +41,11 @@ impl DocKind {
             Self::DebitNote => "DN",
         }
     }
+
+    /// Number `n` of this series as printed (`INV-000042`).
+    pub fn number(self, n: i64) -> String {
+        format!("{}-{n:06}", self.prefix())
+    }
 }
 
 text_enum!(
@@ -212,7 +217,7 @@ impl Invoice {
     /// `INV-000042`, `CN-000003`; `DRAFT` before it has a number.
     pub fn label(&self) -> String {
         match self.number {
-            Some(n) => format!("{}-{n:06}", self.kind.prefix()),
+            Some(n) => self.kind.number(n),
             None => "DRAFT".to_owned(),
         }
     }

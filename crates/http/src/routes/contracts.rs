@@ -105,12 +105,10 @@ impl From<&ScheduledInstalment> for StandingDto {
             payment_id: s.payment.map(|p| p.payment.0),
             payment_state: s.payment.map(|p| p.state.as_str()),
             invoice_id: s.payment.and_then(|p| p.invoice).map(|(id, _)| id),
-            invoice_number: s.payment.and_then(|p| p.invoice).map(|(_, n)| {
-                format!(
-                    "{}-{n:06}",
-                    nestcms_domain::invoices::DocKind::Invoice.prefix()
-                )
-            }),
+            invoice_number: s
+                .payment
+                .and_then(|p| p.invoice)
+                .map(|(_, n)| nestcms_domain::invoices::DocKind::Invoice.number(n)),
         }
     }
 }

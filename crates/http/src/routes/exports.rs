@@ -3,32 +3,16 @@
 //! names right). Text a spreadsheet would run as a formula is prefixed with `'`.
 
 use axum::extract::State;
-use chrono::NaiveDate;
 use nestcms_domain::Money;
 use nestcms_domain::identity::OrgId;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth_extract::Authenticated;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::invoice_files::attachment;
 use crate::routes::orgs::OrgPath;
+use crate::routes::receivables::PeriodQuery;
 use crate::state::AppState;
-
-const PROBLEM: &str = "application/problem+json";
-
-/// The period exported.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// First day, `YYYY-MM-DD` (default: the first of January).
-    #[serde(default, deserialize_with = "crate::dates::opt_date")]
-    from: Option<NaiveDate>,
-    /// Last day (default: today, UTC).
-    #[serde(default, deserialize_with = "crate::dates::opt_date")]
-    to: Option<NaiveDate>,
-}
 
 /// Text as a cell no spreadsheet runs as a formula (CSV injection).
 fn cell(text: &str) -> String {
@@ -55,17 +39,17 @@ fn csv_bytes(
 }
 
 /// Documents issued in the period, one row each, in chain order.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/exports/invoices.csv", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ExportQuery), responses(
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/exports/invoices.csv", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), PeriodQuery), responses(
     (status = 200, description = "CSV, as an attachment", content_type = "text/csv"),
-    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM),
-    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM),
-    (status = 422, description = "Too many rows: export a shorter period", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM_JSON),
+    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM_JSON),
+    (status = 422, description = "Too many rows: export a shorter period", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn invoices_csv(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<OrgPath>,
-    ApiQuery(q): ApiQuery<ExportQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let nestcms_app::invoices::reports::Export {
         from,
@@ -140,17 +124,17 @@ pub async fn invoices_csv(
 }
 
 /// Payments received in the period, through the gateway or recorded by staff.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/exports/payments.csv", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ExportQuery), responses(
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/exports/payments.csv", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), PeriodQuery), responses(
     (status = 200, description = "CSV, as an attachment", content_type = "text/csv"),
-    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM),
-    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM),
-    (status = 422, description = "Too many rows: export a shorter period", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM_JSON),
+    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM_JSON),
+    (status = 422, description = "Too many rows: export a shorter period", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn payments_csv(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
     ApiPath(p): ApiPath<OrgPath>,
-    ApiQuery(q): ApiQuery<ExportQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let (from, to, rows) = state
         .invoices

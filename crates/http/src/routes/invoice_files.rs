@@ -6,18 +6,16 @@ use nestcms_domain::identity::OrgId;
 use nestcms_domain::invoices::InvoiceId;
 
 use crate::auth_extract::Authenticated;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::extract::ApiPath;
 use crate::routes::invoices::InvoicePath;
 use crate::state::AppState;
-
-const PROBLEM: &str = "application/problem+json";
 
 /// The document as a bilingual (English / Arabic) PDF with its QR code; an issued document's
 /// PDF is the same bytes every time.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}/pdf", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "The PDF, inline", content_type = "application/pdf"),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn invoice_pdf(
     State(state): State<AppState>,
@@ -40,8 +38,8 @@ pub async fn invoice_pdf(
 /// The issued document as UBL 2.1 XML (the ZATCA phase-2 data model, unsigned).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}/ubl", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "The XML", content_type = "application/xml"),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "A draft", body = Problem, content_type = PROBLEM),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "A draft", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn invoice_ubl(
     State(state): State<AppState>,
@@ -63,8 +61,8 @@ pub async fn invoice_ubl(
 /// A paid payment's receipt as a bilingual PDF (staff, or the client who paid).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments/{payment_id}/receipt", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("payment_id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "The PDF, inline", content_type = "application/pdf"),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "Not paid", body = Problem, content_type = PROBLEM),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "Not paid", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn payment_receipt(
     State(state): State<AppState>,

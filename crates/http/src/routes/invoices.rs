@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth_extract::Authenticated;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::invoice_views::{InvoiceList, InvoiceResponse};
 use crate::routes::orgs::OrgPath;
@@ -135,15 +135,13 @@ pub struct InvoiceQuery {
     starting_after: Option<uuid::Uuid>,
 }
 
-const PROBLEM: &str = "application/problem+json";
-
 /// Writes a draft.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invoices", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), request_body = DraftRequest, responses(
     (status = 201, description = "Draft written", body = InvoiceResponse),
-    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM),
-    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "No tax profile yet", body = Problem, content_type = PROBLEM),
-    (status = 422, description = "A discount larger than its line", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM_JSON),
+    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "No tax profile yet", body = Problem, content_type = PROBLEM_JSON),
+    (status = 422, description = "A discount larger than its line", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn create_invoice(
     State(state): State<AppState>,
@@ -161,8 +159,8 @@ pub async fn create_invoice(
 /// The organization's documents, newest first (a client sees their own issued ones).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invoices", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), InvoiceQuery), responses(
     (status = 200, description = "Newest first", body = InvoiceList),
-    (status = 400, description = "Invalid parameter", body = Problem, content_type = PROBLEM),
-    (status = 404, description = "Not a member", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid parameter", body = Problem, content_type = PROBLEM_JSON),
+    (status = 404, description = "Not a member", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn list_invoices(
     State(state): State<AppState>,
@@ -196,7 +194,7 @@ pub async fn list_invoices(
 /// One document.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "The document", body = InvoiceResponse),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn get_invoice(
     State(state): State<AppState>,
@@ -213,10 +211,10 @@ pub async fn get_invoice(
 /// Rewrites a draft; an issued document is corrected only by a note.
 #[utoipa::path(put, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), request_body = DraftRequest, responses(
     (status = 200, description = "Draft rewritten", body = InvoiceResponse),
-    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "Already issued", body = Problem, content_type = PROBLEM),
-    (status = 422, description = "A discount larger than its line", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM_JSON),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "Already issued", body = Problem, content_type = PROBLEM_JSON),
+    (status = 422, description = "A discount larger than its line", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn update_invoice(
     State(state): State<AppState>,
@@ -234,8 +232,8 @@ pub async fn update_invoice(
 /// Deletes a draft; an issued document is never deleted.
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), responses(
     (status = 204, description = "Deleted"),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "Already issued", body = Problem, content_type = PROBLEM),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "Already issued", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn delete_invoice(
     State(state): State<AppState>,
@@ -252,9 +250,9 @@ pub async fn delete_invoice(
 /// Issues a draft: its number, the seller's profile as it stands, its place in the chain.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}/issue", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "Issued", body = InvoiceResponse),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "Already issued, or no tax profile", body = Problem, content_type = PROBLEM),
-    (status = 422, description = "No line with an amount", body = Problem, content_type = PROBLEM),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "Already issued, or no tax profile", body = Problem, content_type = PROBLEM_JSON),
+    (status = 422, description = "No line with an amount", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn issue_invoice(
     State(state): State<AppState>,
@@ -271,10 +269,10 @@ pub async fn issue_invoice(
 /// Issues a credit note against an issued invoice.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}/credit-notes", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), request_body = CreditRequest, responses(
     (status = 201, description = "Credit note issued", body = InvoiceResponse),
-    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "Not an issued invoice", body = Problem, content_type = PROBLEM),
-    (status = 422, description = "More than is left to credit", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM_JSON),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "Not an issued invoice", body = Problem, content_type = PROBLEM_JSON),
+    (status = 422, description = "More than is left to credit", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn credit_invoice(
     State(state): State<AppState>,

@@ -14,15 +14,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth_extract::Authenticated;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::invoice_files::attachment;
 use crate::routes::invoice_views::InvoiceResponse;
 use crate::routes::invoices::InvoicePath;
 use crate::routes::orgs::OrgPath;
 use crate::state::AppState;
-
-const PROBLEM: &str = "application/problem+json";
 
 /// Money received outside the gateway.
 #[derive(Deserialize, ToSchema)]
@@ -46,16 +44,16 @@ pub struct ClientPath {
     client_id: uuid::Uuid,
 }
 
-/// A statement's period.
+/// A period of days (statements, exports).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// First day, `YYYY-MM-DD` (default: the first of January).
     #[serde(default, deserialize_with = "crate::dates::opt_date")]
-    from: Option<NaiveDate>,
+    pub(crate) from: Option<NaiveDate>,
     /// Last day (default: today, UTC).
     #[serde(default, deserialize_with = "crate::dates::opt_date")]
-    to: Option<NaiveDate>,
+    pub(crate) to: Option<NaiveDate>,
 }
 
 /// The day of an aging report.
@@ -212,10 +210,10 @@ fn aging_of(a: &Aging) -> AgingCurrency {
 /// Records money received against an open invoice or debit note (bank transfer, cash, cheque).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invoices/{invoice_id}/payments", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("invoice_id" = uuid::Uuid, Path)), request_body = PaymentRequest, responses(
     (status = 200, description = "Recorded; the document as it now stands", body = InvoiceResponse),
-    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
-    (status = 409, description = "Not an open invoice or debit note", body = Problem, content_type = PROBLEM),
-    (status = 422, description = "More than is left to pay", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid field", body = Problem, content_type = PROBLEM_JSON),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
+    (status = 409, description = "Not an open invoice or debit note", body = Problem, content_type = PROBLEM_JSON),
+    (status = 422, description = "More than is left to pay", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn record_payment(
     State(state): State<AppState>,
@@ -239,8 +237,8 @@ pub async fn record_payment(
 /// A client's statement of account for a period, per currency (staff, or the client).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/clients/{client_id}/statement", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("client_id" = uuid::Uuid, Path), PeriodQuery), responses(
     (status = 200, description = "The statement", body = StatementResponse),
-    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM_JSON),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn statement(
     State(state): State<AppState>,
@@ -259,8 +257,8 @@ pub async fn statement(
 /// The statement of account as a bilingual PDF.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/clients/{client_id}/statement/pdf", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), ("client_id" = uuid::Uuid, Path), PeriodQuery), responses(
     (status = 200, description = "The PDF, inline", content_type = "application/pdf"),
-    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM),
-    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid period", body = Problem, content_type = PROBLEM_JSON),
+    (status = 404, description = "Not found", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn statement_pdf(
     State(state): State<AppState>,
@@ -280,8 +278,8 @@ pub async fn statement_pdf(
 /// What clients owe on open invoices and debit notes, by days past due (staff).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/reports/aging", tag = "invoices", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), AgingQuery), responses(
     (status = 200, description = "The report", body = AgingResponse),
-    (status = 400, description = "Invalid day", body = Problem, content_type = PROBLEM),
-    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM),
+    (status = 400, description = "Invalid day", body = Problem, content_type = PROBLEM_JSON),
+    (status = 403, description = "Role does not allow it", body = Problem, content_type = PROBLEM_JSON),
 ))]
 pub async fn aging(
     State(state): State<AppState>,

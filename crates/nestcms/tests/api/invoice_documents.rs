@@ -249,5 +249,18 @@ async fn invoices_and_credit_notes_export_as_ubl_that_the_oasis_schemas_accept()
         )
         .await?;
     assert_eq!(res.status(), 409);
+    // Its PDF is rendered on request, not kept: a draft may still change.
+    let pdf = app
+        .get_as(
+            &s.owner,
+            &format!(
+                "/api/v1/orgs/{}/invoices/{}/pdf",
+                s.org,
+                draft["id"].as_str().unwrap_or_default()
+            ),
+        )
+        .await?;
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await?.starts_with(b"%PDF"));
     Ok(())
 }

@@ -364,6 +364,14 @@ async fn an_issued_invoice_never_changes_and_is_corrected_by_a_credit_note() -> 
         tampered.is_err(),
         "the database refuses to change an issued invoice"
     );
+    let deleted = nestcms_store::with_pool!(app.store.primary(), |p| {
+        sqlx::query("DELETE FROM invoices WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ())
+    });
+    assert!(deleted.is_err(), "nor to delete it");
 
     // A credit note takes part off, spread over the 15 % and the exempt line in proportion
     // (9.798 with VAT 1.278, and 1.702); more than is left is refused.

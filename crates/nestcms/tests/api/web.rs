@@ -57,6 +57,7 @@ async fn signing_in_on_the_page_opens_a_cookie_session_that_signing_out_ends() -
         .await?;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "no-store");
     let csp = res.headers()[CONTENT_SECURITY_POLICY].to_str()?.to_owned();
     assert!(
         csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
@@ -165,6 +166,34 @@ async fn signing_in_on_the_page_opens_a_cookie_session_that_signing_out_ends() -
     let css = browser.get(app.url("/assets/app.css")).send().await?;
     assert_eq!(css.headers()[CONTENT_TYPE], "text/css; charset=utf-8");
 
+    // Without its access cookie (expired), the page renews the session with the refresh
+    // token, rotated: new cookies for both.
+    let without_access = |jar: &str| {
+        jar.split("; ")
+            .filter(|c| !c.starts_with("nestcms_access="))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let res = browser
+        .get(app.url("/app"))
+        .header(COOKIE, without_access(&jar))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200);
+    let renewed = set_cookies(&res);
+    let mut fresh = vec![csrf_cookie.clone()];
+    for name in ["nestcms_access", "nestcms_refresh"] {
+        let (pair, _) =
+            cookie(&renewed, name).unwrap_or_else(|| panic!("{name} renewed: {renewed:?}"));
+        // The refresh token is a new one (the access token, minted in the same second for the
+        // same session, may read the same).
+        if name == "nestcms_refresh" {
+            assert!(!jar.contains(pair), "the refresh token rotated");
+        }
+        fresh.push(pair.to_owned());
+    }
+    let jar = fresh.join("; ");
+
     // Signing out needs the token too, then ends the session for good.
     let out = |body: String| {
         browser
@@ -182,14 +211,9 @@ async fn signing_in_on_the_page_opens_a_cookie_session_that_signing_out_ends() -
         cookie(&cleared, "nestcms_refresh").is_some_and(|(_, a)| a.contains("Max-Age=0")),
         "{cleared:?}"
     );
-    let refresh_only = jar
-        .split("; ")
-        .filter(|c| !c.starts_with("nestcms_access="))
-        .collect::<Vec<_>>()
-        .join("; ");
     let res = browser
         .get(app.url("/app"))
-        .header(COOKIE, refresh_only)
+        .header(COOKIE, without_access(&jar))
         .send()
         .await?;
     assert_eq!(
@@ -200,5 +224,6 @@ async fn signing_in_on_the_page_opens_a_cookie_session_that_signing_out_ends() -
     // The API's 404 stays a problem document.
     let res = browser.get(app.url("/api/v1/nowhere")).send().await?;
     assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()[CONTENT_TYPE], "application/problem+json");
     Ok(())
 }

@@ -1,16 +1,16 @@
 //! The rows accountants export: documents issued and payments received in a period.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use nestcms_domain::PortError;
 use nestcms_domain::identity::OrgId;
 use nestcms_domain::invoices::export::ReceivedPayment;
 use nestcms_domain::invoices::{Buyer, DocKind, Invoice};
-use nestcms_domain::{Currency, PortError};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::rows::{InvoiceRow, invoice_select};
+use super::{currency, doc_kind, midday};
 use crate::error::port_err;
-use crate::identity::unknown;
 use crate::time::Ts;
 use crate::{Store, read_pool};
 
@@ -35,14 +35,6 @@ type RecordedRow = (
     Option<i64>,
 );
 
-fn currency(code: &str) -> Result<Currency, PortError> {
-    code.parse().map_err(|_| unknown("currency", code))
-}
-
-fn number(kind: DocKind, n: Option<i64>) -> Option<String> {
-    n.map(|n| format!("{}-{n:06}", kind.prefix()))
-}
-
 impl Store {
     pub(super) async fn paid_facts(
         &self,
@@ -58,7 +50,7 @@ impl Store {
             .await)
         .await
         .map_err(port_err)?;
-        Ok(row.map(|(at, name, n)| (at.0, name, number(DocKind::Invoice, n))))
+        Ok(row.map(|(at, name, n)| (at.0, name, n.map(|n| DocKind::Invoice.number(n)))))
     }
 
     pub(super) async fn documents_issued(
@@ -133,13 +125,13 @@ impl Store {
                 amount,
                 refunded,
                 method: "card".to_owned(),
-                invoice: number(DocKind::Invoice, invoice),
+                invoice: invoice.map(|n| DocKind::Invoice.number(n)),
             });
         }
         for (day, reference, method, cur, amount, buyer, kind, n) in r {
-            let kind = DocKind::parse(&kind).ok_or_else(|| unknown("invoice kind", &kind))?;
+            let kind = doc_kind(&kind)?;
             out.push(ReceivedPayment {
-                at: day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc(),
+                at: midday(day),
                 source: "recorded",
                 reference,
                 payer: buyer.0.name,
@@ -147,7 +139,7 @@ impl Store {
                 amount,
                 refunded: 0,
                 method,
-                invoice: number(kind, n),
+                invoice: n.map(|n| kind.number(n)),
             });
         }
         out.sort_by_key(|p| p.at);

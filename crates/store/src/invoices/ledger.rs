@@ -6,22 +6,22 @@
 //! never invoiced (made before invoicing was set up) settles nothing the statement shows, and
 //! listing it alone would leave the client in credit.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
+use nestcms_domain::PortError;
 use nestcms_domain::events::DomainEvent;
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::invoices::aging::Receivable;
 use nestcms_domain::invoices::ports::NOT_PAYABLE;
 use nestcms_domain::invoices::statement::{EntryKind, LedgerEntry};
 use nestcms_domain::invoices::{Buyer, DocKind, Invoice, InvoicePayment, Line};
-use nestcms_domain::{Currency, PortError};
 use serde_json::json;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::rows::{InvoiceRow, invoice_select};
+use super::{currency, doc_kind, midday};
 use crate::error::port_err;
 use crate::events::insert_domain_event;
-use crate::identity::unknown;
 use crate::time::Ts;
 use crate::{Store, read_pool, with_pool};
 
@@ -31,15 +31,6 @@ const PAY: &str = "UPDATE invoices SET paid = paid + $3, updated_at = $4, state 
      AND state IN ('issued', 'partially_paid') AND paid + credited + $3 <= total_gross";
 const INSERT_PAYMENT: &str = "INSERT INTO invoice_payments (id, invoice_id, org_id, amount_minor, method, reference, paid_on, recorded_by, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
-fn currency(code: &str) -> Result<Currency, PortError> {
-    code.parse().map_err(|_| unknown("currency", code))
-}
-
-fn label(kind: &str, number: Option<i64>) -> Result<(DocKind, String), PortError> {
-    let k = DocKind::parse(kind).ok_or_else(|| unknown("invoice kind", kind))?;
-    Ok((k, format!("{}-{:06}", k.prefix(), number.unwrap_or(0))))
-}
 
 type DocRow = (
     Ts,
@@ -163,7 +154,8 @@ impl Store {
         .map_err(port_err)?;
         let mut out = Vec::new();
         for (at, kind, number, gross, cur, reason, lines) in docs {
-            let (k, reference) = label(&kind, number)?;
+            let k = doc_kind(&kind)?;
+            let reference = k.number(number.unwrap_or(0));
             out.push(LedgerEntry {
                 at: at.0,
                 kind: match k {
@@ -200,7 +192,7 @@ impl Store {
             });
         }
         for (day, amount, cur, method, reference, kind, number) in manual {
-            let (_, doc) = label(&kind, number)?;
+            let doc = doc_kind(&kind)?.number(number.unwrap_or(0));
             out.push(LedgerEntry {
                 at: midday(day),
                 kind: EntryKind::Payment,
@@ -256,9 +248,4 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// A day's payment placed at noon UTC, after the documents issued that morning.
-fn midday(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc()
 }
