@@ -8,6 +8,7 @@
 
 mod flow;
 pub mod guarded;
+mod instalment;
 mod refunds;
 mod settle;
 

@@ -149,7 +149,8 @@ pub struct PaytabsSettings {
     pub base_url: Option<String>,
     /// This service's public URL, for callback and return URLs [default: http://LISTEN].
     pub public_base_url: Option<String>,
-    /// Frontend page the browser lands on after paying (`payment_id` and `state` appended).
+    /// Page the browser lands on after paying (`payment_id` and `state` appended) [default:
+    /// the web app's `/app/paid`].
     pub result_page_url: Option<String>,
     /// Gateway call timeout.
     #[serde(with = "humantime_serde")]

@@ -184,7 +184,14 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         )),
         payments: payments.clone(),
         idempotency: store.clone(),
-        payment_result_url: config.paytabs.result_page_url.clone(),
+        // The web app's own result page unless the operator points elsewhere.
+        payment_result_url: Some(
+            config
+                .paytabs
+                .result_page_url
+                .clone()
+                .unwrap_or_else(|| "/app/paid".to_owned()),
+        ),
         pay_links,
         metrics: crate::metrics::endpoint(config.metrics.token.as_ref()),
         cache,

@@ -1,7 +1,10 @@
-//! Arabic or English: the person's choice, else the browser's `Accept-Language`; the words
-//! each page uses, in both.
+//! Arabic or English: the person's choice (a cookie set by the language switch), else the
+//! browser's `Accept-Language`.
 
 use axum::http::HeaderMap;
+
+use crate::session;
+use crate::words::{AR, EN, Words};
 
 /// A page's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,26 +16,38 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// From `Accept-Language`: the first of `ar` or `en` named, English when neither is.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    /// The person's choice, else the first of `ar` or `en` the browser accepts, else English.
+    pub fn of(headers: &HeaderMap) -> Self {
+        if let Some(chosen) = session::cookie(headers, session::LANG).and_then(Self::parse) {
+            return chosen;
+        }
         let accepted = headers
             .get(axum::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        for tag in accepted.split(',') {
-            let primary = tag.split(';').next().unwrap_or_default().trim();
-            let primary = primary
-                .split('-')
-                .next()
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            match primary.as_str() {
-                "ar" => return Self::Ar,
-                "en" => return Self::En,
-                _ => {}
-            }
+        accepted
+            .split(',')
+            .filter_map(|tag| tag.split(';').next())
+            .filter_map(|tag| tag.trim().split('-').next())
+            .find_map(Self::parse)
+            .unwrap_or(Self::En)
+    }
+
+    /// `ar` or `en` (any case).
+    pub fn parse(tag: &str) -> Option<Self> {
+        match tag.to_ascii_lowercase().as_str() {
+            "ar" => Some(Self::Ar),
+            "en" => Some(Self::En),
+            _ => None,
         }
-        Self::En
+    }
+
+    /// The other one, for the switch.
+    pub const fn other(self) -> Self {
+        match self {
+            Self::En => Self::Ar,
+            Self::Ar => Self::En,
+        }
     }
 
     /// `lang` attribute.
@@ -52,7 +67,7 @@ impl Lang {
     }
 
     /// The words of the pages.
-    pub const fn words(self) -> &'static Words {
+    pub fn words(self) -> &'static Words {
         match self {
             Self::En => &EN,
             Self::Ar => &AR,
@@ -60,48 +75,21 @@ impl Lang {
     }
 }
 
-/// Every word the pages show.
-pub struct Words {
-    pub(crate) sign_in: &'static str,
-    pub(crate) email: &'static str,
-    pub(crate) password: &'static str,
-    pub(crate) code: &'static str,
-    pub(crate) code_hint: &'static str,
-    pub(crate) sign_out: &'static str,
-    pub(crate) your_orgs: &'static str,
-    pub(crate) no_orgs: &'static str,
-    pub(crate) role: &'static str,
-    pub(crate) welcome: &'static str,
-    pub(crate) bad_form: &'static str,
-    pub(crate) tagline: &'static str,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_choice_wins_over_the_browser_and_the_browser_over_english() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::of(&h), Lang::En);
+        h.insert(
+            "accept-language",
+            HeaderValue::from_static("fr-FR, ar-SA;q=0.8, en;q=0.5"),
+        );
+        assert_eq!(Lang::of(&h), Lang::Ar);
+        h.insert("cookie", HeaderValue::from_static("nestcms_lang=en"));
+        assert_eq!(Lang::of(&h), Lang::En);
+    }
 }
-
-const EN: Words = Words {
-    sign_in: "Sign in",
-    email: "E-mail",
-    password: "Password",
-    code: "Authentication code",
-    code_hint: "The six digits your authenticator app shows",
-    sign_out: "Sign out",
-    your_orgs: "Your organizations",
-    no_orgs: "You are not a member of any organization yet.",
-    role: "Role",
-    welcome: "Welcome",
-    bad_form: "This form has expired. Please try again.",
-    tagline: "Offers, contracts, projects and payments for contractors.",
-};
-
-const AR: Words = Words {
-    sign_in: "تسجيل الدخول",
-    email: "البريد الإلكتروني",
-    password: "كلمة المرور",
-    code: "رمز التحقق",
-    code_hint: "الأرقام الستة التي يعرضها تطبيق المصادقة",
-    sign_out: "تسجيل الخروج",
-    your_orgs: "مؤسساتك",
-    no_orgs: "لست عضوًا في أي مؤسسة بعد.",
-    role: "الدور",
-    welcome: "مرحبًا",
-    bad_form: "انتهت صلاحية هذا النموذج. يرجى المحاولة مرة أخرى.",
-    tagline: "العروض والعقود والمشاريع والمدفوعات لشركات المقاولات.",
-};

@@ -1,26 +1,72 @@
 //! The web pages `nestcms serve` shows at `/`: server-rendered HTML (askama templates compiled
-//! into the binary, our own stylesheet embedded, no script), over the same use cases as the
-//! API. Signing in opens an ordinary session whose tokens live in cookies (HttpOnly,
-//! SameSite=Lax, Secure behind TLS) and are rotated like the API's; every form carries a CSRF
-//! token; every page has a content security policy without `unsafe-inline`.
+//! into the binary, our stylesheet and scripts embedded), over the same use cases as the API.
+//! Signing in opens an ordinary session whose tokens live in cookies (HttpOnly, SameSite=Lax,
+//! Secure behind TLS) and are rotated like the API's; every form carries a CSRF token; every
+//! page has a content security policy without `unsafe-inline`. Every form works without
+//! script; htmx and our `app.js` only add to them.
 //!
-//! This is the first part of the web app: sign-in (with the second factor when asked),
-//! the signed-in person's organizations, sign-out; the workspaces build on it.
+//! Staff get a dashboard, offers, contracts with the instalment editor, payments with their
+//! timeline and refunds, and members; a client gets the portal: offers to answer, contracts to
+//! approve and pay, receipts.
 
+mod chart;
+mod ctx;
+mod fmt;
 mod i18n;
 mod pages;
 mod session;
+mod states;
+mod words;
 
 use axum::Router;
 use axum::routing::{get, post};
 use nestcms_http::AppState;
 
-/// The pages, for [`nestcms_http::router`] to serve beside the API.
+use pages::{account, assets, contracts, dashboard, offers, orgs, payments};
+
+/// The pages, for [`nestcms_http::router`] to serve beside the API: the one route table of
+/// the web layer.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::start))
-        .route("/signin", post(pages::sign_in))
-        .route("/app", get(pages::home))
-        .route("/signout", post(pages::sign_out))
-        .route("/assets/app.css", get(pages::stylesheet))
+        .route("/", get(account::start))
+        .route("/signin", post(account::sign_in))
+        .route(
+            "/register",
+            get(account::register_form).post(account::register),
+        )
+        .route("/signout", post(account::sign_out))
+        .route("/lang", post(account::set_lang))
+        .route("/app", get(orgs::home))
+        .route("/app/orgs", post(orgs::create))
+        .route("/app/join", post(orgs::join))
+        .route("/app/paid", get(payments::result))
+        .route("/app/o/{org}", get(dashboard::home))
+        .route("/app/o/{org}/members", get(orgs::list))
+        .route("/app/o/{org}/invitations", post(orgs::invite))
+        .route(
+            "/app/o/{org}/offers",
+            get(offers::list).post(offers::create),
+        )
+        .route("/app/o/{org}/offers/{id}/{verb}", post(offers::answer))
+        .route("/app/o/{org}/contracts", get(contracts::list))
+        .route("/app/o/{org}/contracts/{id}", get(contracts::show))
+        .route(
+            "/app/o/{org}/contracts/{id}/instalments",
+            post(contracts::set_instalments),
+        )
+        .route(
+            "/app/o/{org}/contracts/{id}/pay/{seq}",
+            post(contracts::pay),
+        )
+        .route(
+            "/app/o/{org}/contracts/{id}/{verb}",
+            post(contracts::transition),
+        )
+        .route("/app/o/{org}/payments", get(payments::list))
+        .route("/app/o/{org}/payments/{id}", get(payments::show))
+        .route("/app/o/{org}/payments/{id}/refunds", post(payments::refund))
+        .route("/app/o/{org}/payments/{id}/receipt", get(payments::receipt))
+        .route("/assets/app.css", get(assets::stylesheet))
+        .route("/assets/app.js", get(assets::script))
+        .route("/assets/htmx.min.js", get(assets::htmx))
 }

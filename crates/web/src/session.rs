@@ -20,6 +20,8 @@ pub const ACCESS: &str = "nestcms_access";
 pub const REFRESH: &str = "nestcms_refresh";
 /// The CSRF token's cookie.
 pub const CSRF: &str = "nestcms_csrf";
+/// The language the person chose.
+pub const LANG: &str = "nestcms_lang";
 
 /// How long the refresh cookie is kept: the refresh token's own lifetime decides, this only
 /// bounds how long the browser offers it.
@@ -66,6 +68,13 @@ pub fn forget(headers: &mut HeaderMap, secure: bool) {
         .into_iter()
         .flatten()
     {
+        headers.append(SET_COOKIE, v);
+    }
+}
+
+/// Remembers the chosen language for a year.
+pub fn remember_lang(headers: &mut HeaderMap, code: &str, secure: bool) {
+    if let Some(v) = set(LANG, code, 365 * 24 * 3600, secure) {
         headers.append(SET_COOKIE, v);
     }
 }

@@ -115,6 +115,22 @@ impl Payments {
                 ));
             }
         };
+        self.insert_new(c, client, amount, contract.zip(seq), &n.description, key)
+            .await
+    }
+
+    /// Records a new payment of `amount` from `client` (for instalment `seq` of a contract when
+    /// given), with its `created` event, once: a second live payment of an instalment is a 409.
+    pub(super) async fn insert_new(
+        &self,
+        c: &Caller,
+        client: UserId,
+        amount: Money,
+        instalment: Option<(ContractId, u32)>,
+        description: &str,
+        key: Option<&IdempotencyBinding>,
+    ) -> Result<Payment, DomainError> {
+        let (contract, seq) = (instalment.map(|i| i.0), instalment.map(|i| i.1));
         let now = Utc::now();
         let p = Payment {
             id: PaymentId::new(),
@@ -123,7 +139,7 @@ impl Payments {
             contract_id: contract,
             instalment_seq: seq,
             amount,
-            description: text(&n.description, "/description", 128)?,
+            description: text(description, "/description", 128)?,
             state: PaymentState::Created,
             tran_ref: None,
             redirect_url: None,
@@ -204,7 +220,7 @@ impl Payments {
     }
 
     /// Opens the gateway's page for `p`, or returns the live one, as `actor`.
-    async fn open(&self, p: Payment, actor: UserId) -> Result<Payment, DomainError> {
+    pub(super) async fn open(&self, p: Payment, actor: UserId) -> Result<Payment, DomainError> {
         match p.state {
             PaymentState::Created => {}
             PaymentState::Pending if p.redirect_url.is_some() => return Ok(p),

@@ -41,5 +41,6 @@ mod secrets;
 mod sms;
 mod story;
 mod web;
+mod web_portal;
 mod webhook_fairness;
 mod webhooks;

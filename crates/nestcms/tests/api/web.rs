@@ -1,6 +1,6 @@
 //! The web pages at `/`: signing in through the form opens a session kept in HttpOnly cookies,
 //! every form needs its token, every page has a content security policy, and the page speaks
-//! Arabic right to left when the browser asks for it. (Browser tests come with the workspaces.)
+//! Arabic right to left when the browser asks for it. (tests/browser walks the workspaces in Chromium.)
 
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 

@@ -1,0 +1,76 @@
+//! The trend chart, drawn on the server as SVG: it needs no script, obeys the page's content
+//! security policy (presentation attributes, no inline style), prints, and reads the same in
+//! both directions. A chart library in the browser would add a download and a script for
+//! twelve bars.
+
+use std::fmt::Write as _;
+
+/// Bars for `points` (label, value in minor units), with a text alternative for screen
+/// readers naming every bar.
+pub fn bars(points: &[(String, i64)], title: &str) -> String {
+    const W: i64 = 600;
+    const H: i64 = 180;
+    const BASE: i64 = 150;
+    let max = points
+        .iter()
+        .map(|(_, v)| v.abs())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let n = i64::try_from(points.len()).unwrap_or(1).max(1);
+    let slot = W / n;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg" direction="ltr">"##,
+        askama_escape(title)
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="0" y1="{BASE}" x2="{W}" y2="{BASE}" stroke="#4a5360"/>"##
+    );
+    for (i, (label, value)) in points.iter().enumerate() {
+        let i = i64::try_from(i).unwrap_or(0);
+        let height = (value.abs() * 130) / max;
+        let x = i * slot + slot / 6;
+        let (y, fill) = if *value >= 0 {
+            (BASE - height, "#0b5cad")
+        } else {
+            (BASE, "#a4161a")
+        };
+        let _ = write!(
+            svg,
+            r##"<rect x="{x}" y="{y}" width="{}" height="{height}" fill="{fill}"><title>{}</title></rect><text x="{}" y="170" font-size="11" text-anchor="middle" fill="#1b1f24">{}</text>"##,
+            slot * 2 / 3,
+            askama_escape(label),
+            x + slot / 3,
+            askama_escape(label),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Text for an SVG attribute or element.
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bar_is_named_and_labels_are_escaped() {
+        let svg = bars(&[("2026-11".into(), 500), ("<b>".into(), -250)], "Trend");
+        assert_eq!(svg.matches("<rect").count(), 2);
+        assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
+        assert!(
+            svg.contains(r##"fill="#a4161a""##),
+            "a loss is drawn below the line"
+        );
+    }
+}

@@ -1,0 +1,234 @@
+// The web app walked in real headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core), in English and in Arabic, as three people: the owner creates the company
+// and an offer; the client, on a phone-sized window, approves the offer and the contract, pays
+// the first instalment on the PayTabs simulator's page and sees "paid"; the owner sees the
+// payment with its timeline and refunds part of it. Every page is screenshotted into
+// $NESTCMS_SCREENSHOTS/<lang>/, checked with axe-core (no serious or critical violation), and
+// watched for content-security-policy violations.
+//
+// It needs a running `nestcms serve` at $NESTCMS_URL (see .ci/browser.sh, which starts one).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.NESTCMS_URL ?? "http://127.0.0.1:8080";
+const SHOTS = process.env.NESTCMS_SCREENSHOTS ?? "screenshots";
+const AXE = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+const RUN = Date.now().toString(36);
+const PASSWORD = "correct-horse-battery-staple-9";
+
+// What each language calls a paid payment, a partly refunded one, and an approved contract.
+const WORDS = {
+  en: { paid: "Paid", partly: "Partly refunded", approved: "Approved by the client", thanks: "Thank you" },
+  ar: { paid: "مدفوع", partly: "مسترد جزئيًا", approved: "وافق عليه العميل", thanks: "شكرًا لك" },
+};
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    // This machine's network is closed: without these, Chromium keeps trying Google's hosts.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/// One person's browser: a phone-sized window for the client, a desk for the staff.
+async function person(lang, phone, role) {
+  const context = await browser.newContext({
+    baseURL: BASE,
+    locale: lang === "ar" ? "ar-SA" : "en-GB",
+    viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 900 },
+    isMobile: phone,
+    hasTouch: phone,
+  });
+  // Recorded before any page script runs; the page's CSP does not apply to this.
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(m.text())) {
+      problems.push(`${page.url()}: ${m.text()}`);
+    }
+  });
+  page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
+  return { context, page, problems, lang, role, shot: 0 };
+}
+
+/// Screenshot, axe-core and CSP checks of the page `who` is on (one of ours).
+async function check(who, name) {
+  const { page, lang, role } = who;
+  await page.waitForLoadState("load");
+  assert.equal(await page.getAttribute("html", "lang"), lang, `${name}: page language`);
+  assert.equal(await page.getAttribute("html", "dir"), lang === "ar" ? "rtl" : "ltr", `${name}: direction`);
+  who.shot += 1;
+  const dir = `${SHOTS}/${lang}`;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: `${dir}/${role}-${String(who.shot).padStart(2, "0")}-${name}.png`, fullPage: true });
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, at: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `${name}: serious or critical accessibility violations`);
+  const csp = await page.evaluate(() => window.__csp);
+  assert.deepEqual(csp, [], `${name}: content security policy violations`);
+  assert.deepEqual(who.problems, [], `${name}: console errors`);
+}
+
+async function register(who, name, email) {
+  const { page } = who;
+  await page.goto("/register");
+  await check(who, "register");
+  await page.fill("#full_name", name);
+  await page.fill("#email", email);
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/app$/), page.click('form[action="/register"] button[type=submit]')]);
+}
+
+function isoDate(daysFromNow) {
+  return new Date(Date.now() + daysFromNow * 86400e3).toISOString().slice(0, 10);
+}
+
+for (const lang of ["en", "ar"]) {
+  test(`the owner, the client and the payment, in ${lang}`, async () => {
+    const w = WORDS[lang];
+    const owner = await person(lang, false, "owner");
+    const client = await person(lang, true, "client");
+    const ownerEmail = `owner-${lang}-${RUN}@example.com`;
+    const clientEmail = `client-${lang}-${RUN}@example.com`;
+
+    // The sign-in page, then a new account and company.
+    await owner.page.goto("/");
+    await check(owner, "sign-in");
+    await register(owner, "Huda Al-Amri", ownerEmail);
+    await check(owner, "companies");
+    await owner.page.fill("#title", `Nest Builders ${lang} ${RUN}`);
+    await Promise.all([owner.page.waitForURL(/\/app\/o\/[0-9a-f-]+$/), owner.page.click('form[action="/app/orgs"] button')]);
+    const org = owner.page.url().split("/app/o/")[1];
+    await check(owner, "dashboard");
+
+    // The owner invites the client and passes the link on.
+    await owner.page.goto(`/app/o/${org}/members`);
+    await owner.page.fill("#invite-email", clientEmail);
+    await owner.page.selectOption("#invite-role", "client");
+    await owner.page.click(`form[action="/app/o/${org}/invitations"] button`);
+    const join = await owner.page.getAttribute("#join-link", "href");
+    assert.match(join, /^\/app\?join=/);
+    await check(owner, "members");
+
+    // The client, on a phone, makes an account and joins.
+    await register(client, "Noura Al-Fahad", clientEmail);
+    await client.page.goto(join);
+    await Promise.all([client.page.waitForURL(/\/app\/o\//), client.page.click('form[action="/app/join"] button')]);
+    await check(client, "portal");
+
+    // The owner writes an offer.
+    await owner.page.goto(`/app/o/${org}/offers`);
+    await owner.page.fill("#offer-title", "Villa extension");
+    await owner.page.fill("#scope", "Two rooms and a majlis on the ground floor.");
+    await owner.page.fill("#price", "1500.00");
+    await owner.page.selectOption("#currency", "SAR");
+    await owner.page.click(`form[action="/app/o/${org}/offers"] button`);
+    await owner.page.waitForSelector("li.offer");
+    await check(owner, "offers");
+
+    // The client approves it: it becomes a contract in review.
+    await client.page.goto(`/app/o/${org}/offers`);
+    await check(client, "offer-to-answer");
+    await Promise.all([client.page.waitForURL(/\/contracts\//), client.page.click('form[action$="/approve"] button')]);
+    const contract = client.page.url().split("/contracts/")[1];
+    await check(client, "contract-in-review");
+
+    // The owner sets the instalments: the running sum shows a mismatch, which is refused.
+    await owner.page.goto(`/app/o/${org}/contracts/${contract}`);
+    const amounts = owner.page.locator('input[name="amount"]');
+    const dues = owner.page.locator('input[name="due"]');
+    await amounts.nth(0).fill("500.00");
+    await dues.nth(0).fill(isoDate(0));
+    await amounts.nth(1).fill("900.00");
+    await dues.nth(1).fill(isoDate(30));
+    assert.equal(await owner.page.textContent("#running-sum"), "1400.00");
+    assert.match(await owner.page.getAttribute("#running-sum", "class"), /mismatch/);
+    await owner.page.click("form.instalments button");
+    await owner.page.waitForSelector('p.error[role="alert"]');
+    await check(owner, "schedule-refused");
+    await owner.page.locator('input[name="amount"]').nth(1).fill("1000.00");
+    assert.match(await owner.page.getAttribute("#running-sum", "class"), /\bmatch\b/);
+    await owner.page.click("form.instalments button");
+    await owner.page.waitForSelector("table tbody tr >> nth=1");
+    await check(owner, "schedule");
+
+    // The client approves the contract and pays the first instalment on the gateway's page.
+    await client.page.goto(`/app/o/${org}/contracts/${contract}`);
+    await Promise.all([
+      client.page.waitForURL(new RegExp(`/contracts/${contract}$`)),
+      client.page.click('form[action$="/approve"] button'),
+    ]);
+    assert.equal((await client.page.textContent("section.card .state")).trim(), w.approved);
+    await check(client, "contract-approved");
+    await Promise.all([client.page.waitForURL(/\/sim\/paytabs\//), client.page.click('form[action$="/pay/1"] button')]);
+    await client.page.screenshot({ path: `${SHOTS}/${lang}/client-${String(++client.shot).padStart(2, "0")}-gateway.png` });
+    client.problems.length = 0; // the simulator's page is not ours
+    await Promise.all([client.page.waitForURL(/\/app\/paid\?/), client.page.click('form:has(input[value="A"]) button')]);
+    await client.page.waitForFunction(
+      (paid) => document.querySelector("#payment-state")?.textContent.trim() === paid,
+      w.paid,
+    );
+    assert.match(await client.page.textContent("#result"), new RegExp(w.thanks));
+    await check(client, "paid");
+
+    // The owner sees the payment with its timeline and refunds part of it.
+    await owner.page.goto(`/app/o/${org}/payments?state=paid`);
+    await check(owner, "payments");
+    await Promise.all([owner.page.waitForURL(/\/payments\/[0-9a-f-]+$/), owner.page.click("ul.list li a")]);
+    assert.ok((await owner.page.locator("ol.timeline li").count()) >= 3, "created, page issued, paid");
+    await check(owner, "payment");
+    await owner.page.fill("#refund-amount", "100.00");
+    await owner.page.fill("#reason", "Less tiling than quoted");
+    await owner.page.click('form[action$="/refunds"] button');
+    await owner.page.waitForFunction(
+      (partly) => document.querySelector("#payment-state")?.textContent.trim() === partly,
+      w.partly,
+    );
+    await check(owner, "refunded");
+
+    // A form posted without its token is refused.
+    const forged = await owner.context.request.post("/app/orgs", { form: { title: "Forged" }, maxRedirects: 0 });
+    assert.equal(forged.status(), 403);
+
+    await owner.context.close();
+    await client.context.close();
+  });
+}
+
+test("the logins `nestcms seed --demo` printed work on the sign-in page", { skip: !process.env.NESTCMS_DEMO_LOGIN }, async () => {
+  const who = await person("en", false, "demo-owner");
+  await who.page.goto("/");
+  await who.page.fill("#email", process.env.NESTCMS_DEMO_LOGIN);
+  await who.page.fill("#password", process.env.NESTCMS_DEMO_PASSWORD);
+  await Promise.all([who.page.waitForURL(/\/app$/), who.page.click('form[action="/signin"] button')]);
+  await who.page.click("ul.list a");
+  await check(who, "demo-dashboard");
+  await who.context.close();
+});
