@@ -41,6 +41,8 @@ story() {
     mkdir -p "$work/$mode"
     # The demo data first; its printed logins are what the last test signs in with.
     (cd "$work/$mode" && "$bin" seed --demo) | tee "$work/$mode/seed.txt"
+    # The demo owner also runs the platform: the last test opens the operations console.
+    (cd "$work/$mode" && "$bin" admin grant owner@demo.nestcms.test)
     local login password
     login=$(grep -o '^  owner@[^ ]*' "$work/$mode/seed.txt" | tr -d ' ')
     password=$(grep -o 'password: .*' "$work/$mode/seed.txt" | head -n1 | cut -d' ' -f2)

@@ -213,6 +213,40 @@ for (const lang of ["en", "ar"]) {
     );
     await check(owner, "refunded");
 
+    // The owner starts the project: a step done, a design with a link and an uploaded version,
+    // a note for the client.
+    await owner.page.goto(`/app/o/${org}/projects`);
+    await owner.page.fill("#project-title", "Villa extension works");
+    await Promise.all([owner.page.waitForURL(/\/projects\/[0-9a-f-]+$/), owner.page.click(`form[action="/app/o/${org}/projects"] button`)]);
+    const project = owner.page.url();
+    for (const step of ["Foundations", "Walls"]) {
+      await owner.page.fill("#step-title", step);
+      await Promise.all([owner.page.waitForURL(project), owner.page.click('form[action$="/steps"] button')]);
+    }
+    await owner.page.click('form[action$="/in_progress"] button');
+    await owner.page.waitForSelector('form[action$="/completed"]');
+    await owner.page.click('form[action$="/completed"] button');
+    await owner.page.waitForFunction(() => document.querySelector("#progress")?.value === 1);
+    await owner.page.fill("#design-title", "Ground floor plan");
+    await owner.page.fill("#design-url", "https://plans.example.com/ground-floor.pdf");
+    await Promise.all([owner.page.waitForURL(project), owner.page.click('form[action$="/designs"] button')]);
+    await owner.page.setInputFiles('input[type="file"]', {
+      name: "ground-floor.png",
+      mimeType: "image/png",
+      buffer: await owner.page.screenshot(),
+    });
+    await Promise.all([owner.page.waitForURL(project), owner.page.click('form[enctype="multipart/form-data"] button')]);
+    assert.equal(await owner.page.locator('a[href$="/versions/2/file"]').count(), 1, "the uploaded version");
+    await owner.page.fill("#note", "Tiles arrive on Sunday.");
+    await Promise.all([owner.page.waitForURL(project), owner.page.click('form[action$="/notes"] button')]);
+    await check(owner, "project");
+
+    // The client follows the project on the phone.
+    await client.page.goto(project);
+    assert.equal(await client.page.getAttribute("#progress", "value"), "1");
+    assert.match(await client.page.textContent("main"), /Tiles arrive on Sunday/);
+    await check(client, "project");
+
     // A form posted without its token is refused.
     const forged = await owner.context.request.post("/app/orgs", { form: { title: "Forged" }, maxRedirects: 0 });
     assert.equal(forged.status(), 403);
@@ -230,5 +264,23 @@ test("the logins `nestcms seed --demo` printed work on the sign-in page", { skip
   await Promise.all([who.page.waitForURL(/\/app$/), who.page.click('form[action="/signin"] button')]);
   await who.page.click("ul.list a");
   await check(who, "demo-dashboard");
+  assert.ok(await who.page.locator("svg.chart rect").count() > 0, "the demo's earnings are charted");
+
+  // The demo owner is made a platform operator by .ci/browser.sh: the operations console.
+  await who.page.goto("/app");
+  await Promise.all([who.page.waitForURL(/\/ops$/), who.page.click('a[href="/ops"]')]);
+  assert.ok(["healthy", "degraded"].includes((await who.page.textContent("#overall")).trim()));
+  await check(who, "operations");
+  const breakers = who.page.locator('form[action^="/ops/breakers/"] button');
+  if ((await breakers.count()) > 0) {
+    await Promise.all([who.page.waitForURL(/\/ops$/), breakers.first().click()]);
+  }
+
+  // The API's interactive documentation, served from the binary.
+  await who.page.goto("/docs/");
+  await who.page.waitForSelector(".opblock", { timeout: 30000 });
+  await who.page.screenshot({ path: `${SHOTS}/en/demo-owner-docs.png` });
+  assert.deepEqual(await who.page.evaluate(() => window.__csp), [], "/docs: CSP violations");
+  assert.deepEqual(who.problems, [], "/docs: console errors");
   await who.context.close();
 });

@@ -142,6 +142,11 @@ impl TaskHealth {
             .collect()
     }
 
+    /// Every task that has reported, by name.
+    pub fn all(&self) -> Vec<(&'static str, TaskStatus)> {
+        lock(&self.0).iter().map(|(n, s)| (*n, s.clone())).collect()
+    }
+
     /// One task's status.
     pub fn status(&self, name: &str) -> Option<TaskStatus> {
         lock(&self.0).get(name).cloned()

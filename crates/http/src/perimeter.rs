@@ -6,7 +6,7 @@
 //! counter per refusal reason (`nestcms_paytabs_callbacks_refused_total{reason}`). The payload
 //! bound is the route's own body limit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -35,11 +35,26 @@ pub(crate) fn bucket(addr: IpAddr) -> IpAddr {
 /// Largest callback body accepted (a PayTabs IPN is a few kilobytes).
 pub const CALLBACK_BODY_LIMIT: usize = 64 * 1024;
 
-/// Who may call, and how many failures each address has left.
+/// Refused callbacks kept for the operations console (this instance's newest).
+const RECENT: usize = 50;
+
+/// Who may call, how many failures each address has left, and the latest refusals.
 #[derive(Debug, Default)]
 pub struct CallbackPerimeter {
     allow: Vec<IpNet>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    recent: Mutex<VecDeque<RefusedCallback>>,
+}
+
+/// A callback this instance refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedCallback {
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// From where, when known.
+    pub from: Option<IpAddr>,
+    /// `bad_signature`, `not_allowed` or `over_budget`.
+    pub reason: &'static str,
 }
 
 /// Why a callback was refused before its signature was looked at.
@@ -65,6 +80,7 @@ impl CallbackPerimeter {
         Ok(Self {
             allow,
             failures: Mutex::default(),
+            recent: Mutex::default(),
         })
     }
 
@@ -74,29 +90,29 @@ impl CallbackPerimeter {
         if !self.allow.is_empty()
             && !addr.is_some_and(|a| self.allow.iter().any(|n| n.contains(&a)))
         {
-            return Err(refused(Refusal::NotAllowed));
+            return Err(self.refused(addr, Refusal::NotAllowed));
         }
         let Some(addr) = addr.map(bucket) else {
             return Ok(());
         };
         let now = Instant::now();
-        let failures = self.lock();
-        match failures.get(&addr) {
+        let over = match self.lock().get(&addr) {
             Some((n, since))
                 if *n >= FAILURE_BUDGET && now.duration_since(*since) < FAILURE_WINDOW =>
             {
-                Err(refused(Refusal::OverBudget(
-                    FAILURE_WINDOW - now.duration_since(*since),
-                )))
+                Some(FAILURE_WINDOW - now.duration_since(*since))
             }
-            _ => Ok(()),
+            _ => None,
+        };
+        match over {
+            Some(left) => Err(self.refused(Some(addr), Refusal::OverBudget(left))),
+            None => Ok(()),
         }
     }
 
     /// Counts a failed verification from `addr` against its budget.
     pub fn failed(&self, addr: Option<IpAddr>) {
-        metrics::counter!("nestcms_paytabs_callbacks_refused_total", "reason" => "bad_signature")
-            .increment(1);
+        self.note(addr, "bad_signature");
         let Some(addr) = addr.map(bucket) else {
             return;
         };
@@ -124,18 +140,68 @@ impl CallbackPerimeter {
     }
 }
 
-fn refused(r: Refusal) -> Refusal {
-    let reason = match r {
-        Refusal::NotAllowed => "not_allowed",
-        Refusal::OverBudget(_) => "over_budget",
-    };
-    metrics::counter!("nestcms_paytabs_callbacks_refused_total", "reason" => reason).increment(1);
-    r
+impl CallbackPerimeter {
+    fn refused(&self, addr: Option<IpAddr>, r: Refusal) -> Refusal {
+        let reason = match r {
+            Refusal::NotAllowed => "not_allowed",
+            Refusal::OverBudget(_) => "over_budget",
+        };
+        self.note(addr, reason);
+        r
+    }
+
+    /// Counts a refusal and keeps it among the newest.
+    fn note(&self, from: Option<IpAddr>, reason: &'static str) {
+        metrics::counter!("nestcms_paytabs_callbacks_refused_total", "reason" => reason)
+            .increment(1);
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() >= RECENT {
+            recent.pop_front();
+        }
+        recent.push_back(RefusedCallback {
+            at: chrono::Utc::now(),
+            from,
+            reason,
+        });
+    }
+
+    /// The newest refusals of this instance, newest first.
+    pub fn recent(&self) -> Vec<RefusedCallback> {
+        self.recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .rev()
+            .cloned()
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_kept_newest_first_and_bounded() {
+        let p = CallbackPerimeter::new(&["203.0.113.0/24".into()]).unwrap();
+        let stranger: Option<IpAddr> = "198.51.100.7".parse().ok();
+        assert!(p.admit(stranger).is_err());
+        p.failed("203.0.113.9".parse().ok());
+        let seen = p.recent();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(
+            (seen[0].reason, seen[1].reason),
+            ("bad_signature", "not_allowed")
+        );
+        assert_eq!(seen[1].from, stranger);
+        for _ in 0..(RECENT + 5) {
+            p.failed(None);
+        }
+        assert_eq!(p.recent().len(), RECENT);
+    }
 
     #[test]
     fn the_allowlist_admits_its_networks_only_and_empty_admits_all() {

@@ -74,6 +74,15 @@ pub enum BreakerState {
 }
 
 impl BreakerState {
+    /// The wire name (as serialised).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::HalfOpen => "half_open",
+            Self::Open => "open",
+        }
+    }
+
     /// The gauge value: 0 closed, 1 half-open, 2 open.
     pub const fn gauge(self) -> f64 {
         match self {

@@ -488,6 +488,18 @@ impl PaymentRepository for Store {
         Ok(rows.into_iter().map(event_from_row).collect())
     }
 
+    async fn recent_events(&self, limit: u32) -> Result<Vec<PaymentEvent>, PortError> {
+        let sql = format!("{SELECT_EVENT} ORDER BY e.id DESC LIMIT $1");
+        let rows: Vec<EventRow> = with_pool!(self.primary(), |p| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await)
+        .map_err(port_err)?;
+        Ok(rows.into_iter().map(event_from_row).collect())
+    }
+
     async fn unsettled(
         &self,
         before: DateTime<Utc>,

@@ -46,7 +46,9 @@ pub struct Frame {
     pub csrf: String,
     /// This page's path, where the language switch comes back to.
     pub here: String,
-    /// The signed-in person's name.
+    /// Whether someone is signed in (the sign-out button).
+    pub signed_in: bool,
+    /// The signed-in person's name, where the page knows it.
     pub user: Option<String>,
     /// The organization, on its pages.
     pub org: Option<OrgNav>,
@@ -96,6 +98,7 @@ impl FromRequestParts<AppState> for Visitor {
                 w: lang.words(),
                 csrf,
                 here,
+                signed_in: who.is_some(),
                 user: None,
                 org: None,
                 error: None,
@@ -307,6 +310,33 @@ pub fn page(
     let mut res = (status, headers, html).into_response();
     // A refused form is still a page for a person, not a problem document.
     res.extensions_mut().insert(nestcms_http::problem::OwnBody);
+    res
+}
+
+/// A file for the browser to show (`inline`) or save, with the cookies set on the way.
+pub fn file(
+    out: HeaderMap,
+    bytes: Vec<u8>,
+    content_type: &str,
+    name: &str,
+    inline: bool,
+) -> Response {
+    use axum::http::header::CONTENT_DISPOSITION;
+    let mut res = (out, bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let how = if inline { "inline" } else { "attachment" };
+    // Stored names are sanitised ASCII; anything else falls back to a bare disposition.
+    h.insert(
+        CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("{how}; filename=\"{name}\""))
+            .unwrap_or(HeaderValue::from_static("attachment")),
+    );
     res
 }
 

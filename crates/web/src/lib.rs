@@ -22,7 +22,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use nestcms_http::AppState;
 
-use pages::{account, assets, contracts, dashboard, offers, orgs, payments};
+use pages::{account, assets, contracts, dashboard, offers, ops, orgs, payments, projects};
 
 /// The pages, for [`nestcms_http::router`] to serve beside the API: the one route table of
 /// the web layer.
@@ -66,7 +66,29 @@ pub fn routes() -> Router<AppState> {
         .route("/app/o/{org}/payments/{id}", get(payments::show))
         .route("/app/o/{org}/payments/{id}/refunds", post(payments::refund))
         .route("/app/o/{org}/payments/{id}/receipt", get(payments::receipt))
+        .route(
+            "/app/o/{org}/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route("/app/o/{org}/projects/{id}", get(projects::show))
+        .route("/app/o/{org}/projects/{id}/{what}", post(projects::add))
+        .route(
+            "/app/o/{org}/projects/{id}/steps/{step}/{to}",
+            post(projects::move_step),
+        )
+        .route(
+            "/app/o/{org}/projects/{id}/designs/{design}/versions",
+            // The handler bounds the file by `server.upload_limit_bytes` as it reads.
+            post(projects::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/app/o/{org}/projects/{id}/designs/{design}/versions/{version}/file",
+            get(projects::file),
+        )
+        .route("/ops", get(ops::console))
+        .route("/ops/breakers/{name}/reset", post(ops::reset))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/app.js", get(assets::script))
         .route("/assets/htmx.min.js", get(assets::htmx))
+        .merge(pages::docs::routes())
 }

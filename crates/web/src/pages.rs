@@ -6,9 +6,12 @@ pub mod account;
 pub mod assets;
 pub mod contracts;
 pub mod dashboard;
+pub mod docs;
 pub mod offers;
+pub mod ops;
 pub mod orgs;
 pub mod payments;
+pub mod projects;
 
 use askama::Template;
 

@@ -13,6 +13,7 @@ pub fn label(ar: bool, state: &str) -> &'static str {
         "planned" => ("Planned", "مخطط"),
         "on_hold" => ("On hold", "معلق"),
         "completed" => ("Completed", "مكتمل"),
+        "in_progress" => ("In progress", "قيد التنفيذ"),
         "cancelled" => ("Cancelled", "ملغى"),
         "created" => ("Created", "أُنشئت"),
         "pending" => ("Pending", "قيد الانتظار"),

@@ -93,6 +93,8 @@ pub trait PaymentRepository: Send + Sync {
     async fn refunds(&self, payment: PaymentId) -> Result<Vec<Refund>, PortError>;
     /// Events of a payment, oldest first.
     async fn payment_events(&self, payment: PaymentId) -> Result<Vec<PaymentEvent>, PortError>;
+    /// The newest `limit` events of every payment, newest first (for platform operators).
+    async fn recent_events(&self, limit: u32) -> Result<Vec<PaymentEvent>, PortError>;
     /// Refunds still pending that were requested before `before`, oldest first.
     async fn pending_refunds(
         &self,

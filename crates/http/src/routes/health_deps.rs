@@ -345,6 +345,11 @@ async fn all(state: &AppState, detailed: bool) -> (Status, Value) {
     (overall, json!({ "status": overall.word(), "checks": out }))
 }
 
+/// Every probe with its detail, and the overall word (for the operations console).
+pub async fn report(state: &AppState) -> Value {
+    all(state, true).await.1
+}
+
 /// Overall health: the word for each dependency.
 #[utoipa::path(get, path = "/health", tag = "health", responses(
     (status = 200, description = "Healthy or degraded (`status` says which)", body = Object),

@@ -18,6 +18,7 @@ struct Home<'a> {
     f: &'a Frame,
     orgs: Vec<(uuid::Uuid, String, &'static str)>,
     token: &'a str,
+    operator: bool,
 }
 
 /// `?join=` on the home page: an invitation link's token, put in the join form.
@@ -39,6 +40,9 @@ async fn show_home(p: Person, token: &str, error: Option<String>) -> Response {
         Err(e) => return v.refuse(&e),
     };
     v.frame.user = Some(user.full_name);
+    let operator = nestcms_app::identity::operators::require(&v.state.identity, p.who)
+        .await
+        .is_ok();
     v.frame.error = error;
     let status = if v.frame.error.is_some() {
         StatusCode::BAD_REQUEST
@@ -52,6 +56,7 @@ async fn show_home(p: Person, token: &str, error: Option<String>) -> Response {
             .map(|(o, m)| (o.id.0, o.title.clone(), m.role.as_str()))
             .collect(),
         token,
+        operator,
     };
     let html = t.render();
     crate::ctx::page(status, html, v.out)

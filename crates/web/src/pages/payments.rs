@@ -298,25 +298,19 @@ pub async fn result(v: Visitor, Query(q): Query<Returned>) -> Response {
 
 /// `GET /app/o/{org}/payments/{id}/receipt`: the receipt PDF (staff, or the client who paid).
 pub async fn receipt(p: Person, Path((org, id)): Path<(uuid::Uuid, uuid::Uuid)>) -> Response {
-    use axum::http::HeaderValue;
-    use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-    use axum::response::IntoResponse as _;
     let made =
         p.v.state
             .invoices
             .receipt(p.who, OrgId(org), PaymentId(id))
             .await;
     match made {
-        Ok((name, pdf)) => {
-            let mut res = (p.v.out, pdf).into_response();
-            let h = res.headers_mut();
-            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}.pdf\"")) {
-                h.insert(CONTENT_DISPOSITION, v);
-            }
-            res
-        }
+        Ok((name, pdf)) => crate::ctx::file(
+            p.v.out,
+            pdf,
+            "application/pdf",
+            &format!("{name}.pdf"),
+            true,
+        ),
         Err(e) => p.v.refuse(&e),
     }
 }
