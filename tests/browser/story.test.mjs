@@ -247,6 +247,54 @@ for (const lang of ["en", "ar"]) {
     assert.match(await client.page.textContent("main"), /Tiles arrive on Sunday/);
     await check(client, "project");
 
+    // The office: an agenda item and one that clashes with it, a profit distributed to a
+    // commission, the articles editor, invoices and the security log.
+    await owner.page.goto(`/app/o/${org}/schedules`);
+    const day = isoDate(2);
+    for (const [title, from, to] of [["Site visit", "09:00", "11:00"], ["Supplier call", "10:00", "10:30"]]) {
+      await owner.page.fill("#item-title", title);
+      await owner.page.fill("#starts", `${day}T${from}`);
+      await owner.page.fill("#ends", `${day}T${to}`);
+      await owner.page.selectOption("#employee", { index: 1 });
+      await owner.page.click(`form[action="/app/o/${org}/schedules"] button`);
+      await owner.page.waitForLoadState("load");
+    }
+    await owner.page.waitForSelector('p.error[role="alert"]');
+    await check(owner, "schedule-conflict-refused");
+    await owner.page.goto(`/app/o/${org}/schedules`);
+    assert.match(await owner.page.textContent("main"), /Site visit/);
+    await check(owner, "agenda");
+
+    await owner.page.goto(`/app/o/${org}/earnings`);
+    await owner.page.selectOption("#commission-project", { index: 0 });
+    await owner.page.fill("#commission-rate", "10");
+    await Promise.all([owner.page.waitForURL(/\/earnings$/), owner.page.click(`form[action="/app/o/${org}/commissions"] button`)]);
+    await owner.page.fill("#earning-title", "November works");
+    await owner.page.selectOption("#earning-project", { index: 1 });
+    await owner.page.fill("#earning-amount", "400.00");
+    await owner.page.selectOption("#earning-currency", "SAR");
+    await Promise.all([owner.page.waitForURL(/\/earnings$/), owner.page.click(`form[action="/app/o/${org}/earnings"] button`)]);
+    await Promise.all([owner.page.waitForURL(/\/earnings$/), owner.page.click('form[action$="/distribute"] button')]);
+    assert.equal(await owner.page.locator('form[action$="/distribute"]').count(), 0, "distributed once");
+    await check(owner, "earnings");
+
+    await owner.page.goto(`/app/o/${org}/articles`);
+    await owner.page.fill("#article-title", `Villa handed over ${lang} ${RUN}`);
+    await owner.page.fill("#article-body", "The extension was finished on time.");
+    await Promise.all([owner.page.waitForURL(/\/articles$/), owner.page.click(`form[action="/app/o/${org}/articles"] button`)]);
+    await Promise.all([owner.page.waitForURL(/\/articles$/), owner.page.click('form[action$="/publish"] button')]);
+    await check(owner, "articles");
+
+    for (const page of ["invoices", "audit", "members"]) {
+      await owner.page.goto(`/app/o/${org}/${page}`);
+      await check(owner, page);
+    }
+    assert.match(await owner.page.textContent("main"), new RegExp(clientEmail));
+    await client.page.goto(`/app/o/${org}/payments`);
+    await check(client, "my-payments");
+    await client.page.goto(`/app/o/${org}/invoices`);
+    await check(client, "my-invoices");
+
     // A form posted without its token is refused.
     const forged = await owner.context.request.post("/app/orgs", { form: { title: "Forged" }, maxRedirects: 0 });
     assert.equal(forged.status(), 403);

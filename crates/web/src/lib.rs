@@ -22,7 +22,10 @@ use axum::Router;
 use axum::routing::{get, post};
 use nestcms_http::AppState;
 
-use pages::{account, assets, contracts, dashboard, offers, ops, orgs, payments, projects};
+use pages::{
+    account, assets, contracts, dashboard, earnings, offers, ops, orgs, payments, projects,
+    records, schedules,
+};
 
 /// The pages, for [`nestcms_http::router`] to serve beside the API: the one route table of
 /// the web layer.
@@ -85,6 +88,28 @@ pub fn routes() -> Router<AppState> {
             "/app/o/{org}/projects/{id}/designs/{design}/versions/{version}/file",
             get(projects::file),
         )
+        .route("/app/o/{org}/members/{user}/role", post(orgs::change_role))
+        .route(
+            "/app/o/{org}/schedules",
+            get(schedules::agenda).post(schedules::create),
+        )
+        .route(
+            "/app/o/{org}/earnings",
+            get(earnings::list).post(earnings::record),
+        )
+        .route(
+            "/app/o/{org}/earnings/{id}/distribute",
+            post(earnings::distribute),
+        )
+        .route("/app/o/{org}/commissions", post(earnings::commission))
+        .route("/app/o/{org}/invoices", get(records::invoices))
+        .route("/app/o/{org}/invoices/{id}/pdf", get(records::invoice_pdf))
+        .route("/app/o/{org}/audit", get(records::audit_log))
+        .route(
+            "/app/o/{org}/articles",
+            get(records::articles).post(records::write_article),
+        )
+        .route("/app/o/{org}/articles/{id}/publish", post(records::publish))
         .route("/ops", get(ops::console))
         .route("/ops/breakers/{name}/reset", post(ops::reset))
         .route("/assets/app.css", get(assets::stylesheet))

@@ -7,11 +7,14 @@ pub mod assets;
 pub mod contracts;
 pub mod dashboard;
 pub mod docs;
+pub mod earnings;
 pub mod offers;
 pub mod ops;
 pub mod orgs;
 pub mod payments;
 pub mod projects;
+pub mod records;
+pub mod schedules;
 
 use askama::Template;
 

@@ -108,7 +108,7 @@ pub async fn join(p: Person, Posted { form, .. }: Posted<Join>) -> Response {
 struct Members<'a> {
     f: &'a Frame,
     org: uuid::Uuid,
-    members: Vec<(String, String, &'static str)>,
+    members: Vec<(uuid::Uuid, String, String, &'static str)>,
     roles: [&'static str; 5],
     invited: Option<String>,
 }
@@ -141,7 +141,10 @@ async fn show_members(
         org,
         members: found
             .into_iter()
-            .map(|(m, u)| (u.full_name, u.email.as_str().to_owned(), m.role.as_str()))
+            .map(|(m, u)| {
+                let email = u.email.as_str().to_owned();
+                (m.user_id.0, u.full_name, email, m.role.as_str())
+            })
             .collect(),
         roles: ["client", "employee", "manager", "admin", "owner"],
         invited,
@@ -149,6 +152,45 @@ async fn show_members(
     {
         let html = t.render();
         v.page(status, html)
+    }
+}
+
+/// The role form.
+#[derive(Deserialize)]
+pub struct NewRole {
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /app/o/{org}/members/{user}/role`: the same rules as the API (only owners make or
+/// unmake owners; the last owner stays).
+pub async fn change_role(
+    p: Person,
+    Path((org, user)): Path<(uuid::Uuid, uuid::Uuid)>,
+    Posted { form, .. }: Posted<NewRole>,
+) -> Response {
+    let Some(role) = Role::parse(&form.role) else {
+        let message = p.v.frame.w.bad_request.to_owned();
+        return show_members(p, org, None, Some(message)).await;
+    };
+    let employee =
+        (role == Role::Employee).then_some(nestcms_domain::identity::EmployeeType::Other);
+    let changed = members::change_role(
+        &p.v.state.identity,
+        p.who,
+        OrgId(org),
+        nestcms_domain::identity::UserId(user),
+        role,
+        employee,
+        &p.v.client,
+    )
+    .await;
+    match changed {
+        Ok(_) => p.v.to(&format!("/app/o/{org}/members")),
+        Err(e) => {
+            let message = crate::ctx::explain(&e).1;
+            show_members(p, org, None, Some(message)).await
+        }
     }
 }
 
@@ -193,4 +235,20 @@ pub async fn invite(
             show_members(p, org, None, Some(message)).await
         }
     }
+}
+
+/// The company's people (name and role), for pickers; empty for roles that may not list them.
+pub(crate) async fn people(
+    state: &nestcms_http::AppState,
+    who: nestcms_app::Principal,
+    org: uuid::Uuid,
+) -> Vec<(nestcms_domain::identity::UserId, String, Role)> {
+    members::list(&state.identity, who, OrgId(org))
+        .await
+        .map(|all| {
+            all.into_iter()
+                .map(|(m, u)| (m.user_id, u.full_name, m.role))
+                .collect()
+        })
+        .unwrap_or_default()
 }
