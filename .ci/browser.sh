@@ -72,8 +72,17 @@ if curl -fsS http://127.0.0.1:8080/ >/dev/null 2>&1; then
 fi
 story embedded http://127.0.0.1:8080 "$bin" serve
 
-# At scale: the same binary on PostgreSQL, Redis and RabbitMQ.
+# At scale: the same binary on PostgreSQL, Redis and RabbitMQ, and PayTabs (the simulator run
+# on its own) on another origin, as the real gateway is: the Pay button's redirect must leave
+# the site.
 db="nestcms_browser_$$"
 psql "$pg_admin" -qc "CREATE DATABASE $db" >/dev/null
+sim_key="SBROWSER$$$(date +%s)"
+NESTCMS_SIM_SERVER_KEY="$sim_key" "$bin" paytabs-sim --listen 127.0.0.1:18092 --profile-id 4242 \
+    --public-url http://localhost:18092 >"$work/sim.log" 2>&1 &
+sim=$!
+trap 'kill "$sim" 2>/dev/null || true; cleanup' EXIT
 export NESTCMS__DATABASE__URL="${pg_admin%/*}/$db" NESTCMS__CACHE__URL="$redis" NESTCMS__BUS__URL="$amqp"
+export NESTCMS__PAYTABS__SERVER_KEY="$sim_key" NESTCMS__PAYTABS__PROFILE_ID=4242 \
+    NESTCMS__PAYTABS__BASE_URL=http://localhost:18092
 story scale http://127.0.0.1:18091 "$bin" serve --listen 127.0.0.1:18091

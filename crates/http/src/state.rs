@@ -62,6 +62,9 @@ pub struct App {
     pub webhooks: nestcms_app::webhooks::Webhooks,
     /// Invoices, notes and the tax profile.
     pub invoices: nestcms_app::invoices::Invoicing,
+    /// Origin of the payment gateway's hosted pages (`https://secure.paytabs.sa`), which the
+    /// pages' `form-action` must allow: the Pay button's answer redirects there.
+    pub gateway_origin: String,
     /// Checks the payment links clients receive.
     pub pay_links: nestcms_auth::paylink::PayLinks,
     /// `GET /metrics`, when the operator configured a token for it.

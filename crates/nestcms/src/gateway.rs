@@ -15,11 +15,12 @@ use crate::config::Config;
 /// Where the simulator is mounted when it stands in for PayTabs.
 pub const SIM_PREFIX: &str = "/sim/paytabs";
 
-/// The gateway adapter, and the simulator to mount when it stands in for PayTabs.
+/// The gateway adapter, the simulator to mount when it stands in for PayTabs, and the origin
+/// of the gateway's pages (where the Pay button sends the browser).
 pub fn build(
     config: &Config,
     public_base_url: &str,
-) -> anyhow::Result<(PayTabs, Option<Arc<Simulator>>)> {
+) -> anyhow::Result<(PayTabs, Option<Arc<Simulator>>, String)> {
     let p = &config.paytabs;
     let (base_url, profile_id, key, sim) = match &p.server_key {
         Some(key) => {
@@ -54,8 +55,10 @@ pub fn build(
             (public, 1, SecretString::from(key), Some(sim))
         }
     };
+    let base: url::Url = base_url.parse().context("paytabs.base_url: not a URL")?;
+    let origin = base.origin().ascii_serialization();
     let client = Client::new(ClientConfig {
-        base_url: base_url.parse().context("paytabs.base_url: not a URL")?,
+        base_url: base,
         profile_id,
         server_key: SecretString::from(key.expose_secret().to_owned()),
         timeout: p.timeout,
@@ -66,7 +69,7 @@ pub fn build(
         callback_url: format!("{public_base_url}/api/v1/webhooks/paytabs"),
         return_url: format!("{public_base_url}/api/v1/payments/return/paytabs"),
     };
-    Ok((gateway, sim))
+    Ok((gateway, sim, origin))
 }
 
 /// The simulator's routes as mounted at [`SIM_PREFIX`]. They sit outside the API's middleware

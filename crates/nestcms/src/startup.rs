@@ -108,7 +108,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", listener.local_addr()?),
     };
-    let (gateway, simulator) = crate::gateway::build(config, &public_base_url)?;
+    let (gateway, simulator, gateway_origin) = crate::gateway::build(config, &public_base_url)?;
     let pay_links = PayLinks::new(&secrets.jwt).context("payment links")?;
     let links = crate::notifications::link_maker(pay_links.clone(), &public_base_url);
     let payments = Payments::new(
@@ -193,6 +193,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Service> {
                 .unwrap_or_else(|| "/app/paid".to_owned()),
         ),
         pay_links,
+        gateway_origin,
         metrics: crate::metrics::endpoint(config.metrics.token.as_ref()),
         cache,
     }));
@@ -272,7 +273,7 @@ pub async fn worker(
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", config.server.listen),
     };
-    let (gateway, _) = crate::gateway::build(config, &public_base_url)?;
+    let (gateway, _, _) = crate::gateway::build(config, &public_base_url)?;
     // The payment links this worker sends are checked by `serve`: both sign with the same
     // secret.
     let secrets = secrets::resolve(config)?;

@@ -5,48 +5,49 @@
 
 use std::fmt::Write as _;
 
-/// Bars for `points` (label, value in minor units), with a text alternative for screen
-/// readers naming every bar.
+/// Bars for `points` (label, value in minor units): gains above the zero line, losses below
+/// it, both scaled into the same plotting height. The page puts the values beside it in a
+/// table for screen readers; the chart itself is one image with a name.
 pub fn bars(points: &[(String, i64)], title: &str) -> String {
     const W: i64 = 600;
-    const H: i64 = 180;
-    const BASE: i64 = 150;
-    let max = points
-        .iter()
-        .map(|(_, v)| v.abs())
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    const TOP: i64 = 10;
+    const PLOT: i64 = 140;
+    let up = points.iter().map(|(_, v)| *v).max().unwrap_or(0).max(0);
+    let down = points.iter().map(|(_, v)| -*v).max().unwrap_or(0).max(0);
+    let span = up.saturating_add(down).max(1);
+    // Pixels for `v` of the span, in i128: minor units times pixels can pass i64.
+    let scale =
+        |v: i64| i64::try_from(i128::from(v) * i128::from(PLOT) / i128::from(span)).unwrap_or(PLOT);
+    let base = TOP + scale(up);
     let n = i64::try_from(points.len()).unwrap_or(1).max(1);
     let slot = W / n;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg" direction="ltr">"##,
+        r##"<svg class="chart" viewBox="0 0 {W} 180" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg" direction="ltr">"##,
         askama_escape(title)
-    );
-    let _ = write!(
-        svg,
-        r##"<line x1="0" y1="{BASE}" x2="{W}" y2="{BASE}" stroke="#4a5360"/>"##
     );
     for (i, (label, value)) in points.iter().enumerate() {
         let i = i64::try_from(i).unwrap_or(0);
-        let height = (value.abs() * 130) / max;
+        let height = scale(value.saturating_abs());
         let x = i * slot + slot / 6;
         let (y, fill) = if *value >= 0 {
-            (BASE - height, "#0b5cad")
+            (base - height, "#0b5cad")
         } else {
-            (BASE, "#a4161a")
+            (base, "#a4161a")
         };
         let _ = write!(
             svg,
-            r##"<rect x="{x}" y="{y}" width="{}" height="{height}" fill="{fill}"><title>{}</title></rect><text x="{}" y="170" font-size="11" text-anchor="middle" fill="#1b1f24">{}</text>"##,
+            r##"<rect x="{x}" y="{y}" width="{}" height="{height}" fill="{fill}"/><text x="{}" y="172" font-size="11" text-anchor="middle" fill="#1b1f24">{}</text>"##,
             slot * 2 / 3,
-            askama_escape(label),
             x + slot / 3,
             askama_escape(label),
         );
     }
+    let _ = write!(
+        svg,
+        r##"<line x1="0" y1="{base}" x2="{W}" y2="{base}" stroke="#4a5360"/>"##
+    );
     svg.push_str("</svg>");
     svg
 }

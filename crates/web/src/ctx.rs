@@ -21,8 +21,23 @@ use crate::session;
 use crate::words::Words;
 
 /// Our own stylesheet and scripts only: no inline script or style, no frames, forms to
-/// ourselves (and to the payment page the Pay button redirects to, which is a navigation).
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// ourselves. `form-action` also names the payment gateway's origin: browsers apply it to the
+/// redirect that answers a form, and the Pay button's answer redirects to the gateway's page.
+fn csp(gateway_origin: &str) -> String {
+    // An origin is `scheme://host[:port]`; anything else (an opaque "null") is left out.
+    let gateway = if gateway_origin.contains("://")
+        && gateway_origin
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+    {
+        gateway_origin
+    } else {
+        ""
+    };
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self' {gateway}; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
 
 /// The organization a page belongs to, for the navigation.
 pub struct OrgNav {
@@ -125,7 +140,13 @@ impl FromRequestParts<AppState> for Person {
         let Ok(v) = Visitor::from_request_parts(parts, state).await;
         match v.who {
             Some(who) => Ok(Self { who, v }),
-            None => Err(redirect("/", v.out)),
+            // Back here after signing in (an invitation link, a bookmarked page).
+            None => {
+                let next = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", &v.frame.here)
+                    .finish();
+                Err(redirect(&format!("/?{next}"), v.out))
+            }
         }
     }
 }
@@ -160,7 +181,8 @@ impl Person {
 impl Visitor {
     /// A page.
     pub fn page(self, status: StatusCode, html: Result<String, askama::Error>) -> Response {
-        page(status, html, self.out)
+        let policy = csp(&self.state.gateway_origin);
+        page(status, html, self.out, &policy)
     }
 
     /// A redirect after a form (303, so the browser follows with GET).
@@ -177,9 +199,8 @@ impl Visitor {
     /// A plain page with one message.
     pub fn message(mut self, status: StatusCode, message: String) -> Response {
         self.frame.error = Some(message);
-        let t = crate::pages::Plain { f: &self.frame };
-        let html = t.render();
-        page(status, html, self.out)
+        let html = crate::pages::Plain { f: &self.frame }.render();
+        self.page(status, html)
     }
 }
 
@@ -292,10 +313,11 @@ pub fn explain(e: &DomainError) -> (StatusCode, String) {
 }
 
 /// A rendered page with its status, its security policy and the cookies set on the way.
-pub fn page(
+fn page(
     status: StatusCode,
     html: Result<String, askama::Error>,
     mut headers: HeaderMap,
+    policy: &str,
 ) -> Response {
     let Ok(html) = html else {
         tracing::error!("a page failed to render");
@@ -305,12 +327,28 @@ pub fn page(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    match HeaderValue::from_str(policy) {
+        Ok(v) => headers.insert(CONTENT_SECURITY_POLICY, v),
+        Err(_) => headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'"),
+        ),
+    };
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let mut res = (status, headers, html).into_response();
     // A refused form is still a page for a person, not a problem document.
     res.extensions_mut().insert(nestcms_http::problem::OwnBody);
     res
+}
+
+/// `path` when it is a path of ours (`/…`, not `//host` or a backslash trick, visible ASCII
+/// only), else `fallback`: where a form may send the browser back to.
+pub fn local_path<'a>(path: &'a str, fallback: &'a str) -> &'a str {
+    let ours = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.bytes().all(|b| b.is_ascii_graphic());
+    if ours { path } else { fallback }
 }
 
 /// A file for the browser to show (`inline`) or save, with the cookies set on the way.

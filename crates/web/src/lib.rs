@@ -23,8 +23,8 @@ use axum::routing::{get, post};
 use nestcms_http::AppState;
 
 use pages::{
-    account, assets, contracts, dashboard, earnings, offers, ops, orgs, payments, projects,
-    records, schedules,
+    account, assets, contracts, dashboard, designs, earnings, offers, ops, orgs, payments,
+    projects, records, schedules,
 };
 
 /// The pages, for [`nestcms_http::router`] to serve beside the API: the one route table of
@@ -82,11 +82,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/app/o/{org}/projects/{id}/designs/{design}/versions",
             // The handler bounds the file by `server.upload_limit_bytes` as it reads.
-            post(projects::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+            post(designs::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/app/o/{org}/projects/{id}/designs/{design}/versions/{version}/file",
-            get(projects::file),
+            get(designs::file),
         )
         .route("/app/o/{org}/members/{user}/role", post(orgs::change_role))
         .route(

@@ -6,6 +6,7 @@ pub mod account;
 pub mod assets;
 pub mod contracts;
 pub mod dashboard;
+pub mod designs;
 pub mod docs;
 pub mod earnings;
 pub mod offers;

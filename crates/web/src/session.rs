@@ -84,13 +84,18 @@ pub fn form_token(request: &HeaderMap, response: &mut HeaderMap, secure: bool) -
     if let Some(t) = cookie(request, CSRF).filter(|t| t.len() == 43) {
         return t.to_owned();
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let token = nonce();
     if let Some(v) = set(CSRF, &token, 12 * 3600, secure) {
         response.append(SET_COOKIE, v);
     }
     token
+}
+
+/// 32 random bytes as 43 URL-safe characters: form tokens and one-time form keys.
+pub fn nonce() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Whether a posted form's token matches the browser's.

@@ -5,7 +5,7 @@
 //! instalment has none (or only failed attempts), so pressing twice never opens two charges.
 
 use nestcms_domain::DomainError;
-use nestcms_domain::construction::standing::Standing;
+use nestcms_domain::construction::standing::{ScheduledInstalment, Standing};
 use nestcms_domain::construction::{ContractId, ContractStatus};
 use nestcms_domain::identity::policy::Action;
 use nestcms_domain::payments::{Payment, PaymentId, PaymentState};
@@ -13,6 +13,14 @@ use nestcms_domain::payments::{Payment, PaymentId, PaymentState};
 use super::Payments;
 use crate::construction::{Caller, Data, contracts};
 use crate::port;
+
+/// The instalment's payment that can still be paid (recorded, or its page open).
+fn live(line: &ScheduledInstalment) -> Option<PaymentId> {
+    line.payment
+        .as_ref()
+        .filter(|p| matches!(p.state, PaymentState::Created | PaymentState::Pending))
+        .map(|p| p.payment)
+}
 
 impl Payments {
     /// Opens the payment page for instalment `seq` of contract `id`, as its client (or staff
@@ -49,29 +57,57 @@ impl Payments {
                 message: format!("instalment {seq} is already paid"),
             });
         }
-        let live = line
-            .payment
-            .as_ref()
-            .filter(|p| matches!(p.state, PaymentState::Created | PaymentState::Pending));
-        let payment = match live {
-            Some(p) => self.existing(c, p.payment).await?,
+        if let Some(p) = &line.payment
+            && p.state == PaymentState::OnHold
+        {
+            return Err(DomainError::Conflict {
+                code: "payment_on_hold",
+                message: format!("a payment of instalment {seq} is being confirmed"),
+            });
+        }
+        let payment = match live(line) {
+            Some(id) => self.existing(c, id).await?,
             None => {
                 let what = format!("{} — instalment {seq}", k.title);
                 let what: String = what.chars().take(128).collect();
-                self.insert_new(
-                    c,
-                    k.client_id,
-                    line.instalment.amount,
-                    Some((k.id, seq)),
-                    &what,
-                    None,
-                )
-                .await?
+                let made = self
+                    .insert_new(
+                        c,
+                        k.client_id,
+                        line.instalment.amount,
+                        Some((k.id, seq)),
+                        &what,
+                        None,
+                    )
+                    .await;
+                match made {
+                    Ok(p) => p,
+                    // Pressed twice at once: the other press made it; open that one.
+                    Err(DomainError::Conflict {
+                        code: "instalment_has_payment",
+                        ..
+                    }) => {
+                        let again = contracts::schedule(data, &k).await?;
+                        let id = again
+                            .iter()
+                            .find(|s| s.instalment.seq == seq)
+                            .and_then(live)
+                            .ok_or(DomainError::Conflict {
+                                code: "checkout_in_progress",
+                                message:
+                                    "a checkout for this instalment is under way; retry in a moment"
+                                        .into(),
+                            })?;
+                        self.existing(c, id).await?
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         self.open(payment, c.user()).await
     }
 
+    /// Looks a payment up in the caller's organization.
     async fn existing(&self, c: &Caller, id: PaymentId) -> Result<Payment, DomainError> {
         self.store
             .payment(c.org(), id)

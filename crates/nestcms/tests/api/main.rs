@@ -41,6 +41,7 @@ mod secrets;
 mod sms;
 mod story;
 mod web;
+mod web_office;
 mod web_portal;
 mod webhook_fairness;
 mod webhooks;

@@ -218,8 +218,8 @@ async fn signing_in_on_the_page_opens_a_cookie_session_that_signing_out_ends() -
         .await?;
     assert_eq!(
         (res.status().as_u16(), res.headers()[LOCATION].to_str()?),
-        (303, "/"),
-        "the refresh token was revoked"
+        (303, "/?next=%2Fapp"),
+        "the refresh token was revoked: to the sign-in page, and back here after it"
     );
     // The API's 404 stays a problem document.
     let res = browser.get(app.url("/api/v1/nowhere")).send().await?;

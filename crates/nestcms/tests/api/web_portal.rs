@@ -79,7 +79,20 @@ async fn the_pay_button_opens_one_charge_and_the_result_page_shows_our_records()
     let (s, contract) = approved(&app).await?;
     let pay = format!("/app/o/{}/contracts/{contract}/pay/1", s.org);
 
-    // The client's contract page offers to pay what is due.
+    // The client's contract page offers to pay what is due, and its policy lets the form's
+    // answer lead to the gateway's page.
+    let res = browser()?
+        .get(app.url(&format!("/app/o/{}/contracts/{contract}", s.org)))
+        .header(COOKIE, cookies(&s.client))
+        .send()
+        .await?;
+    let csp = res.headers()["content-security-policy"]
+        .to_str()?
+        .to_owned();
+    assert!(
+        csp.contains(&format!("form-action 'self' {};", sim.url)),
+        "{csp}"
+    );
     let (status, html) = page(
         &app,
         &s.client,
@@ -238,7 +251,7 @@ async fn the_instalment_editor_refuses_a_schedule_that_does_not_add_up() -> anyh
 }
 
 #[tokio::test]
-async fn a_refund_form_pressed_twice_refunds_once() -> anyhow::Result<()> {
+async fn a_refund_form_sent_twice_refunds_once() -> anyhow::Result<()> {
     let sim = start_sim(Faults::default()).await?;
     let app = spawn_app_with_sim(&sim).await?;
     let (s, contract) = approved(&app).await?;
@@ -266,25 +279,69 @@ async fn a_refund_form_pressed_twice_refunds_once() -> anyhow::Result<()> {
     assert!(!id.is_empty(), "the payment was never paid");
     let path = format!("/app/o/{}/payments/{id}", s.org);
     let (_, html) = page(&app, &s.owner, &path).await?;
-    assert!(html.contains("name=\"seen\" value=\"0\""), "{html}");
+    let key = html
+        .split("name=\"key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(key.len(), 43, "{html}");
 
+    // The same form sent twice: both answers lead back to the payment, one refund is made.
     let form = [
         ("amount", "20.000"),
         ("reason", "Less tiling"),
-        ("seen", "0"),
+        ("key", key.as_str()),
     ];
-    let res = post(&app, &s.owner, &format!("{path}/refunds"), &form).await?;
-    assert_eq!(res.status(), 303);
-    let res = post(&app, &s.owner, &format!("{path}/refunds"), &form).await?;
-    assert_eq!(res.status(), 422, "the second press is refused");
+    for _ in 0..2 {
+        let res = post(&app, &s.owner, &format!("{path}/refunds"), &form).await?;
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), path);
+    }
     let body = ok(app.get_as(&s.owner, &format!("{list}/{id}")).await?, 200).await?;
-    assert_eq!(body["refunded"], "20.000", "two saved");
+    assert_eq!(body["refunded"], "20.000", "{body}");
+    // The same key with other fields is another form's: refused.
+    let other = [
+        ("amount", "30.000"),
+        ("reason", "Less tiling"),
+        ("key", key.as_str()),
+    ];
+    let res = post(&app, &s.owner, &format!("{path}/refunds"), &other).await?;
+    assert_eq!(res.status(), 422);
     assert_eq!(body["state"], "partially_refunded");
 
     // The client sees the payment but no refund form.
     let (status, html) = page(&app, &s.client, &path).await?;
     assert_eq!(status, 200);
     assert!(!html.contains("/refunds\""), "{html}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_link_opened_before_signing_in_is_where_signing_in_leads() -> anyhow::Result<()> {
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let res = browser()?.get(app.url("/app?join=inv_abc")).send().await?;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/?next=%2Fapp%3Fjoin%3Dinv_abc");
+    let (_, html) = page(&app, "", "/?next=%2Fapp%3Fjoin%3Dinv_abc").await?;
+    assert!(
+        html.contains("name=\"next\" value=\"/app?join=inv_abc\""),
+        "{html}"
+    );
+    app.user("walker@pay.example").await?;
+    let signin = [
+        ("email", "walker@pay.example"),
+        ("password", crate::helpers::PASSWORD),
+        ("next", "/app?join=inv_abc"),
+    ];
+    let res = post(&app, "", "/signin", &signin).await?;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/app?join=inv_abc");
+    // Never somewhere else.
+    let away = [signin[0], signin[1], ("next", "//evil.example/x")];
+    let res = post(&app, "", "/signin", &away).await?;
+    assert_eq!(location(&res), "/app");
     Ok(())
 }
 
@@ -296,6 +353,7 @@ async fn the_language_switch_is_remembered_and_never_leaves_the_site() -> anyhow
     for (back, to) in [
         ("/app", "/app"),
         ("//evil.example/x", "/"),
+        ("/\t/evil.example", "/"),
         ("https://evil.example", "/"),
     ] {
         let res = post(&app, &token, "/lang", &[("lang", "ar"), ("back", back)]).await?;

@@ -1,6 +1,7 @@
 //! Signing in and out, creating an account, and the language switch.
 
 use askama::Template;
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use nestcms_app::identity::auth::Registration;
@@ -8,7 +9,7 @@ use nestcms_domain::DomainError;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::ctx::{Frame, Posted, Visitor, explain};
+use crate::ctx::{Frame, Posted, Visitor, explain, local_path};
 use crate::i18n::Lang;
 use crate::session;
 
@@ -18,6 +19,7 @@ struct SignIn<'a> {
     f: &'a Frame,
     email: &'a str,
     needs_code: bool,
+    next: &'a str,
 }
 
 #[derive(Template)]
@@ -26,20 +28,30 @@ struct Register<'a> {
     f: &'a Frame,
     full_name: &'a str,
     email: &'a str,
+    next: &'a str,
+}
+
+/// `?next=` on the sign-in and registration pages: where to go once signed in.
+#[derive(Deserialize, Default)]
+pub struct Next {
+    #[serde(default)]
+    next: String,
 }
 
 /// `GET /`: the sign-in page, or the signed-in person's companies.
-pub async fn start(v: Visitor) -> Response {
+pub async fn start(v: Visitor, Query(q): Query<Next>) -> Response {
+    let next = local_path(&q.next, "/app");
     if v.who.is_some() {
-        return v.to("/app");
+        return v.to(next);
     }
     let t = SignIn {
         f: &v.frame,
         email: "",
         needs_code: false,
+        next,
     };
     let html = t.render();
-    crate::ctx::page(StatusCode::OK, html, v.out)
+    v.page(StatusCode::OK, html)
 }
 
 /// The sign-in form.
@@ -51,6 +63,8 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// Whether a refusal asks for the second factor.
@@ -76,7 +90,7 @@ pub async fn sign_in(mut v: Visitor, Posted { form: f, .. }: Posted<SignInForm>)
     {
         Ok(tokens) => {
             session::keep(&mut v.out, &tokens, v.state.http.behind_tls);
-            v.to("/app")
+            v.to(local_path(&f.next, "/app"))
         }
         Err(e) => {
             let (status, message) = explain(&e);
@@ -85,22 +99,24 @@ pub async fn sign_in(mut v: Visitor, Posted { form: f, .. }: Posted<SignInForm>)
                 f: &v.frame,
                 email: &f.email,
                 needs_code: needs_code(&e),
+                next: local_path(&f.next, "/app"),
             }
             .render();
-            crate::ctx::page(status, html, v.out)
+            v.page(status, html)
         }
     }
 }
 
 /// `GET /register`.
-pub async fn register_form(v: Visitor) -> Response {
+pub async fn register_form(v: Visitor, Query(q): Query<Next>) -> Response {
     let html = Register {
         f: &v.frame,
         full_name: "",
         email: "",
+        next: local_path(&q.next, "/app"),
     }
     .render();
-    crate::ctx::page(StatusCode::OK, html, v.out)
+    v.page(StatusCode::OK, html)
 }
 
 /// The registration form.
@@ -112,6 +128,8 @@ pub struct RegisterForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// `POST /register`: creates the account and signs it in.
@@ -137,7 +155,7 @@ pub async fn register(mut v: Visitor, Posted { form: f, .. }: Posted<RegisterFor
     match done {
         Ok(tokens) => {
             session::keep(&mut v.out, &tokens, v.state.http.behind_tls);
-            v.to("/app")
+            v.to(local_path(&f.next, "/app"))
         }
         Err(e) => {
             let (status, message) = explain(&e);
@@ -146,9 +164,10 @@ pub async fn register(mut v: Visitor, Posted { form: f, .. }: Posted<RegisterFor
                 f: &v.frame,
                 full_name: &f.full_name,
                 email: &f.email,
+                next: local_path(&f.next, "/app"),
             }
             .render();
-            crate::ctx::page(status, html, v.out)
+            v.page(status, html)
         }
     }
 }
@@ -185,10 +204,6 @@ pub async fn set_lang(mut v: Visitor, Posted { form: f, .. }: Posted<LangForm>) 
         tracing::warn!(error = %e, "language choice not kept on the account");
     }
     // Only a path of ours: never an address elsewhere.
-    let back = if f.back.starts_with('/') && !f.back.starts_with("//") && !f.back.contains('\\') {
-        f.back
-    } else {
-        "/".to_owned()
-    };
+    let back = local_path(&f.back, "/").to_owned();
     v.to(&back)
 }

@@ -11,6 +11,7 @@ use nestcms_app::construction::contracts;
 use nestcms_domain::construction::standing::Standing;
 use nestcms_domain::construction::{Contract, ContractId, ContractStatus};
 use nestcms_domain::invoices::DocKind;
+use nestcms_domain::payments::PaymentState;
 use nestcms_domain::{DomainError, FieldError, Money};
 use serde::de::IgnoredAny;
 
@@ -136,7 +137,13 @@ async fn render(p: Person, org: uuid::Uuid, id: uuid::Uuid, typed: Option<Typed>
                 .as_ref()
                 .and_then(|p| p.invoice)
                 .map(|(_, n)| DocKind::Invoice.number(n)),
-            payable: mine && approved && matches!(s.standing, Standing::Due | Standing::Overdue),
+            payable: mine
+                && approved
+                && matches!(s.standing, Standing::Due | Standing::Overdue)
+                && !s
+                    .payment
+                    .as_ref()
+                    .is_some_and(|p| p.state == PaymentState::OnHold),
             payment: s.payment.as_ref().map(|p| p.payment.0),
         })
         .collect();

@@ -24,6 +24,8 @@ pub(crate) struct CurrencyPanel {
     loss: String,
     count: String,
     chart: String,
+    /// The chart's values, for screen readers.
+    values: Vec<(String, String)>,
     top_projects: Vec<(String, String)>,
     top_employees: Vec<(String, String)>,
 }
@@ -110,6 +112,10 @@ async fn panels(c: &Caller, v: &Visitor) -> Result<Vec<CurrencyPanel>, DomainErr
             loss: money(totals.loss),
             count: fmt::digits(lang, &totals.count.to_string()),
             chart: chart::bars(&points, v.frame.w.trend),
+            values: trend
+                .iter()
+                .map(|r| (fmt::digits(lang, &r.label), money(r.net)))
+                .collect(),
             top_projects: ranked(analytics::top_projects(data, c, cur, Range::default(), 5).await?),
             top_employees: ranked(
                 analytics::top_employees(data, c, cur, Range::default(), 5).await?,

@@ -59,7 +59,7 @@ async fn show_home(p: Person, token: &str, error: Option<String>) -> Response {
         operator,
     };
     let html = t.render();
-    crate::ctx::page(status, html, v.out)
+    v.page(status, html)
 }
 
 /// The new company form.

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use nestcms_domain::identity::OrgId;
 use nestcms_domain::identity::policy::Action;
+use nestcms_domain::payments::ports::{Idempotency, IdempotencyBinding};
 use nestcms_domain::payments::{PaymentEvent, PaymentId, PaymentState};
 use nestcms_domain::{DomainError, Money};
 use serde::Deserialize;
@@ -92,7 +93,7 @@ struct PaymentPage<'a> {
     state: &'static str,
     amount: String,
     refunded: String,
-    refunded_minor: i64,
+    refund_key: String,
     currency: &'static str,
     tran_ref: Option<String>,
     receipt: bool,
@@ -158,7 +159,7 @@ async fn render(p: Person, org: uuid::Uuid, id: uuid::Uuid, error: Option<String
         } else {
             fmt::money(lang, pay.refunded)
         },
-        refunded_minor: pay.refunded.minor(),
+        refund_key: crate::session::nonce(),
         currency: pay.amount.currency().code(),
         tran_ref: pay.tran_ref.clone(),
         receipt: pay.state == PaymentState::Paid || pay.refunded.minor() > 0,
@@ -185,16 +186,17 @@ async fn render(p: Person, org: uuid::Uuid, id: uuid::Uuid, error: Option<String
     }
 }
 
-/// The refund form. `seen` is how much was refunded when the form was drawn: a second press
-/// of the same form (or a form drawn before another refund) is refused instead of refunding
-/// twice.
+/// The refund form. `key` is drawn once with the form: pressed twice (a double click, a
+/// resent form), the second press finds the first under the same idempotency key and refunds
+/// nothing more.
 #[derive(Deserialize)]
 pub struct RefundForm {
     #[serde(default)]
     amount: String,
     #[serde(default)]
     reason: String,
-    seen: i64,
+    #[serde(default)]
+    key: String,
 }
 
 /// `POST /app/o/{org}/payments/{id}/refunds`.
@@ -204,29 +206,69 @@ pub async fn refund(
     Posted { form, .. }: Posted<RefundForm>,
 ) -> Response {
     let state = p.v.state.clone();
+    let back = format!("/app/o/{org}/payments/{id}");
     let c = match nestcms_app::caller(&state.identity, p.who, OrgId(org)).await {
         Ok(c) => c,
         Err(e) => return p.v.refuse(&e),
     };
+    let key = form.key.trim();
+    if key.len() != 43
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        let why = p.v.frame.w.bad_form.to_owned();
+        return p.v.message(StatusCode::BAD_REQUEST, why);
+    }
+    // The same form pressed again carries the same key and the same fields.
+    let hash = format!(
+        "web refund {id} {} {}",
+        form.amount.trim(),
+        form.reason.trim()
+    );
+    let now = chrono::Utc::now();
+    let stale = now - chrono::Duration::hours(1);
+    let claim = state
+        .idempotency
+        .begin(c.user(), key, &hash, now, stale)
+        .await;
+    match claim {
+        Ok(Idempotency::Run) => {}
+        // Done already, or still under way: the payment's page shows how it stands.
+        Ok(Idempotency::Replay { .. } | Idempotency::Resume { .. } | Idempotency::InProgress) => {
+            return p.v.to(&back);
+        }
+        Ok(Idempotency::Mismatch) => {
+            let why = p.v.frame.w.bad_form.to_owned();
+            return p.v.message(StatusCode::UNPROCESSABLE_ENTITY, why);
+        }
+        Err(e) => return p.v.refuse(&DomainError::Internal(e.to_string())),
+    }
+    let binding = IdempotencyBinding {
+        principal: c.user(),
+        key: key.to_owned(),
+    };
     let outcome = async {
         let pay = state.payments.get(&c, PaymentId(id)).await?;
-        if pay.refunded.minor() != form.seen {
-            return Err(DomainError::Conflict {
-                code: "changed_meanwhile",
-                message: "this payment was refunded meanwhile; check the amount again".into(),
-            });
-        }
         let amount = Money::parse_positive(form.amount.trim(), pay.amount.currency())
             .map_err(|e| DomainError::invalid("/amount", "invalid_amount", e.to_string()))?;
         state
             .payments
-            .refund(&c, pay.id, amount, &form.reason, None)
+            .refund(&c, pay.id, amount, &form.reason, Some(&binding))
             .await
     }
     .await;
     match outcome {
-        Ok(_) => p.v.to(&format!("/app/o/{org}/payments/{id}")),
+        Ok(_) => {
+            if let Err(e) = state.idempotency.finish(c.user(), key, 303, "").await {
+                tracing::warn!(error = %e, "refund form key not closed");
+            }
+            p.v.to(&back)
+        }
         Err(e) => {
+            if let Err(e) = state.idempotency.release(c.user(), key).await {
+                tracing::warn!(error = %e, "refund form key not released");
+            }
             let why = crate::ctx::explain(&e).1;
             render(p, org, id, Some(why)).await
         }
@@ -304,13 +346,7 @@ pub async fn receipt(p: Person, Path((org, id)): Path<(uuid::Uuid, uuid::Uuid)>)
             .receipt(p.who, OrgId(org), PaymentId(id))
             .await;
     match made {
-        Ok((name, pdf)) => crate::ctx::file(
-            p.v.out,
-            pdf,
-            "application/pdf",
-            &format!("{name}.pdf"),
-            true,
-        ),
+        Ok((name, pdf)) => crate::ctx::file(p.v.out, pdf, "application/pdf", &name, true),
         Err(e) => p.v.refuse(&e),
     }
 }

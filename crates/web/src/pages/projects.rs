@@ -1,20 +1,19 @@
 //! Projects: the list and a new project on an approved contract (staff); a project with its
 //! steps and a progress bar, designs with their versions (links or uploaded files), workers,
 //! and notes. Clients see their own projects, their designs and notes, and may add a note.
+//! Design files go up and down through [`super::designs`].
 
 use askama::Template;
-use axum::extract::{Multipart, Path};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use nestcms_app::construction::contracts;
-use nestcms_app::construction::projects::{self, NewProject, Upload};
+use nestcms_app::construction::projects::{self, NewProject};
 use nestcms_app::identity::members;
 use nestcms_domain::DomainError;
 use nestcms_domain::construction::ports::Page;
-use nestcms_domain::construction::{
-    ContractId, ContractStatus, DesignId, ProjectId, StepId, StepStatus,
-};
+use nestcms_domain::construction::{ContractId, ContractStatus, ProjectId, StepId, StepStatus};
 use nestcms_domain::identity::policy::Action;
 use nestcms_domain::identity::{OrgId, Role, UserId};
 use serde::Deserialize;
@@ -323,85 +322,6 @@ pub async fn move_step(
         .await
     {
         Ok(_) => v.to(&format!("/app/o/{org}/projects/{id}")),
-        Err(e) => v.refuse(&e),
-    }
-}
-
-/// `POST /app/o/{org}/projects/{id}/designs/{design}/versions`: a multipart form with the
-/// file and the form token. The upload limit is the API's (`server.upload_limit_bytes`).
-pub async fn upload(
-    p: Person,
-    Path((org, id, design)): Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
-    req: axum::http::HeaderMap,
-    mut form: Multipart,
-) -> Response {
-    let limit = p.v.state.http.upload_limit_bytes;
-    let mut token = String::new();
-    let mut file: Option<Upload> = None;
-    let mut too_big = false;
-    'fields: while let Ok(Some(mut field)) = form.next_field().await {
-        match field.name() {
-            Some("csrf") => token = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let file_name = field.file_name().unwrap_or("design").to_owned();
-                let content_type = field
-                    .content_type()
-                    .unwrap_or("application/octet-stream")
-                    .to_owned();
-                let mut bytes = Vec::new();
-                while let Ok(Some(chunk)) = field.chunk().await {
-                    if bytes.len() + chunk.len() > limit {
-                        // Stop reading: the rest of the body is never buffered.
-                        too_big = true;
-                        break 'fields;
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some(Upload {
-                    file_name,
-                    content_type,
-                    bytes,
-                });
-            }
-            _ => {}
-        }
-    }
-    if !crate::session::form_token_ok(&req, &token) {
-        let why = p.v.frame.w.bad_form.to_owned();
-        return p.v.message(StatusCode::FORBIDDEN, why);
-    }
-    let (c, v) = member_or_return!(p, org);
-    let outcome = match (file, too_big) {
-        (_, true) => Err(DomainError::invalid(
-            "/file",
-            "too_large",
-            format!("at most {limit} bytes"),
-        )),
-        (None, _) => Err(DomainError::invalid("/file", "required", "choose a file")),
-        (Some(up), false) => {
-            let (data, files) = (&v.state.construction, &v.state.files);
-            projects::upload_design_version(data, files, &c, ProjectId(id), DesignId(design), up)
-                .await
-                .map(drop)
-        }
-    };
-    match outcome {
-        Ok(()) => v.to(&format!("/app/o/{org}/projects/{id}")),
-        Err(e) => v.refuse(&e),
-    }
-}
-
-/// `GET /app/o/{org}/projects/{id}/designs/{design}/versions/{version}/file`.
-pub async fn file(
-    p: Person,
-    Path((org, id, design, version)): Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid, i32)>,
-) -> Response {
-    let (c, v) = member_or_return!(p, org);
-    let (data, files) = (&v.state.construction, &v.state.files);
-    match projects::design_file(data, files, &c, ProjectId(id), DesignId(design), version).await {
-        Ok((bytes, content_type, name)) => {
-            crate::ctx::file(v.out, bytes, &content_type, &name, false)
-        }
         Err(e) => v.refuse(&e),
     }
 }
