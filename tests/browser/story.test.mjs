@@ -118,10 +118,21 @@ for (const lang of ["en", "ar"]) {
     const ownerEmail = `owner-${lang}-${RUN}@example.com`;
     const clientEmail = `client-${lang}-${RUN}@example.com`;
 
-    // The sign-in page, then a new account and company.
-    await owner.page.goto("/");
+    // The sign-in page, with its security policy, then a new account and company.
+    const first = await owner.page.goto("/");
+    const csp = first.headers()["content-security-policy"] ?? "";
+    assert.match(csp, /default-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
     await check(owner, "sign-in");
     await register(owner, "Huda Al-Amri", ownerEmail);
+    // The session lives in cookies script cannot read, which other sites' forms do not send.
+    for (const c of await owner.context.cookies()) {
+      if (c.name.startsWith("nestcms_")) {
+        assert.equal(c.httpOnly, true, `${c.name} is HttpOnly`);
+        assert.equal(c.sameSite, "Lax", `${c.name} is SameSite=Lax`);
+      }
+    }
+    assert.ok((await owner.context.cookies()).some((c) => c.name === "nestcms_access"), "signed in");
     await check(owner, "companies");
     await owner.page.fill("#title", `Nest Builders ${lang} ${RUN}`);
     await Promise.all([owner.page.waitForURL(/\/app\/o\/[0-9a-f-]+$/), owner.page.click('form[action="/app/orgs"] button')]);
@@ -305,6 +316,8 @@ for (const lang of ["en", "ar"]) {
     await check(client, "my-payments");
     await client.page.goto(`/app/o/${org}/invoices`);
     await check(client, "my-invoices");
+    await client.page.goto("/app/notifications");
+    await check(client, "notifications");
 
     // A form posted without its token is refused.
     const forged = await owner.context.request.post("/app/orgs", { form: { title: "Forged" }, maxRedirects: 0 });

@@ -192,7 +192,7 @@ impl Visitor {
 
     /// A page saying why a request could not be done.
     pub fn refuse(self, e: &DomainError) -> Response {
-        let (status, message) = explain(e);
+        let (status, message) = explain(self.frame.lang, e);
         self.message(status, message)
     }
 
@@ -268,8 +268,31 @@ async fn signed_in(
     }
 }
 
-/// The status and the sentence a person reads for a refused request.
-pub fn explain(e: &DomainError) -> (StatusCode, String) {
+/// The status and the sentence a person reads for a refused request, in their language. The
+/// use cases word their reasons in English; an Arabic page leads with what happened in Arabic
+/// and keeps the precise reason after it.
+pub fn explain(lang: Lang, e: &DomainError) -> (StatusCode, String) {
+    let (status, detail) = reason(e);
+    if lang == Lang::En {
+        return (status, detail);
+    }
+    let lead = match e {
+        DomainError::Validation(_) => "بعض الحقول غير صحيحة",
+        DomainError::Unprocessable { .. } => "لا يمكن قبول هذه القيم",
+        DomainError::NotFound(_) => "غير موجود",
+        DomainError::Forbidden(_) => "ليست لديك صلاحية لذلك",
+        DomainError::Unauthenticated { .. } => "تعذر التحقق من هويتك",
+        DomainError::Conflict { .. } => "لا يمكن تنفيذ ذلك الآن",
+        DomainError::GatewayUnavailable { .. } => "بوابة الدفع لا تستجيب الآن",
+        DomainError::RateLimited { .. } => "طلبات كثيرة، حاول لاحقًا",
+        DomainError::Unavailable(_) => "الخدمة غير متاحة الآن، حاول بعد قليل",
+        DomainError::Internal(_) => return (status, "حدث خطأ من جهتنا".to_owned()),
+    };
+    (status, format!("{lead}: {detail}"))
+}
+
+/// The status and the use case's own reason.
+fn reason(e: &DomainError) -> (StatusCode, String) {
     let joined = |errors: &[nestcms_domain::FieldError]| {
         errors
             .iter()
@@ -386,5 +409,58 @@ pub fn redirect(to: &str, mut headers: HeaderMap) -> Response {
             (StatusCode::SEE_OTHER, headers).into_response()
         }
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_arabic_page_says_what_happened_in_arabic_and_keeps_the_reason() {
+        let e = DomainError::Conflict {
+            code: "already_paid",
+            message: "instalment 1 is already paid".into(),
+        };
+        assert_eq!(
+            explain(Lang::En, &e),
+            (
+                StatusCode::CONFLICT,
+                "instalment 1 is already paid".to_owned()
+            )
+        );
+        let (status, ar) = explain(Lang::Ar, &e);
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(ar, "لا يمكن تنفيذ ذلك الآن: instalment 1 is already paid");
+        // Our own failures never show their cause.
+        let (_, ar) = explain(Lang::Ar, &DomainError::Internal("pool timed out".into()));
+        assert!(!ar.contains("pool"));
+    }
+
+    #[test]
+    fn only_paths_of_ours_are_places_to_go_back_to() {
+        for ours in ["/app", "/app?join=inv_x", "/app/o/1/contracts/2"] {
+            assert_eq!(local_path(ours, "/"), ours);
+        }
+        for away in [
+            "//evil.example",
+            "/\\evil",
+            "https://evil.example",
+            "/\t/evil",
+            "",
+            "app",
+        ] {
+            assert_eq!(local_path(away, "/"), "/", "{away:?}");
+        }
+    }
+
+    #[test]
+    fn the_policy_names_the_gateway_only_when_it_is_an_origin() {
+        assert!(
+            csp("https://secure.paytabs.sa")
+                .contains("form-action 'self' https://secure.paytabs.sa;")
+        );
+        assert!(csp("null").contains("form-action 'self' ;"));
+        assert!(!csp("https://x.example; script-src *").contains("script-src *"));
     }
 }

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use nestcms_http::AppState;
 
 use pages::{
-    account, assets, contracts, dashboard, designs, earnings, offers, ops, orgs, payments,
+    account, assets, contracts, dashboard, designs, earnings, inbox, offers, ops, orgs, payments,
     projects, records, schedules,
 };
 
@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app/orgs", post(orgs::create))
         .route("/app/join", post(orgs::join))
         .route("/app/paid", get(payments::result))
+        .route("/app/notifications", get(inbox::inbox))
         .route("/app/o/{org}", get(dashboard::home))
         .route("/app/o/{org}/members", get(orgs::list))
         .route("/app/o/{org}/invitations", post(orgs::invite))

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod designs;
 pub mod docs;
 pub mod earnings;
+pub mod inbox;
 pub mod offers;
 pub mod ops;
 pub mod orgs;

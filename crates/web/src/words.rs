@@ -93,6 +93,7 @@ words! {
     failed_headline: "The payment did not go through. No money was taken.", "لم تتم عملية الدفع. لم يُخصم أي مبلغ.";
     earnings: "Earnings", "الأرباح";
     operations: "Operations", "العمليات";
+    notifications: "Notifications", "الإشعارات";
     invoices: "Invoices", "الفواتير";
     number: "Number", "الرقم";
     issued: "Issued", "تاريخ الإصدار";

@@ -93,7 +93,7 @@ pub async fn sign_in(mut v: Visitor, Posted { form: f, .. }: Posted<SignInForm>)
             v.to(local_path(&f.next, "/app"))
         }
         Err(e) => {
-            let (status, message) = explain(&e);
+            let (status, message) = explain(v.frame.lang, &e);
             v.frame.error = Some(message);
             let html = SignIn {
                 f: &v.frame,
@@ -158,7 +158,7 @@ pub async fn register(mut v: Visitor, Posted { form: f, .. }: Posted<RegisterFor
             v.to(local_path(&f.next, "/app"))
         }
         Err(e) => {
-            let (status, message) = explain(&e);
+            let (status, message) = explain(v.frame.lang, &e);
             v.frame.error = Some(message);
             let html = Register {
                 f: &v.frame,

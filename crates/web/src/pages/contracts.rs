@@ -260,7 +260,7 @@ pub async fn set_instalments(
     match outcome {
         Ok(_) => p.v.to(&format!("/app/o/{org}/contracts/{id}")),
         Err(e) => {
-            let (status, why) = crate::ctx::explain(&e);
+            let (status, why) = crate::ctx::explain(p.v.frame.lang, &e);
             typed.extend(std::iter::repeat_n((String::new(), String::new()), 2));
             render(p, org, id, Some((typed, status, why))).await
         }

@@ -15,7 +15,7 @@ use nestcms_domain::{Currency, Money};
 use serde::Deserialize;
 
 use super::member_or_return;
-use crate::ctx::{Frame, Person, Posted, explain};
+use crate::ctx::{Frame, Person, Posted};
 use crate::fmt;
 
 /// The newest hundred; older ones are reached through the API.
@@ -170,12 +170,7 @@ pub async fn answer(
             .await
             .map(|k| Some(k.id.0)),
         "reject" => offers::reject(data, &c, OfferId(id)).await.map(|_| None),
-        _ => {
-            return v.message(
-                StatusCode::NOT_FOUND,
-                explain(&nestcms_domain::DomainError::NotFound("page")).1,
-            );
-        }
+        _ => return v.refuse(&nestcms_domain::DomainError::NotFound("page")),
     };
     match done {
         Ok(Some(contract)) => v.to(&format!("/app/o/{org}/contracts/{contract}")),

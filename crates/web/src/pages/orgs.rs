@@ -78,7 +78,7 @@ pub async fn create(p: Person, Posted { form, .. }: Posted<NewOrg>) -> Response 
     match orgs::create(&p.v.state.identity, p.who, input, &p.v.client).await {
         Ok((o, _)) => p.v.to(&format!("/app/o/{}", o.id.0)),
         Err(e) => {
-            let message = crate::ctx::explain(&e).1;
+            let message = crate::ctx::explain(p.v.frame.lang, &e).1;
             show_home(p, "", Some(message)).await
         }
     }
@@ -97,7 +97,7 @@ pub async fn join(p: Person, Posted { form, .. }: Posted<Join>) -> Response {
     match invitations::accept(&p.v.state.identity, p.who, token, &p.v.client).await {
         Ok(m) => p.v.to(&format!("/app/o/{}", m.org_id.0)),
         Err(e) => {
-            let message = crate::ctx::explain(&e).1;
+            let message = crate::ctx::explain(p.v.frame.lang, &e).1;
             show_home(p, token, Some(message)).await
         }
     }
@@ -188,7 +188,7 @@ pub async fn change_role(
     match changed {
         Ok(_) => p.v.to(&format!("/app/o/{org}/members")),
         Err(e) => {
-            let message = crate::ctx::explain(&e).1;
+            let message = crate::ctx::explain(p.v.frame.lang, &e).1;
             show_members(p, org, None, Some(message)).await
         }
     }
@@ -231,7 +231,7 @@ pub async fn invite(
             show_members(p, org, Some(link), None).await
         }
         Err(e) => {
-            let message = crate::ctx::explain(&e).1;
+            let message = crate::ctx::explain(p.v.frame.lang, &e).1;
             show_members(p, org, None, Some(message)).await
         }
     }

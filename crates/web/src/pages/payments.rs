@@ -269,7 +269,7 @@ pub async fn refund(
             if let Err(e) = state.idempotency.release(c.user(), key).await {
                 tracing::warn!(error = %e, "refund form key not released");
             }
-            let why = crate::ctx::explain(&e).1;
+            let why = crate::ctx::explain(p.v.frame.lang, &e).1;
             render(p, org, id, Some(why)).await
         }
     }
