@@ -29,15 +29,29 @@ server=""
 db=""
 cleanup() {
     if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    # The servers' logs stay with the screenshots, for a failure to be read.
+    mkdir -p "$artifacts/logs"
+    for f in "$work"/*/*.log; do
+        [ -f "$f" ] && cp "$f" "$artifacts/logs/$(basename "$(dirname "$f")")-$(basename "$f")"
+    done
     if [ -n "$db" ]; then psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-# mode, base URL, then the command that serves (run in $work/<mode>)
+# Fails unless nothing answers at this address yet.
+free() {
+    if curl -fsS "$1" >/dev/null 2>&1; then
+        echo "something already listens on $1; stop it to run the browser tests" >&2
+        exit 1
+    fi
+}
+
+# mode, base URL, the gateway's origin the Pay button must reach, then the command that serves
+# (run in $work/<mode>)
 story() {
-    local mode=$1 url=$2
-    shift 2
+    local mode=$1 url=$2 gateway=$3
+    shift 3
     mkdir -p "$work/$mode"
     # The demo data first; its printed logins are what the last test signs in with.
     (cd "$work/$mode" && "$bin" seed --demo) | tee "$work/$mode/seed.txt"
@@ -57,7 +71,7 @@ story() {
     # The README's promise: the first page is the sign-in page.
     curl -fsS "$url/" | grep -q 'action="/signin"' || { echo "$url/ is not the sign-in page" >&2; exit 1; }
     rm -rf "$artifacts/screenshots/$mode"
-    (cd tests/browser && NESTCMS_URL="$url" NESTCMS_SCREENSHOTS="$artifacts/screenshots/$mode" \
+    (cd tests/browser && NESTCMS_URL="$url" NESTCMS_GATEWAY_ORIGIN="$gateway" NESTCMS_SCREENSHOTS="$artifacts/screenshots/$mode" \
         NESTCMS_DEMO_LOGIN="$login" NESTCMS_DEMO_PASSWORD="$password" npm test)
     kill "$server"
     wait "$server" 2>/dev/null || true
@@ -66,11 +80,8 @@ story() {
 }
 
 # Embedded: no configuration at all, as a newcomer runs it.
-if curl -fsS http://127.0.0.1:8080/ >/dev/null 2>&1; then
-    echo "something already listens on 127.0.0.1:8080; stop it to run the embedded browser test" >&2
-    exit 1
-fi
-story embedded http://127.0.0.1:8080 "$bin" serve
+free http://127.0.0.1:8080/
+story embedded http://127.0.0.1:8080 http://127.0.0.1:8080 "$bin" serve
 
 # At scale: the same binary on PostgreSQL, Redis and RabbitMQ, and PayTabs (the simulator run
 # on its own) on another origin, as the real gateway is: the Pay button's redirect must leave
@@ -78,11 +89,20 @@ story embedded http://127.0.0.1:8080 "$bin" serve
 db="nestcms_browser_$$"
 psql "$pg_admin" -qc "CREATE DATABASE $db" >/dev/null
 sim_key="SBROWSER$$$(date +%s)"
+free http://127.0.0.1:18092/
+free http://127.0.0.1:18091/
+mkdir -p "$work/scale"
 NESTCMS_SIM_SERVER_KEY="$sim_key" "$bin" paytabs-sim --listen 127.0.0.1:18092 --profile-id 4242 \
-    --public-url http://localhost:18092 >"$work/sim.log" 2>&1 &
+    --public-url http://localhost:18092 >"$work/scale/sim.log" 2>&1 &
 sim=$!
 trap 'kill "$sim" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 60); do
+    # Any HTTP answer (even 404) means it is listening.
+    curl -s -o /dev/null "http://127.0.0.1:18092/" && break
+    kill -0 "$sim" 2>/dev/null || { cat "$work/scale/sim.log" >&2; echo "the simulator exited at start" >&2; exit 1; }
+    sleep 0.5
+done
 export NESTCMS__DATABASE__URL="${pg_admin%/*}/$db" NESTCMS__CACHE__URL="$redis" NESTCMS__BUS__URL="$amqp"
 export NESTCMS__PAYTABS__SERVER_KEY="$sim_key" NESTCMS__PAYTABS__PROFILE_ID=4242 \
     NESTCMS__PAYTABS__BASE_URL=http://localhost:18092
-story scale http://127.0.0.1:18091 "$bin" serve --listen 127.0.0.1:18091
+story scale http://127.0.0.1:18091 http://localhost:18092 "$bin" serve --listen 127.0.0.1:18091

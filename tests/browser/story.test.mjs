@@ -14,6 +14,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const BASE = process.env.NESTCMS_URL ?? "http://127.0.0.1:8080";
+// Where the Pay button must lead: our own origin for the built-in simulator, another for PayTabs.
+const GATEWAY = process.env.NESTCMS_GATEWAY_ORIGIN ?? new URL(BASE).origin;
 const SHOTS = process.env.NESTCMS_SCREENSHOTS ?? "screenshots";
 const AXE = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 const RUN = Date.now().toString(36);
@@ -207,6 +209,7 @@ for (const lang of ["en", "ar"]) {
     await check(client, "contract-approved");
     // The gateway's page: the built-in simulator (same origin), or PayTabs elsewhere.
     await Promise.all([client.page.waitForURL(/\/payment\/page\//), client.page.click('form[action$="/pay/1"] button')]);
+    assert.equal(new URL(client.page.url()).origin, GATEWAY, "the gateway's own page");
     await client.page.screenshot({ path: `${SHOTS}/${lang}/client-${String(++client.shot).padStart(2, "0")}-gateway.png` });
     client.problems.length = 0; // the simulator's page is not ours
     await Promise.all([client.page.waitForURL(/\/app\/paid\?/), client.page.click('form:has(input[value="A"]) button')]);

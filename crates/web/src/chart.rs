@@ -13,12 +13,22 @@ pub fn bars(points: &[(String, i64)], title: &str) -> String {
     const TOP: i64 = 10;
     const PLOT: i64 = 140;
     let up = points.iter().map(|(_, v)| *v).max().unwrap_or(0).max(0);
-    let down = points.iter().map(|(_, v)| -*v).max().unwrap_or(0).max(0);
+    let down = points
+        .iter()
+        .map(|(_, v)| v.saturating_neg())
+        .max()
+        .unwrap_or(0)
+        .max(0);
     let span = up.saturating_add(down).max(1);
     // Pixels for `v` of the span, in i128: minor units times pixels can pass i64.
     let scale =
         |v: i64| i64::try_from(i128::from(v) * i128::from(PLOT) / i128::from(span)).unwrap_or(PLOT);
-    let base = TOP + scale(up);
+    // With nothing but zeros the line sits at the bottom, as for gains only.
+    let base = if up == 0 && down == 0 {
+        TOP + PLOT
+    } else {
+        TOP + scale(up)
+    };
     let n = i64::try_from(points.len()).unwrap_or(1).max(1);
     let slot = W / n;
     let mut svg = String::new();
@@ -65,7 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_bar_is_named_and_labels_are_escaped() {
+    fn gains_and_losses_share_the_plot_and_labels_are_escaped() {
         let svg = bars(&[("2026-11".into(), 500), ("<b>".into(), -250)], "Trend");
         assert_eq!(svg.matches("<rect").count(), 2);
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));

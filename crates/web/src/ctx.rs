@@ -140,13 +140,15 @@ impl FromRequestParts<AppState> for Person {
         let Ok(v) = Visitor::from_request_parts(parts, state).await;
         match v.who {
             Some(who) => Ok(Self { who, v }),
-            // Back here after signing in (an invitation link, a bookmarked page).
-            None => {
+            // Back here after signing in (an invitation link, a bookmarked page); a form
+            // posted after the session ended cannot be replayed by a link: home instead.
+            None if parts.method == axum::http::Method::GET => {
                 let next = url::form_urlencoded::Serializer::new(String::new())
                     .append_pair("next", &v.frame.here)
                     .finish();
                 Err(redirect(&format!("/?{next}"), v.out))
             }
+            None => Err(redirect("/", v.out)),
         }
     }
 }

@@ -338,6 +338,10 @@ async fn a_link_opened_before_signing_in_is_where_signing_in_leads() -> anyhow::
     let res = post(&app, "", "/signin", &signin).await?;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/app?join=inv_abc");
+    // A form sent after the session ended is not a place to come back to.
+    let res = post(&app, "", "/app/orgs", &[("title", "Late")]).await?;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/");
     // Never somewhere else.
     let away = [signin[0], signin[1], ("next", "//evil.example/x")];
     let res = post(&app, "", "/signin", &away).await?;

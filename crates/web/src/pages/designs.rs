@@ -25,10 +25,26 @@ pub async fn upload(
     let mut token = Vec::new();
     let mut file: Option<Upload> = None;
     let mut too_big = false;
-    'fields: while let Ok(Some(mut field)) = form.next_field().await {
+    // A body that breaks off or cannot be read is refused, never kept as a cut-off file.
+    let mut broken = false;
+    'fields: loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                broken = true;
+                break;
+            }
+        };
         match field.name() {
             Some("csrf") => {
-                while let Ok(Some(chunk)) = field.chunk().await {
+                while let Some(chunk) = match field.chunk().await {
+                    Ok(chunk) => chunk,
+                    Err(_) => {
+                        broken = true;
+                        break 'fields;
+                    }
+                } {
                     // A token is 43 characters; a longer field is not one.
                     if token.len() + chunk.len() > 64 {
                         break 'fields;
@@ -43,7 +59,13 @@ pub async fn upload(
                     .unwrap_or("application/octet-stream")
                     .to_owned();
                 let mut bytes = Vec::new();
-                while let Ok(Some(chunk)) = field.chunk().await {
+                while let Some(chunk) = match field.chunk().await {
+                    Ok(chunk) => chunk,
+                    Err(_) => {
+                        broken = true;
+                        break 'fields;
+                    }
+                } {
                     if bytes.len() + chunk.len() > limit {
                         // Stop reading: the rest of the body is never buffered.
                         too_big = true;
@@ -63,6 +85,10 @@ pub async fn upload(
     if !crate::session::form_token_ok(&req, std::str::from_utf8(&token).unwrap_or_default()) {
         let why = v.frame.w.bad_form.to_owned();
         return v.message(StatusCode::FORBIDDEN, why);
+    }
+    if broken {
+        let why = v.frame.w.bad_request.to_owned();
+        return v.message(StatusCode::BAD_REQUEST, why);
     }
     let outcome = match (file, too_big) {
         (_, true) => Err(DomainError::invalid(
