@@ -347,9 +347,8 @@ test("the logins `nestcms seed --demo` printed work on the sign-in page", { skip
   assert.ok(["healthy", "degraded"].includes((await who.page.textContent("#overall")).trim()));
   await check(who, "operations");
   const breakers = who.page.locator('form[action^="/ops/breakers/"] button');
-  if ((await breakers.count()) > 0) {
-    await Promise.all([who.page.waitForURL(/\/ops$/), breakers.first().click()]);
-  }
+  assert.ok((await breakers.count()) > 0, "the breakers are listed");
+  await Promise.all([who.page.waitForURL(/\/ops$/), breakers.first().click()]);
 
   // The API's interactive documentation, served from the binary.
   await who.page.goto("/docs/");

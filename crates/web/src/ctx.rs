@@ -9,7 +9,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, L
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use nestcms_app::{Caller, ClientInfo, Principal, caller};
+use nestcms_app::{Caller, ClientInfo, Principal};
 use nestcms_domain::DomainError;
 use nestcms_domain::identity::OrgId;
 use nestcms_http::AppState;
@@ -158,20 +158,18 @@ impl Person {
     /// "not found" when they are not a member.
     pub async fn member(mut self, org: uuid::Uuid) -> Result<(Caller, Visitor), Response> {
         let state = self.v.state.clone();
-        let found = nestcms_app::identity::orgs::get(&state.identity, self.who, OrgId(org)).await;
-        let found = match found {
-            Ok(f) => caller(&state.identity, self.who, OrgId(org))
-                .await
-                .map(|c| (c, f)),
-            Err(e) => Err(e),
-        };
-        match found {
-            Ok((c, (o, m))) => {
+        // The organization comes with the person's membership: the caller is built from it.
+        match nestcms_app::identity::orgs::get(&state.identity, self.who, OrgId(org)).await {
+            Ok((o, member)) => {
+                let c = Caller {
+                    who: self.who,
+                    member,
+                };
                 self.v.frame.org = Some(OrgNav {
                     id: org,
                     title: o.title,
                     staff: c.is_staff(),
-                    role: m.role.as_str(),
+                    role: c.member.role.as_str(),
                 });
                 Ok((c, self.v))
             }
@@ -376,7 +374,8 @@ pub fn local_path<'a>(path: &'a str, fallback: &'a str) -> &'a str {
     if ours { path } else { fallback }
 }
 
-/// A file for the browser to show (`inline`) or save, with the cookies set on the way.
+/// A file for the browser to show (`inline`) or save, as the API answers files, with the
+/// cookies set on the way and never cached.
 pub fn file(
     out: HeaderMap,
     bytes: Vec<u8>,
@@ -384,22 +383,11 @@ pub fn file(
     name: &str,
     inline: bool,
 ) -> Response {
-    use axum::http::header::CONTENT_DISPOSITION;
-    let mut res = (out, bytes).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_str(content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let how = if inline { "inline" } else { "attachment" };
-    // Stored names are sanitised ASCII; anything else falls back to a bare disposition.
-    h.insert(
-        CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("{how}; filename=\"{name}\""))
-            .unwrap_or(HeaderValue::from_static("attachment")),
-    );
+    let mut res =
+        nestcms_http::routes::invoice_files::attachment(bytes, content_type, name, inline);
+    res.headers_mut().extend(out);
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 

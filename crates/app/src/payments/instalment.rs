@@ -12,7 +12,6 @@ use nestcms_domain::payments::{Payment, PaymentId, PaymentState};
 
 use super::Payments;
 use crate::construction::{Caller, Data, contracts};
-use crate::port;
 
 /// The instalment's payment that can still be paid (recorded, or its page open).
 fn live(line: &ScheduledInstalment) -> Option<PaymentId> {
@@ -66,7 +65,7 @@ impl Payments {
             });
         }
         let payment = match live(line) {
-            Some(id) => self.existing(c, id).await?,
+            Some(id) => self.get(c, id).await?,
             None => {
                 let what = format!("{} — instalment {seq}", k.title);
                 let what: String = what.chars().take(128).collect();
@@ -98,21 +97,12 @@ impl Payments {
                                     "a checkout for this instalment is under way; retry in a moment"
                                         .into(),
                             })?;
-                        self.existing(c, id).await?
+                        self.get(c, id).await?
                     }
                     Err(e) => return Err(e),
                 }
             }
         };
         self.open(payment, c.user()).await
-    }
-
-    /// Looks a payment up in the caller's organization.
-    async fn existing(&self, c: &Caller, id: PaymentId) -> Result<Payment, DomainError> {
-        self.store
-            .payment(c.org(), id)
-            .await
-            .map_err(port)?
-            .ok_or(DomainError::NotFound("payment"))
     }
 }

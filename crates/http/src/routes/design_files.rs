@@ -5,8 +5,8 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use nestcms_app::construction::projects::{self, Upload};
 use nestcms_domain::construction::{DesignId, ProjectId};
 use serde::Deserialize;
@@ -132,17 +132,10 @@ pub async fn download_design_file(
         p.version,
     )
     .await?;
-    let mut res = bytes.into_response();
-    let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    let disposition = format!("attachment; filename=\"{name}\"");
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
-    );
-    Ok(res)
+    Ok(super::invoice_files::attachment(
+        bytes,
+        &content_type,
+        &name,
+        false,
+    ))
 }

@@ -81,10 +81,11 @@ pub async fn payment_receipt(
     Ok(attachment(pdf, "application/pdf", &name, true))
 }
 
-/// A file answer: its type and, as the browser should show or save it, its name (ASCII).
-pub(crate) fn attachment(
+/// A file answer: its type and, as the browser should show or save it, its name (ASCII). The
+/// API and the web pages answer files with it.
+pub fn attachment(
     body: Vec<u8>,
-    content_type: &'static str,
+    content_type: &str,
     name: &str,
     inline: bool,
 ) -> axum::response::Response {
@@ -92,7 +93,11 @@ pub(crate) fn attachment(
     use axum::response::IntoResponse as _;
     let mut res = body.into_response();
     let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     let how = if inline { "inline" } else { "attachment" };
     headers.insert(
         header::CONTENT_DISPOSITION,

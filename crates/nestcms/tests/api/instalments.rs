@@ -15,15 +15,16 @@ async fn approved_contract(app: &TestApp, s: &Shop) -> anyhow::Result<(String, S
 
 /// A contract of three KWD instalments of 150.000, due that many days from today, approved
 /// by the client; returns its path and id.
-pub(crate) async fn approved_contract_due(
+/// An offer of `price` the client approved: the id of its contract, in review.
+pub(crate) async fn contract_in_review(
     app: &TestApp,
     s: &Shop,
-    days: [i64; 3],
-) -> anyhow::Result<(String, String)> {
+    price: &str,
+    currency: &str,
+) -> anyhow::Result<String> {
     let base = format!("/api/v1/orgs/{}", s.org);
-    let today = chrono::Utc::now().date_naive();
-    let valid = (today + chrono::Duration::days(10)).to_string();
-    let offer = json!({ "client_id": s.client_id, "title": "Villa", "scope": "Walls", "price": "450.000", "currency": "KWD", "valid_until": valid });
+    let valid = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    let offer = json!({ "client_id": s.client_id, "title": "Villa", "scope": "Walls", "price": price, "currency": currency, "valid_until": valid });
     let offer = ok(
         app.post(Some(&s.owner), &format!("{base}/offers"), &offer)
             .await?,
@@ -35,7 +36,17 @@ pub(crate) async fn approved_contract_due(
         offer["id"].as_str().unwrap_or_default()
     );
     let contract = ok(app.post(Some(&s.client), &approve, &json!({})).await?, 201).await?;
-    let id = contract["id"].as_str().unwrap_or_default().to_owned();
+    Ok(contract["id"].as_str().unwrap_or_default().to_owned())
+}
+
+pub(crate) async fn approved_contract_due(
+    app: &TestApp,
+    s: &Shop,
+    days: [i64; 3],
+) -> anyhow::Result<(String, String)> {
+    let base = format!("/api/v1/orgs/{}", s.org);
+    let today = chrono::Utc::now().date_naive();
+    let id = contract_in_review(app, s, "450.000", "KWD").await?;
     let k = format!("{base}/contracts/{id}");
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
     let three = json!([

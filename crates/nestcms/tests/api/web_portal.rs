@@ -6,10 +6,9 @@
 
 use nestcms_paytabs_sim::Faults;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app_with_sim, start_sim};
-use crate::instalments::approved_contract_due;
+use crate::instalments::{approved_contract_due, contract_in_review};
 use crate::payments::{Shop, ok, press, shop};
 
 /// A form token: any 43 characters, repeated in the cookie and the form, as a browser would.
@@ -182,20 +181,7 @@ async fn the_instalment_editor_refuses_a_schedule_that_does_not_add_up() -> anyh
     let sim = start_sim(Faults::default()).await?;
     let app = spawn_app_with_sim(&sim).await?;
     let s = shop(&app).await?;
-    let base = format!("/api/v1/orgs/{}", s.org);
-    let offer = json!({ "client_id": s.client_id, "title": "Wall", "scope": "Stone", "price": "1000.00", "currency": "SAR", "valid_until": "2099-01-01" });
-    let offer = ok(
-        app.post(Some(&s.owner), &format!("{base}/offers"), &offer)
-            .await?,
-        201,
-    )
-    .await?;
-    let approve = format!(
-        "{base}/offers/{}/approve",
-        offer["id"].as_str().unwrap_or_default()
-    );
-    let contract = ok(app.post(Some(&s.client), &approve, &json!({})).await?, 201).await?;
-    let k = contract["id"].as_str().unwrap_or_default().to_owned();
+    let k = contract_in_review(&app, &s, "1000.00", "SAR").await?;
     let editor = format!("/app/o/{}/contracts/{k}/instalments", s.org);
 
     let (_, html) = page(&app, &s.owner, &format!("/app/o/{}/contracts/{k}", s.org)).await?;

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
-use nestcms_app::identity::auth::Registration;
+use nestcms_app::identity::auth::{Registration, Tokens};
 use nestcms_domain::DomainError;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -88,10 +88,7 @@ pub async fn sign_in(mut v: Visitor, Posted { form: f, .. }: Posted<SignInForm>)
         .login(&f.email, &password, code, &v.client)
         .await
     {
-        Ok(tokens) => {
-            session::keep(&mut v.out, &tokens, v.state.http.behind_tls);
-            v.to(local_path(&f.next, "/app"))
-        }
+        Ok(tokens) => signed_in_to(v, &tokens, &f.next),
         Err(e) => {
             let (status, message) = explain(v.frame.lang, &e);
             v.frame.error = Some(message);
@@ -105,6 +102,12 @@ pub async fn sign_in(mut v: Visitor, Posted { form: f, .. }: Posted<SignInForm>)
             v.page(status, html)
         }
     }
+}
+
+/// Keeps a new session's tokens and goes where the person was heading.
+fn signed_in_to(mut v: Visitor, tokens: &Tokens, next: &str) -> Response {
+    session::keep(&mut v.out, tokens, v.state.http.behind_tls);
+    v.to(local_path(next, "/app"))
 }
 
 /// `GET /register`.
@@ -153,10 +156,7 @@ pub async fn register(mut v: Visitor, Posted { form: f, .. }: Posted<RegisterFor
         Err(e) => Err(e),
     };
     match done {
-        Ok(tokens) => {
-            session::keep(&mut v.out, &tokens, v.state.http.behind_tls);
-            v.to(local_path(&f.next, "/app"))
-        }
+        Ok(tokens) => signed_in_to(v, &tokens, &f.next),
         Err(e) => {
             let (status, message) = explain(v.frame.lang, &e);
             v.frame.error = Some(message);

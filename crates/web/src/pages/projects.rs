@@ -10,17 +10,17 @@ use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use nestcms_app::construction::contracts;
 use nestcms_app::construction::projects::{self, NewProject};
-use nestcms_app::identity::members;
 use nestcms_domain::DomainError;
 use nestcms_domain::construction::ports::Page;
 use nestcms_domain::construction::{ContractId, ContractStatus, ProjectId, StepId, StepStatus};
 use nestcms_domain::identity::policy::Action;
-use nestcms_domain::identity::{OrgId, Role, UserId};
+use nestcms_domain::identity::{Role, UserId};
 use serde::Deserialize;
 use std::collections::HashMap;
 
 use super::member_or_return;
 use super::offers::NEWEST;
+use super::orgs::people;
 use crate::ctx::{Frame, Person, Posted};
 use crate::fmt;
 
@@ -164,14 +164,11 @@ pub async fn show(p: Person, Path((org, id)): Path<(uuid::Uuid, uuid::Uuid)>) ->
     };
     // Names of the company's people, for staff (clients see times only).
     let names: HashMap<UserId, (String, Role)> = if c.is_staff() {
-        members::list(&v.state.identity, who, OrgId(org))
+        people(&v.state, who, org)
             .await
-            .map(|all| {
-                all.into_iter()
-                    .map(|(m, u)| (m.user_id, (u.full_name, m.role)))
-                    .collect()
-            })
-            .unwrap_or_default()
+            .into_iter()
+            .map(|(u, n, r)| (u, (n, r)))
+            .collect()
     } else {
         HashMap::new()
     };
