@@ -67,13 +67,19 @@ async fn refusing_receipts(
 /// The first message in `queue`, waiting up to 20 s for one.
 async fn first_in(url: &str, queue: &str) -> anyhow::Result<lapin::message::BasicGetMessage> {
     let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await?;
-    let ch = conn.create_channel().await?;
+    let mut ch = conn.create_channel().await?;
     for _ in 0..200 {
-        let got = ch
+        match ch
             .basic_get(queue.into(), BasicGetOptions { no_ack: true })
-            .await?;
-        if let Some(m) = got {
-            return Ok(m);
+            .await
+        {
+            Ok(Some(m)) => return Ok(m),
+            Ok(None) => {}
+            // The service declares its queues as its consumers start, which a loaded machine
+            // can take a while to do: the broker closes the channel on a queue not declared
+            // yet, so open another and ask again.
+            Err(e) if e.to_string().contains("NOT_FOUND") => ch = conn.create_channel().await?,
+            Err(e) => return Err(e.into()),
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
