@@ -212,7 +212,15 @@ async fn after_losing_its_listening_connection_an_instance_still_hears_revocatio
     let listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
                      AND query LIKE 'LISTEN%' ORDER BY pid";
     let admin = sqlx::PgPool::connect(a.db.url()).await?;
-    let before: Vec<i32> = sqlx::query_scalar(listeners).fetch_all(&admin).await?;
+    // Each instance starts listening on its own schedule, after it answers requests.
+    let mut before: Vec<i32> = Vec::new();
+    for _ in 0..200 {
+        before = sqlx::query_scalar(listeners).fetch_all(&admin).await?;
+        if before.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(before.len(), 2, "one listening connection per instance");
     for pid in &before {
         sqlx::query("SELECT pg_terminate_backend($1)")

@@ -77,8 +77,9 @@ async fn with_the_primary_database_gone_requests_get_a_quick_503_and_recover_aft
         .await?;
     let wait = retry_after(&res);
     problem(res, 503, "database_unavailable").await?;
+    // Refused by the open breaker, not after the 1 s acquire timeout.
     assert!(
-        started.elapsed() < Duration::from_millis(300),
+        started.elapsed() < Duration::from_millis(900),
         "{:?}",
         started.elapsed()
     );
@@ -97,8 +98,11 @@ async fn with_the_primary_database_gone_requests_get_a_quick_503_and_recover_aft
 
     cut.restore().await?;
     tokio::time::sleep(Duration::from_secs(wait)).await;
+    // A half-open probe that misses the acquire timeout on a loaded machine opens the breaker
+    // for another 5 s, so the wait allows a few rounds.
     let mut answered = false;
-    for _ in 0..20 {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
         if app.get_as(&token, "/api/v1/users/me").await?.status() == 200 {
             answered = true;
             break;

@@ -78,6 +78,12 @@ async fn under_load_outages_of_redis_rabbitmq_and_paytabs_lose_nothing() -> anyh
     let seen = watch(app.breakers.subscribe());
     let s = Arc::new(shop(&app).await?);
     let article = published_article(&app, &s).await?;
+    // The broker is killed only once the service has made its queues (see `until_consumed`).
+    let queues: Vec<String> = nestcms_app::background::subscriptions()
+        .into_iter()
+        .map(|(name, _)| format!("{}.{name}", app.config.bus.namespace))
+        .collect();
+    rabbit.until_consumed(&queues).await?;
     let app = Arc::new(app);
 
     let load = Load::new();

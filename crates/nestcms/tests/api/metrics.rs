@@ -233,9 +233,10 @@ async fn a_request_cut_by_the_deadline_is_counted_as_the_503_it_answered() -> an
     let sim = crate::helpers::start_sim(nestcms_paytabs_sim::Faults::default()).await?;
     let app = crate::helpers::spawn_app_with_sim_and(&sim, |c| {
         c.metrics.token = Some(SecretString::from(TOKEN));
-        // Long enough for the set-up (password hashing on a loaded machine), far shorter than
-        // the hung gateway call.
-        c.server.request_timeout = std::time::Duration::from_secs(2);
+        // Long enough for the set-up (five password hashes, one at a time at low priority, on a
+        // loaded machine), shorter than the gateway call's own 20 s timeout, so the request's
+        // deadline is what cuts the hung call.
+        c.server.request_timeout = std::time::Duration::from_secs(10);
     })
     .await?;
     let s = crate::payments::shop(&app).await?;

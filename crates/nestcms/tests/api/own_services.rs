@@ -147,18 +147,54 @@ impl OwnRabbit {
             .stderr(log)
             .spawn()?;
         self.child = Some(child);
-        // The port opens before the broker is ready: wait for a real AMQP handshake.
-        for _ in 0..240 {
-            if lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default())
-                .await
-                .is_ok()
-            {
+        // The port opens before the broker is ready, and after a crash its quorum queues
+        // recover after it answers: wait until it confirms a persistent message to one.
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            let ready = tokio::time::timeout(Duration::from_secs(5), self.confirms()).await;
+            if matches!(ready, Ok(Ok(()))) {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         let out = std::fs::read_to_string(d.join("server.out")).unwrap_or_default();
-        anyhow::bail!("rabbitmq-server did not start within 60 s:\n{out}")
+        let log = self.log_tail(60);
+        anyhow::bail!("rabbitmq-server was not ready within 120 s:\n{out}\n{log}")
+    }
+
+    /// Whether the broker takes a persistent message into a quorum queue and confirms it.
+    async fn confirms(&self) -> anyhow::Result<()> {
+        use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+        use lapin::types::{AMQPValue, FieldTable};
+        let conn =
+            lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default()).await?;
+        let ch = conn.create_channel().await?;
+        ch.confirm_select(ConfirmSelectOptions::default()).await?;
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        let durable = QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        };
+        ch.queue_declare("ready-check".into(), durable, args)
+            .await?;
+        let props = lapin::BasicProperties::default().with_delivery_mode(2);
+        let confirm = ch
+            .basic_publish(
+                "".into(),
+                "ready-check".into(),
+                BasicPublishOptions::default(),
+                b"ready",
+                props,
+            )
+            .await?
+            .await?;
+        anyhow::ensure!(confirm.is_ack(), "not confirmed");
+        let _ = conn.close(200, "ready".into()).await;
+        Ok(())
     }
 
     /// Kills the node outright (no clean shutdown), as a crash would.
@@ -183,6 +219,50 @@ impl OwnRabbit {
 
     pub fn url(&self) -> String {
         format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+    }
+
+    /// Waits until each of `queues` has a consumer: a service's consumers declare their
+    /// queues as they start, and a broker killed while it creates a quorum queue can keep that
+    /// queue without a leader after its restart (publishes to it are then never confirmed).
+    pub async fn until_consumed(&self, queues: &[String]) -> anyhow::Result<()> {
+        use lapin::options::QueueDeclareOptions;
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let conn =
+            lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default()).await?;
+        let started = std::time::Instant::now();
+        let mut waiting = queues.to_vec();
+        while !waiting.is_empty() && started.elapsed() < Duration::from_secs(60) {
+            // A queue not declared yet closes the channel: a new one per look.
+            let ch = conn.create_channel().await?;
+            let q = waiting[0].clone();
+            let args = lapin::types::FieldTable::default();
+            match ch.queue_declare(q.as_str().into(), passive, args).await {
+                Ok(found) if found.consumer_count() > 0 => {
+                    waiting.remove(0);
+                    continue;
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        anyhow::ensure!(waiting.is_empty(), "no consumer on {waiting:?}");
+        Ok(())
+    }
+
+    /// The node's newest log lines, for a failing test's message.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let mut text = String::new();
+        for entry in std::fs::read_dir(self.dir.path().join("log"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 }
 

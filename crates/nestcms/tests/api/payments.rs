@@ -131,7 +131,9 @@ pub(crate) async fn wait_for(
     path: &str,
     state: &str,
 ) -> anyhow::Result<Value> {
-    for _ in 0..100 {
+    // Up to 20 s: an IPN, a reconciler round or a worker starting up on a loaded machine.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
         let p = state_of(app, s, path).await?;
         if p["state"] == state {
             return Ok(p);

@@ -115,8 +115,15 @@ async fn a_receipt_that_keeps_failing_is_dead_lettered_and_replayed_once_fixed()
         body["id"].as_str().map(str::to_owned),
     );
     // The other consumers handled the same event from their own queues: the payment's saga
-    // started (it waits for the receipt).
-    let sagas = ok(app.get_as(&s.owner, &format!("{path}/sagas")).await?, 200).await?;
+    // started (it waits for the receipt). Its consumer may still be connecting.
+    let mut sagas = Value::Null;
+    for _ in 0..200 {
+        sagas = ok(app.get_as(&s.owner, &format!("{path}/sagas")).await?, 200).await?;
+        if sagas["data"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(sagas["data"][0]["kind"], "payment", "{sagas}");
 
     // Fixed, but with no sweep due, it stays dead-lettered…

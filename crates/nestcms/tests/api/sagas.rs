@@ -12,7 +12,8 @@ use crate::helpers::{TestApp, refuse_notifications, spawn_app_with_sim, start_si
 use crate::instalments::{approved_contract_due, paid_instalment as pay};
 use crate::payments::{Shop, ok, shop};
 
-/// Waits until the payment's saga of `kind` is over; returns it.
+/// Waits until the payment's saga of `kind` is over (up to 30 s: a step waiting on a late
+/// receipt retries after 2, 4, then 8 s); returns it.
 pub(crate) async fn finished(
     app: &TestApp,
     token: &str,
@@ -20,7 +21,8 @@ pub(crate) async fn finished(
     kind: &str,
 ) -> anyhow::Result<Value> {
     let mut last = Value::Null;
-    for _ in 0..200 {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
         last = ok(app.get_as(token, &format!("{path}/sagas")).await?, 200).await?;
         let done = last["data"]
             .as_array()

@@ -17,7 +17,9 @@ async fn a_fast_endpoint_is_not_held_up_behind_a_slow_endpoints_backlog() -> any
     let other_org = app.org(&other, "Other Builders").await?;
     let orgs = [(s.org.clone(), s.owner.clone()), (other_org, other)];
     let slow = Receiver::start().await?;
-    slow.answer_after(Duration::from_secs(4));
+    // Slow, but within the sender's 15 s timeout; the fast message must arrive (and the test
+    // look) before the first slow answer, even on a loaded machine.
+    slow.answer_after(Duration::from_secs(12));
     let fast = Receiver::start().await?;
     let mut ids = Vec::new();
     for ((org, owner), r) in orgs.iter().zip([&slow, &fast]) {
@@ -30,7 +32,7 @@ async fn a_fast_endpoint_is_not_held_up_behind_a_slow_endpoints_backlog() -> any
         .await?;
         ids.push(format!("{hooks}/{}", e["id"].as_str().unwrap_or_default()));
     }
-    // Four messages for the slow receiver first (16 s one after another), then one for the
+    // Four messages for the slow receiver first (48 s one after another), then one for the
     // fast one.
     for _ in 0..4 {
         let test = format!("{}/test", ids[0]);
@@ -39,7 +41,7 @@ async fn a_fast_endpoint_is_not_held_up_behind_a_slow_endpoints_backlog() -> any
     let test = format!("{}/test", ids[1]);
     ok(app.post(Some(&orgs[1].1), &test, &json!({})).await?, 202).await?;
 
-    for _ in 0..100 {
+    for _ in 0..160 {
         if !fast.received().is_empty() {
             break;
         }
