@@ -31,7 +31,7 @@ fn state<T>(text: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> Result
 
 /// Appends a page's cursor condition, order and limit to a listing query that ends in a WHERE
 /// clause. Ids are UUIDv7, so id order is creation order on both backends.
-fn paged_sql(
+pub(crate) fn paged_sql(
     prefix: &str,
     cursor: u8,
     limit: u8,

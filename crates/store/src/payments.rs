@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use nestcms_domain::construction::ContractId;
+use nestcms_domain::construction::ports::Page;
 use nestcms_domain::identity::{OrgId, UserId};
 use nestcms_domain::payments::ports::{IdempotencyBinding, PaymentRepository, Reservation};
 use nestcms_domain::payments::{
@@ -13,6 +14,7 @@ use nestcms_domain::{Currency, Money, PortError};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::construction::paged_sql;
 use crate::error::port_err;
 use crate::identity::unknown;
 use crate::outbox::{EventRow, SELECT_EVENT, event_from_row};
@@ -218,19 +220,25 @@ impl PaymentRepository for Store {
         &self,
         org: OrgId,
         client: Option<UserId>,
-        limit: u32,
+        state: Option<PaymentState>,
+        page: Page,
     ) -> Result<Vec<Payment>, PortError> {
-        let sql = format!(
-            "SELECT {COLS} FROM payments WHERE org_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY id DESC LIMIT $3"
+        let sql = paged_sql(
+            &format!(
+                "SELECT {COLS} FROM payments WHERE org_id = $1 AND ($2 IS NULL OR client_id = $2) AND ($3 IS NULL OR state = $3)"
+            ),
+            4,
+            5,
+            &page,
         );
-        let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, PaymentRow>(
-            sqlx::AssertSqlSafe(sql)
-        )
-        .bind(org.0)
-        .bind(client.map(|c| c.0))
-        .bind(i64::from(limit))
-        .fetch_all(p)
-        .await)
+        let rows = with_pool!(self.primary(), |p| sqlx::query_as::<_, PaymentRow>(sql)
+            .bind(org.0)
+            .bind(client.map(|c| c.0))
+            .bind(state.map(PaymentState::as_str))
+            .bind(page.cursor)
+            .bind(i64::from(page.limit))
+            .fetch_all(p)
+            .await)
         .map_err(port_err)?;
         rows.into_iter().map(Payment::try_from).collect()
     }

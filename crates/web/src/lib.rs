@@ -13,6 +13,7 @@ mod chart;
 mod ctx;
 mod fmt;
 mod i18n;
+mod pager;
 mod pages;
 mod session;
 mod states;

@@ -51,6 +51,9 @@ words! {
     invite: "Invite", "دعوة";
     invite_made: "Invitation created. Send this link to the person; it works once, for that e-mail.", "تم إنشاء الدعوة. أرسل هذا الرابط إلى الشخص؛ يعمل مرة واحدة لهذا البريد.";
     nothing_yet: "Nothing here yet.", "لا يوجد شيء هنا بعد.";
+    pages: "Pages", "الصفحات";
+    older: "Older", "أقدم";
+    newest: "Newest", "الأحدث";
     valid_until: "Valid until", "صالح حتى";
     approve: "Approve", "موافقة";
     reject: "Reject", "رفض";

@@ -1,6 +1,7 @@
 //! Creating, listing and checking out payments.
 
 use chrono::Utc;
+use nestcms_domain::construction::ports::Page;
 use nestcms_domain::construction::{ContractId, ContractStatus};
 use nestcms_domain::identity::policy::Action;
 use nestcms_domain::identity::{Role, UserId};
@@ -11,6 +12,7 @@ use serde_json::json;
 
 use super::Payments;
 use crate::construction::{Caller, Data, member_with, text};
+use crate::paging::{Paged, paged};
 use crate::{Store, conflict_if_duplicate, port};
 
 /// A payment to create: a contract instalment, or an ad-hoc charge to a client.
@@ -185,13 +187,17 @@ impl Payments {
         Ok((p, refunds, events))
     }
 
-    /// Payments the caller may see, newest first.
+    /// One page of the payments the caller may see (clients: their own), optionally only
+    /// those in `state`.
     #[tracing::instrument(name = "payments.list", skip_all)]
-    pub async fn list(&self, c: &Caller) -> Result<Vec<Payment>, DomainError> {
-        self.store
-            .payments(c.org(), c.scope().client, 100)
-            .await
-            .map_err(port)
+    pub async fn list(
+        &self,
+        c: &Caller,
+        state: Option<PaymentState>,
+        page: Page,
+    ) -> Result<Paged<Payment>, DomainError> {
+        let (org, client) = (c.org(), c.scope().client);
+        paged(page, |p| self.store.payments(org, client, state, p)).await
     }
 
     /// Issues the hosted page (the client, or managers). Calling again returns the same live

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId};
+use crate::construction::ports::Page;
 use crate::identity::{OrgId, UserId};
 use crate::ports::PortError;
 
@@ -35,12 +36,14 @@ pub trait PaymentRepository: Send + Sync {
     async fn payment(&self, org: OrgId, id: PaymentId) -> Result<Option<Payment>, PortError>;
     /// One payment by id alone (gateway callbacks carry no organization).
     async fn payment_by_id(&self, id: PaymentId) -> Result<Option<Payment>, PortError>;
-    /// Payments of an organization (optionally one client's), newest first.
+    /// Payments of an organization (optionally one client's, optionally in one state), one
+    /// page in id (creation) order after the page's cursor.
     async fn payments(
         &self,
         org: OrgId,
         client: Option<UserId>,
-        limit: u32,
+        state: Option<PaymentState>,
+        page: Page,
     ) -> Result<Vec<Payment>, PortError>;
     /// `created → pending` with the page's reference, if still created; events in the same
     /// transaction.

@@ -10,14 +10,14 @@ use nestcms_app::payments::{CallbackError, NewPayment};
 use nestcms_domain::construction::ContractId;
 use nestcms_domain::identity::UserId;
 use nestcms_domain::payments::ports::IdempotencyBinding;
-use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, Refund, RefundId};
+use nestcms_domain::payments::{Payment, PaymentEvent, PaymentId, PaymentState, Refund, RefundId};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::common::{money_in, money_out};
+use super::common::{List, Order, money_in, money_out, page};
 use crate::auth_extract::{Client, InOrg};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiPath, json_body};
+use crate::extract::{ApiPath, ApiQuery, json_body};
 use crate::idempotency::{Attempt, idempotent};
 use crate::perimeter::Refusal;
 use crate::routes::orgs::OrgPath;
@@ -155,10 +155,23 @@ pub struct PaymentDetails {
     events: Vec<PaymentEventResponse>,
 }
 
-/// Payments.
-#[derive(Serialize, ToSchema)]
-pub struct PaymentList {
-    data: Vec<PaymentResponse>,
+/// Listing filters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentFilter {
+    /// Only payments in this state (`created`, `pending`, `on_hold`, `paid`, `declined`,
+    /// `cancelled`, `expired`, `failed`, `partially_refunded`, `refunded`).
+    #[param(value_type = Option<String>)]
+    state: Option<PaymentState>,
+    /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// The last id of the previous page.
+    starting_after: Option<uuid::Uuid>,
+    /// `desc` (newest first, default) or `asc`.
+    #[param(value_type = Option<String>)]
+    #[serde(default)]
+    order: Order,
 }
 
 /// The hosted page to send the client to.
@@ -235,24 +248,22 @@ async fn create_payment_inner(
     Ok((StatusCode::CREATED, Json(PaymentResponse::from(&p))))
 }
 
-/// Payments (clients see their own), newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "Payments", body = PaymentList),
+/// Payments (clients see their own), a page at a time, optionally in one state.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), PaymentFilter), responses(
+    (status = 200, description = "Payments, newest first unless `order=asc`", body = List<PaymentResponse>),
+    (status = 400, description = "A filter not understood or `limit` out of range", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list_payments(
     State(state): State<AppState>,
     InOrg(c): InOrg,
     ApiPath(_p): ApiPath<OrgPath>,
-) -> Result<Json<PaymentList>, ApiError> {
-    Ok(Json(PaymentList {
-        data: state
-            .payments
-            .list(&c)
-            .await?
-            .iter()
-            .map(PaymentResponse::from)
-            .collect(),
-    }))
+    ApiQuery(f): ApiQuery<PaymentFilter>,
+) -> Result<Json<List<PaymentResponse>>, ApiError> {
+    let found = state
+        .payments
+        .list(&c, f.state, page(f.limit, f.starting_after, f.order))
+        .await?;
+    Ok(Json(List::from_paged(found)))
 }
 
 /// A payment with its refunds and event history.

@@ -22,6 +22,7 @@ mod instalments;
 mod invoice_documents;
 mod invoices;
 mod isolation;
+mod lists;
 mod mail;
 mod metrics;
 mod mfa;

@@ -1,5 +1,5 @@
 //! The web workspaces over HTTP, for what a browser test cannot easily force: the client's Pay
-//! button never opens a second charge, the result page shows our records rather than what the
+//! button never opens a second charge (nor one beside a payment the bank holds), the result page shows our records rather than what the
 //! return claimed, the instalment editor refuses a schedule that does not add up and keeps
 //! what was typed, a refund form pressed twice refunds once, and the language switch never
 //! sends anyone off the site. (tests/browser walks the whole story in Chromium.)
@@ -377,5 +377,42 @@ async fn the_language_switch_is_remembered_and_never_leaves_the_site() -> anyhow
         .send()
         .await?;
     assert_eq!(res.status(), 403);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_payment_on_hold_is_not_offered_again() -> anyhow::Result<()> {
+    let sim = start_sim(Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
+    let (s, contract) = approved(&app).await?;
+    let pay = format!("/app/o/{}/contracts/{contract}/pay/1", s.org);
+    let first = post(&app, &s.client, &pay, &[]).await?;
+    assert_eq!(first.status(), 303);
+    // The bank holds the charge for review.
+    press(&location(&first), "H").await?;
+    let list = format!("/api/v1/orgs/{}/payments", s.org);
+    let mut state = serde_json::Value::Null;
+    for _ in 0..100 {
+        state = ok(app.get_as(&s.owner, &list).await?, 200).await?["data"][0]["state"].clone();
+        if state == "on_hold" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, "on_hold");
+
+    // No Pay button for it, and pressing one anyway opens no second charge.
+    let (_, html) = page(
+        &app,
+        &s.client,
+        &format!("/app/o/{}/contracts/{contract}", s.org),
+    )
+    .await?;
+    assert!(!html.contains(&format!("action=\"{pay}\"")), "{html}");
+    let again = post(&app, &s.client, &pay, &[]).await?;
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await?.contains("being confirmed"));
+    let all = ok(app.get_as(&s.owner, &list).await?, 200).await?;
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(1), "{all}");
     Ok(())
 }

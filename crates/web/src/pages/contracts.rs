@@ -3,7 +3,7 @@
 //! client's approval, the staff's activation and closing, and the client's Pay button.
 
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
@@ -16,9 +16,9 @@ use nestcms_domain::{DomainError, FieldError, Money};
 use serde::de::IgnoredAny;
 
 use super::member_or_return;
-use super::offers::NEWEST;
 use crate::ctx::{Frame, Person, Posted};
 use crate::fmt;
+use crate::pager::{After, Pager};
 
 /// The editor's rows as typed: amount and due date.
 type Rows = Vec<(String, String)>;
@@ -39,14 +39,21 @@ struct Contracts<'a> {
     f: &'a Frame,
     org: uuid::Uuid,
     contracts: Vec<ContractRow>,
+    pager: Pager,
 }
 
 /// `GET /app/o/{org}/contracts`.
-pub async fn list(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
+pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(after): Query<After>) -> Response {
     let (c, v) = member_or_return!(p, org);
     let lang = v.frame.lang;
-    match contracts::list(&v.state.construction, &c, None, NEWEST).await {
+    let page = match after.page() {
+        Ok(page) => page,
+        Err(e) => return v.refuse(&e),
+    };
+    match contracts::list(&v.state.construction, &c, None, page).await {
         Ok(found) => {
+            let last = found.items.last().map(|k| k.id.0);
+            let pager = Pager::new(&after, last, found.has_more, &[]);
             let rows = found
                 .items
                 .into_iter()
@@ -61,6 +68,7 @@ pub async fn list(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
                 f: &v.frame,
                 org,
                 contracts: rows,
+                pager,
             };
             {
                 let html = t.render();

@@ -3,7 +3,7 @@
 //! an employee's share of a project.
 
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
@@ -20,6 +20,7 @@ use super::offers::NEWEST;
 use super::orgs::people;
 use crate::ctx::{Frame, Person, Posted};
 use crate::fmt;
+use crate::pager::{After, Pager};
 
 pub(crate) struct Row {
     id: uuid::Uuid,
@@ -42,16 +43,25 @@ struct Earnings<'a> {
     staff_people: Vec<(uuid::Uuid, String)>,
     currencies: Vec<&'static str>,
     today: NaiveDate,
+    pager: Pager,
 }
 
 /// `GET /app/o/{org}/earnings`.
-pub async fn list(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
+pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(after): Query<After>) -> Response {
     let who = p.who;
     let (c, v) = member_or_return!(p, org);
     let lang = v.frame.lang;
     let data = &v.state.construction;
-    let found = match earnings::list(data, &c, None, NEWEST).await {
-        Ok(found) => found.items,
+    let page = match after.page() {
+        Ok(page) => page,
+        Err(e) => return v.refuse(&e),
+    };
+    let (found, pager) = match earnings::list(data, &c, None, page).await {
+        Ok(found) => {
+            let last = found.items.last().map(|e| e.id.0);
+            let pager = Pager::new(&after, last, found.has_more, &[]);
+            (found.items, pager)
+        }
         Err(e) => return v.refuse(&e),
     };
     let can_manage = c.require(Action::ManageEarnings).is_ok();
@@ -87,6 +97,7 @@ pub async fn list(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
             .collect(),
         currencies: Currency::ALL.iter().map(|c| c.code()).collect(),
         today: Utc::now().date_naive(),
+        pager,
     };
     let html = t.render();
     v.page(StatusCode::OK, html)

@@ -2,7 +2,7 @@
 //! review) or rejects.
 
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Days, NaiveDate, Utc};
@@ -17,8 +17,9 @@ use serde::Deserialize;
 use super::member_or_return;
 use crate::ctx::{Frame, Person, Posted};
 use crate::fmt;
+use crate::pager::{After, Pager};
 
-/// The newest hundred; older ones are reached through the API.
+/// The newest hundred, for pickers and summaries (the lists page with [`crate::pager`]).
 pub(crate) const NEWEST: Page = Page {
     cursor: None,
     ascending: false,
@@ -46,19 +47,28 @@ struct Offers<'a> {
     clients: Vec<(uuid::Uuid, String)>,
     currencies: Vec<&'static str>,
     default_valid: NaiveDate,
+    pager: Pager,
 }
 
 /// `GET /app/o/{org}/offers`.
-pub async fn list(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
-    show(p, org, None).await
+pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(after): Query<After>) -> Response {
+    show(p, org, &after, None).await
 }
 
-async fn show(p: Person, org: uuid::Uuid, error: Option<String>) -> Response {
+async fn show(p: Person, org: uuid::Uuid, after: &After, error: Option<String>) -> Response {
     let who = p.who;
     let (c, mut v) = member_or_return!(p, org);
     let lang = v.frame.lang;
-    let found = match offers::list(&v.state.construction, &c, None, NEWEST).await {
-        Ok(found) => found.items,
+    let page = match after.page() {
+        Ok(page) => page,
+        Err(e) => return v.refuse(&e),
+    };
+    let (found, pager) = match offers::list(&v.state.construction, &c, None, page).await {
+        Ok(found) => {
+            let last = found.items.last().map(|o| o.id.0);
+            let pager = Pager::new(after, last, found.has_more, &[]);
+            (found.items, pager)
+        }
         Err(e) => return v.refuse(&e),
     };
     let clients = if c.is_staff() {
@@ -105,6 +115,7 @@ async fn show(p: Person, org: uuid::Uuid, error: Option<String>) -> Response {
         clients,
         currencies: Currency::ALL.iter().map(|c| c.code()).collect(),
         default_valid: Utc::now().date_naive() + Days::new(30),
+        pager,
     };
     {
         let html = t.render();
@@ -140,7 +151,7 @@ pub async fn create(
         .and_then(|cur| Money::parse_positive(form.price.trim(), cur).ok());
     let Some(price) = price else {
         let message = format!("{}: {}", p.v.frame.w.price, form.price);
-        return show(p, org, Some(message)).await;
+        return show(p, org, &After::default(), Some(message)).await;
     };
     let n = NewOffer {
         client_id: UserId(form.client_id),

@@ -17,6 +17,7 @@ use super::member_or_return;
 use crate::ctx::{Frame, Person, Posted, Visitor};
 use crate::fmt;
 use crate::i18n::Lang;
+use crate::pager::{After, Pager};
 
 pub(crate) struct PaymentRow {
     id: uuid::Uuid,
@@ -34,6 +35,7 @@ struct Payments<'a> {
     payments: Vec<PaymentRow>,
     states: Vec<&'static str>,
     filter: String,
+    pager: Pager,
 }
 
 /// `?state=` on the list.
@@ -43,17 +45,40 @@ pub struct Filter {
     state: String,
 }
 
-/// `GET /app/o/{org}/payments`.
-pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(q): Query<Filter>) -> Response {
+/// `GET /app/o/{org}/payments`: newest first, a page at a time, optionally in one state (the
+/// store filters, so older payments in that state are reached too).
+pub async fn list(
+    p: Person,
+    Path(org): Path<uuid::Uuid>,
+    Query(q): Query<Filter>,
+    Query(after): Query<After>,
+) -> Response {
     let (c, v) = member_or_return!(p, org);
     let lang = v.frame.lang;
-    let all = match v.state.payments.list(&c).await {
-        Ok(all) => all,
+    let state = if q.state.is_empty() {
+        None
+    } else {
+        match PaymentState::parse(&q.state) {
+            Some(s) => Some(s),
+            None => {
+                let e = DomainError::invalid("?state", "invalid", "no payment is in that state");
+                return v.refuse(&e);
+            }
+        }
+    };
+    let page = match after.page() {
+        Ok(page) => page,
         Err(e) => return v.refuse(&e),
     };
-    let rows = all
+    let found = match v.state.payments.list(&c, state, page).await {
+        Ok(found) => found,
+        Err(e) => return v.refuse(&e),
+    };
+    let last = found.items.last().map(|p| p.id.0);
+    let pager = Pager::new(&after, last, found.has_more, &[("state", &q.state)]);
+    let rows = found
+        .items
         .into_iter()
-        .filter(|p| q.state.is_empty() || p.state.as_str() == q.state)
         .map(|p| PaymentRow {
             id: p.id.0,
             amount: fmt::money(lang, p.amount),
@@ -76,6 +101,7 @@ pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(q): Query<Filter
         payments: rows,
         states: states.to_vec(),
         filter: q.state,
+        pager,
     };
     {
         let html = t.render();

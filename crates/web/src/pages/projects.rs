@@ -4,7 +4,7 @@
 //! Design files go up and down through [`super::designs`].
 
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
@@ -23,6 +23,7 @@ use super::offers::NEWEST;
 use super::orgs::people;
 use crate::ctx::{Frame, Person, Posted};
 use crate::fmt;
+use crate::pager::{After, Pager};
 
 /// In the order they were made, the first hundred.
 const OLDEST: Page = Page {
@@ -40,14 +41,23 @@ struct Projects<'a> {
     projects: Vec<(uuid::Uuid, String, &'static str)>,
     contracts: Vec<(uuid::Uuid, String)>,
     today: NaiveDate,
+    pager: Pager,
 }
 
 /// `GET /app/o/{org}/projects`.
-pub async fn list(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
+pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(after): Query<After>) -> Response {
     let (c, v) = member_or_return!(p, org);
     let data = &v.state.construction;
-    let found = match projects::list(data, &c, false, None, NEWEST).await {
-        Ok(found) => found.items,
+    let page = match after.page() {
+        Ok(page) => page,
+        Err(e) => return v.refuse(&e),
+    };
+    let (found, pager) = match projects::list(data, &c, false, None, page).await {
+        Ok(found) => {
+            let last = found.items.last().map(|p| p.id.0);
+            let pager = Pager::new(&after, last, found.has_more, &[]);
+            (found.items, pager)
+        }
         Err(e) => return v.refuse(&e),
     };
     let open = match contracts::list(data, &c, None, NEWEST).await {
@@ -73,6 +83,7 @@ pub async fn list(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
             .map(|k| (k.id.0, k.title))
             .collect(),
         today: Utc::now().date_naive(),
+        pager,
     };
     let html = t.render();
     v.page(StatusCode::OK, html)

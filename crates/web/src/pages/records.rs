@@ -2,13 +2,13 @@
 //! articles editor (drafts, then published to the public news pages).
 
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use nestcms_app::content::{self, ArticleInput};
 use nestcms_app::identity::audit;
 use nestcms_domain::content::{ArticleId, ArticleStatus};
-use nestcms_domain::identity::{OrgId, UserId};
+use nestcms_domain::identity::{EventId, OrgId, UserId};
 use nestcms_domain::invoices::InvoiceId;
 use nestcms_domain::invoices::ports::InvoiceFilter;
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use super::member_or_return;
 use super::orgs::people;
 use crate::ctx::{Frame, Person, Posted};
 use crate::fmt;
+use crate::pager::{After, PER_PAGE, Pager};
 
 pub(crate) struct InvoiceRow {
     id: uuid::Uuid,
@@ -34,22 +35,36 @@ struct Invoices<'a> {
     f: &'a Frame,
     org: uuid::Uuid,
     invoices: Vec<InvoiceRow>,
+    pager: Pager,
 }
 
 /// `GET /app/o/{org}/invoices`: staff see every document; a client sees their own issued ones.
-pub async fn invoices(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
+pub async fn invoices(
+    p: Person,
+    Path(org): Path<uuid::Uuid>,
+    Query(after): Query<After>,
+) -> Response {
     let who = p.who;
     let (c, v) = member_or_return!(p, org);
     let lang = v.frame.lang;
+    let before = match after.cursor() {
+        Ok(before) => before.map(InvoiceId),
+        Err(e) => return v.refuse(&e),
+    };
+    // One more than a page, to know whether older ones follow.
     let filter = InvoiceFilter {
         issued_only: !c.is_staff(),
-        limit: 100,
+        before,
+        limit: PER_PAGE + 1,
         ..Default::default()
     };
-    let found = match v.state.invoices.list(who, OrgId(org), filter).await {
+    let mut found = match v.state.invoices.list(who, OrgId(org), filter).await {
         Ok(found) => found,
         Err(e) => return v.refuse(&e),
     };
+    let has_more = found.len() > PER_PAGE as usize;
+    found.truncate(PER_PAGE as usize);
+    let pager = Pager::new(&after, found.last().map(|i| i.id.0), has_more, &[]);
     let rows = found
         .into_iter()
         .map(|i| InvoiceRow {
@@ -68,6 +83,7 @@ pub async fn invoices(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
         f: &v.frame,
         org,
         invoices: rows,
+        pager,
     };
     let html = t.render();
     v.page(StatusCode::OK, html)
@@ -98,15 +114,28 @@ pub async fn invoice_pdf(p: Person, Path((org, id)): Path<(uuid::Uuid, uuid::Uui
 struct Audit<'a> {
     f: &'a Frame,
     events: Vec<(String, String, String, String)>,
+    pager: Pager,
 }
 
-/// `GET /app/o/{org}/audit`: the newest hundred security events (owners and admins).
-pub async fn audit_log(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
+/// `GET /app/o/{org}/audit`: security events, newest first (owners and admins).
+pub async fn audit_log(
+    p: Person,
+    Path(org): Path<uuid::Uuid>,
+    Query(after): Query<After>,
+) -> Response {
     let who = p.who;
     let (_, v) = member_or_return!(p, org);
     let lang = v.frame.lang;
-    let events = match audit::list(&v.state.identity, who, OrgId(org), None, 100).await {
-        Ok((events, _)) => events,
+    let before = match after.cursor() {
+        Ok(before) => before.map(EventId),
+        Err(e) => return v.refuse(&e),
+    };
+    let identity = &v.state.identity;
+    let (events, pager) = match audit::list(identity, who, OrgId(org), before, PER_PAGE).await {
+        Ok((events, has_more)) => {
+            let pager = Pager::new(&after, events.last().map(|e| e.id.0), has_more, &[]);
+            (events, pager)
+        }
         Err(e) => return v.refuse(&e),
     };
     let names: HashMap<UserId, String> = people(&v.state, who, org)
@@ -131,6 +160,7 @@ pub async fn audit_log(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
                 )
             })
             .collect(),
+        pager,
     };
     let html = t.render();
     v.page(StatusCode::OK, html)
@@ -142,13 +172,26 @@ struct Articles<'a> {
     f: &'a Frame,
     org: uuid::Uuid,
     articles: Vec<(uuid::Uuid, String, String, &'static str)>,
+    pager: Pager,
 }
 
 /// `GET /app/o/{org}/articles`.
-pub async fn articles(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
+pub async fn articles(
+    p: Person,
+    Path(org): Path<uuid::Uuid>,
+    Query(after): Query<After>,
+) -> Response {
     let (c, v) = member_or_return!(p, org);
-    let found = match content::list_own(&v.state.articles, &c, None, 100).await {
-        Ok(found) => found.items,
+    let before = match after.cursor() {
+        Ok(before) => before,
+        Err(e) => return v.refuse(&e),
+    };
+    let (found, pager) = match content::list_own(&v.state.articles, &c, before, PER_PAGE).await {
+        Ok(found) => {
+            let last = found.items.last().map(|a| a.id.0);
+            let pager = Pager::new(&after, last, found.has_more, &[]);
+            (found.items, pager)
+        }
         Err(e) => return v.refuse(&e),
     };
     let t = Articles {
@@ -158,6 +201,7 @@ pub async fn articles(p: Person, Path(org): Path<uuid::Uuid>) -> Response {
             .into_iter()
             .map(|a| (a.id.0, a.title, a.slug, a.status.as_str()))
             .collect(),
+        pager,
     };
     let html = t.render();
     v.page(StatusCode::OK, html)

@@ -18,7 +18,12 @@ use crate::helpers::{Sim, TestApp};
 /// when nothing was lost or applied twice.
 pub async fn differences(app: &TestApp, org: &str, sim: &Sim) -> anyhow::Result<Vec<String>> {
     let org = nestcms_domain::identity::OrgId(org.parse()?);
-    let ours = app.store.payments(org, None, 10_000).await?;
+    let all = nestcms_domain::construction::ports::Page {
+        cursor: None,
+        ascending: false,
+        limit: 10_000,
+    };
+    let ours = app.store.payments(org, None, None, all).await?;
     let theirs: HashMap<String, (Status, i64)> = sim
         .sim
         .sales()
