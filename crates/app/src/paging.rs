@@ -7,7 +7,7 @@ use crate::port;
 
 /// A page of results with whether more follow.
 pub struct Paged<T> {
-    /// Items, newest first.
+    /// Items, in the order asked for.
     pub items: Vec<T>,
     /// Whether more follow.
     pub has_more: bool,

@@ -252,6 +252,7 @@ async fn create_payment_inner(
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/payments", tag = "payments", security(("bearer" = [])), params(("org_id" = uuid::Uuid, Path), PaymentFilter), responses(
     (status = 200, description = "Payments, newest first unless `order=asc`", body = List<PaymentResponse>),
     (status = 400, description = "A filter not understood or `limit` out of range", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "Not found or not a member", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list_payments(
     State(state): State<AppState>,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with_sim, start_sim};
+use crate::helpers::{TestApp, spawn_app_with_sim, start_sim};
 use crate::payments::{created, shop};
 
 /// The list's ids, and whether more follow.
@@ -55,12 +55,11 @@ async fn the_payment_list_pages_through_every_payment_and_filters_by_state() -> 
     assert_eq!(rest, vec![id(&paths[0])]);
     assert!(!more, "the last page says so");
 
-    let (pending, _) = listed(&app, &s.owner, &format!("{list}?state=pending")).await?;
-    assert_eq!(
-        pending,
-        vec![id(&paths[0])],
-        "the store filters, not the page"
-    );
+    // A page of one, newest first, still finds the oldest: the store filters, not the page.
+    let only = format!("{list}?state=pending&limit=1");
+    let (pending, more) = listed(&app, &s.owner, &only).await?;
+    assert_eq!(pending, vec![id(&paths[0])]);
+    assert!(!more);
     let (waiting, _) = listed(&app, &s.client, &format!("{list}?state=created&order=asc")).await?;
     assert_eq!(waiting, vec![id(&paths[1]), id(&paths[2])]);
 
@@ -104,14 +103,26 @@ fn older(html: &str) -> Option<String> {
 #[tokio::test]
 async fn the_payments_page_shows_fifty_and_links_to_the_older_ones_keeping_the_filter()
 -> anyhow::Result<()> {
-    let app = spawn_app().await?;
+    let sim = start_sim(nestcms_paytabs_sim::Faults::default()).await?;
+    let app = spawn_app_with_sim(&sim).await?;
     let s = shop(&app).await?;
+    // The oldest is checked out (pending); fifty-one newer ones wait.
+    let oldest = created(&app, &s, "9.00", "SAR").await?;
+    let res = app
+        .post(Some(&s.client), &format!("{oldest}/checkout"), &json!({}))
+        .await?;
+    assert_eq!(res.status(), 200);
     let mut all = BTreeSet::new();
     for i in 0..51 {
         let path = created(&app, &s, &format!("{}.00", 10 + i), "SAR").await?;
         all.insert(path.rsplit('/').next().unwrap_or_default().to_owned());
     }
     let list = format!("/app/o/{}/payments", s.org);
+    // Fifty newer payments do not hide the pending one from its filter.
+    let (status, pending) = page(&app, &s.owner, &format!("{list}?state=pending")).await?;
+    assert_eq!(status, 200);
+    let oldest_id = oldest.rsplit('/').next().unwrap_or_default().to_owned();
+    assert_eq!(payment_links(&pending, &s.org), BTreeSet::from([oldest_id]));
     let (status, first) = page(&app, &s.owner, &format!("{list}?state=created")).await?;
     assert_eq!(status, 200);
     let on_first = payment_links(&first, &s.org);

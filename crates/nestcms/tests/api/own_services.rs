@@ -235,12 +235,16 @@ impl OwnRabbit {
         let started = std::time::Instant::now();
         let mut waiting = queues.to_vec();
         while !waiting.is_empty() && started.elapsed() < Duration::from_secs(60) {
-            // A queue not declared yet closes the channel: a new one per look.
-            let ch = conn.create_channel().await?;
+            // A queue not declared yet closes the channel: a new one per look. Each look is
+            // bounded, so a broker that stops answering ends the wait too.
             let q = waiting[0].clone();
-            let args = lapin::types::FieldTable::default();
-            match ch.queue_declare(q.as_str().into(), passive, args).await {
-                Ok(found) if found.consumer_count() > 0 => {
+            let look = async {
+                let ch = conn.create_channel().await?;
+                let args = lapin::types::FieldTable::default();
+                ch.queue_declare(q.as_str().into(), passive, args).await
+            };
+            match tokio::time::timeout(Duration::from_secs(5), look).await {
+                Ok(Ok(found)) if found.consumer_count() > 0 => {
                     waiting.remove(0);
                     continue;
                 }
@@ -253,14 +257,9 @@ impl OwnRabbit {
 
     /// The node's newest log lines, for a failing test's message.
     pub fn log_tail(&self, lines: usize) -> String {
-        let mut text = String::new();
-        for entry in std::fs::read_dir(self.dir.path().join("log"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-        }
+        let node = format!("nestcms-{}@localhost.log", self.port);
+        let text =
+            std::fs::read_to_string(self.dir.path().join("log").join(node)).unwrap_or_default();
         let all: Vec<&str> = text.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }

@@ -391,23 +391,23 @@ async fn a_payment_on_hold_is_not_offered_again() -> anyhow::Result<()> {
     // The bank holds the charge for review.
     press(&location(&first), "H").await?;
     let list = format!("/api/v1/orgs/{}/payments", s.org);
-    let mut state = serde_json::Value::Null;
-    for _ in 0..100 {
-        state = ok(app.get_as(&s.owner, &list).await?, 200).await?["data"][0]["state"].clone();
-        if state == "on_hold" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(state, "on_hold");
+    let listed = ok(app.get_as(&s.owner, &list).await?, 200).await?;
+    let id = listed["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    crate::payments::wait_for(&app, &s, &format!("{list}/{id}"), "on_hold").await?;
 
-    // No Pay button for it, and pressing one anyway opens no second charge.
-    let (_, html) = page(
+    // No Pay button for it (the page links the held payment instead), and pressing one
+    // anyway opens no second charge.
+    let (status, html) = page(
         &app,
         &s.client,
         &format!("/app/o/{}/contracts/{contract}", s.org),
     )
     .await?;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("/payments/{id}\"")), "{html}");
     assert!(!html.contains(&format!("action=\"{pay}\"")), "{html}");
     let again = post(&app, &s.client, &pay, &[]).await?;
     assert_eq!(again.status(), 409);
