@@ -2,6 +2,7 @@
 //! item and the page links to the older items while more follow, and back to the newest. The
 //! cursor is the same one the API's `starting_after` takes, so pages and API agree.
 
+use nestcms_app::Paged;
 use nestcms_domain::DomainError;
 use nestcms_domain::construction::ports::Page;
 use serde::Deserialize;
@@ -53,6 +54,16 @@ pub struct Pager {
 }
 
 impl Pager {
+    /// Links for a page of a listing use case, each item's id given by `id`.
+    pub fn of<T>(
+        after: &After,
+        found: &Paged<T>,
+        id: impl Fn(&T) -> uuid::Uuid,
+        keep: &[(&str, &str)],
+    ) -> Self {
+        Self::new(after, found.items.last().map(id), found.has_more, keep)
+    }
+
     /// Links for a page whose last item is `last`; `keep` are the list's other query
     /// parameters (a filter), carried to both links.
     pub fn new(

@@ -52,8 +52,7 @@ pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(after): Query<Af
     };
     match contracts::list(&v.state.construction, &c, None, page).await {
         Ok(found) => {
-            let last = found.items.last().map(|k| k.id.0);
-            let pager = Pager::new(&after, last, found.has_more, &[]);
+            let pager = Pager::of(&after, &found, |k| k.id.0, &[]);
             let rows = found
                 .items
                 .into_iter()

@@ -65,8 +65,7 @@ async fn show(p: Person, org: uuid::Uuid, after: &After, error: Option<String>) 
     };
     let (found, pager) = match offers::list(&v.state.construction, &c, None, page).await {
         Ok(found) => {
-            let last = found.items.last().map(|o| o.id.0);
-            let pager = Pager::new(after, last, found.has_more, &[]);
+            let pager = Pager::of(after, &found, |o| o.id.0, &[]);
             (found.items, pager)
         }
         Err(e) => return v.refuse(&e),

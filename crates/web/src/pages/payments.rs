@@ -74,8 +74,7 @@ pub async fn list(
         Ok(found) => found,
         Err(e) => return v.refuse(&e),
     };
-    let last = found.items.last().map(|p| p.id.0);
-    let pager = Pager::new(&after, last, found.has_more, &[("state", &q.state)]);
+    let pager = Pager::of(&after, &found, |p| p.id.0, &[("state", &q.state)]);
     let rows = found
         .items
         .into_iter()

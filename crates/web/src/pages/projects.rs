@@ -54,8 +54,7 @@ pub async fn list(p: Person, Path(org): Path<uuid::Uuid>, Query(after): Query<Af
     };
     let (found, pager) = match projects::list(data, &c, false, None, page).await {
         Ok(found) => {
-            let last = found.items.last().map(|p| p.id.0);
-            let pager = Pager::new(&after, last, found.has_more, &[]);
+            let pager = Pager::of(&after, &found, |p| p.id.0, &[]);
             (found.items, pager)
         }
         Err(e) => return v.refuse(&e),

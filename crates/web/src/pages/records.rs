@@ -188,8 +188,7 @@ pub async fn articles(
     };
     let (found, pager) = match content::list_own(&v.state.articles, &c, before, PER_PAGE).await {
         Ok(found) => {
-            let last = found.items.last().map(|a| a.id.0);
-            let pager = Pager::new(&after, last, found.has_more, &[]);
+            let pager = Pager::of(&after, &found, |a| a.id.0, &[]);
             (found.items, pager)
         }
         Err(e) => return v.refuse(&e),
